@@ -1,0 +1,7 @@
+//! SeaORM entities, one module per table. Nothing but the mapping lives here.
+pub mod attachment;
+pub mod audit_event;
+pub mod department;
+pub mod request;
+pub mod setting;
+pub mod user;

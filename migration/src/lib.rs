@@ -1,0 +1,17 @@
+//! Database migrations. One file per migration; a migration never changes after it ships.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261130_000001_foundation;
+mod m20261130_000002_requests;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261130_000001_foundation::Migration),
+            Box::new(m20261130_000002_requests::Migration),
+        ]
+    }
+}

@@ -1,0 +1,85 @@
+//! `AuthUser`: the signed-in caller, checked against the database on every request so
+//! that disabling a user or logging out takes effect at once.
+use crate::app::AppState;
+use crate::domain::roles::{Role, RoleSet};
+use crate::domain::workflow::Actor;
+use crate::error::{ApiError, Msg};
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use sea_orm::EntityTrait;
+
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub id: i32,
+    pub username: String,
+    pub display_name: String,
+    pub roles: RoleSet,
+    pub department_id: Option<i32>,
+    pub manager_id: Option<i32>,
+}
+
+fn unauthorized(zh: &'static str, en: &'static str) -> ApiError {
+    ApiError::Unauthorized(Msg::new(zh, en))
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or_else(|| unauthorized("缺少 Authorization 请求头，请先登录", "missing Authorization header; log in first"))?;
+        let value = header.to_str().map_err(|_| unauthorized("Authorization 请求头无效", "invalid Authorization header"))?;
+        let token = match value.split_once(' ') {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+            _ => return Err(unauthorized("Authorization 须为 Bearer 令牌", "Authorization must be a Bearer token")),
+        };
+        let claims = state
+            .jwt
+            .verify(token, state.clock.now().timestamp())
+            .ok_or_else(|| unauthorized("令牌无效或已过期，请重新登录", "invalid or expired token; log in again"))?;
+        let id: i32 = claims.sub.parse().map_err(|_| unauthorized("令牌无效", "invalid token"))?;
+        let user = entity::user::Entity::find_by_id(id)
+            .one(&state.db)
+            .await?
+            .ok_or_else(|| unauthorized("令牌无效", "invalid token"))?;
+        if user.disabled {
+            return Err(unauthorized("账户已停用", "this account is disabled"));
+        }
+        if user.token_version != claims.ver {
+            return Err(unauthorized("令牌已失效（已退出登录或密码已更改），请重新登录", "token revoked; log in again"));
+        }
+        Ok(AuthUser {
+            id: user.id,
+            username: user.username,
+            display_name: user.display_name,
+            roles: RoleSet::from_db(&user.roles),
+            department_id: user.department_id,
+            manager_id: user.manager_id,
+        })
+    }
+}
+
+impl AuthUser {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.has(role)
+    }
+
+    pub fn require(&self, role: Role) -> Result<(), ApiError> {
+        self.require_any(&[role])
+    }
+
+    pub fn require_any(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.iter().any(|r| self.roles.has(*r)) {
+            return Ok(());
+        }
+        let names = roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" / ");
+        Err(ApiError::Forbidden(Msg::new(format!("此操作需要角色：{names}"), format!("this needs the role: {names}"))))
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor::User { id: self.id, roles: self.roles }
+    }
+}

@@ -1,0 +1,7 @@
+//! Authentication: password hashing, JWTs, the `AuthUser` extractor, login throttling.
+pub mod extractor;
+pub mod jwt;
+pub mod limiter;
+pub mod password;
+
+pub use extractor::AuthUser;

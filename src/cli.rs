@@ -1,0 +1,294 @@
+//! The `verifund` command line (DESIGN §4).
+use crate::app::{AppState, build_router};
+use crate::config::Config;
+use crate::domain::roles::{Role, RoleSet};
+use crate::store::users::{NewUser, Operator};
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(name = "verifund", version, about = "日升集团应(预)付款审批 — WeChat mini-program verification payments")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Database URL (sqlite://… or postgres://…); default: a SQLite file in the data directory.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Where the SQLite file and attachments live.
+    #[arg(long, env = "VERIFUND_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, env = "VERIFUND_BIND", default_value = "127.0.0.1:8080", global = true)]
+    pub bind: SocketAddr,
+    /// Require the payout to be recorded by someone other than the finance sign-off.
+    #[arg(long, env = "VERIFUND_FOUR_EYES", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub four_eyes: bool,
+    /// Largest attachment, in MiB.
+    #[arg(long, env = "VERIFUND_UPLOAD_LIMIT_MB", default_value_t = 10, global = true)]
+    pub upload_limit_mb: usize,
+    /// Access-token lifetime, in minutes.
+    #[arg(long, env = "VERIFUND_TOKEN_TTL_MINUTES", default_value_t = 480, global = true)]
+    pub token_ttl_minutes: u64,
+}
+
+impl GlobalArgs {
+    pub fn config(&self) -> Config {
+        let mut c = Config::new(self.data_dir.clone());
+        c.database_url = self.database_url.clone().filter(|u| !u.trim().is_empty());
+        c.bind = self.bind;
+        c.four_eyes = self.four_eyes;
+        c.upload_limit = self.upload_limit_mb.max(1) * 1024 * 1024;
+        c.token_ttl = Duration::from_secs(self.token_ttl_minutes.max(1) * 60);
+        // Read here and nowhere else; never printed.
+        c.jwt_secret = std::env::var("VERIFUND_JWT_SECRET").ok().filter(|s| !s.is_empty());
+        c
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Create or upgrade the database schema, then exit.
+    Migrate,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Demo data for trying the product.
+    Demo {
+        #[command(subcommand)]
+        command: DemoCommand,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user.
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: String,
+        /// Comma-separated: requester, manager, finance, admin, auditor.
+        #[arg(long, value_delimiter = ',', required = true)]
+        role: Vec<String>,
+        /// Department name; created when it does not exist.
+        #[arg(long)]
+        department: Option<String>,
+        /// The manager's username.
+        #[arg(long)]
+        manager: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        /// Password (or env VERIFUND_PASSWORD); when absent a random one is printed once.
+        #[arg(long, env = "VERIFUND_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Create a small demo organisation with known passwords.
+    Seed {
+        /// Also create this many draft requests.
+        #[arg(long, default_value_t = 0)]
+        requests: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the hash chain and report the first broken link.
+    Verify,
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = cli.global.config();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            crate::db::connect_and_migrate(&config).await?;
+            println!("database is up to date");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User { command: UserCommand::Add { username, display_name, role, department, manager, email, password } } => {
+            init_tracing();
+            let db = crate::db::connect_and_migrate(&config).await?;
+            let roles = parse_roles(&role)?;
+            let department_id = match department {
+                Some(name) => Some(ensure_department(&db, &name).await?),
+                None => None,
+            };
+            let manager_id = match manager {
+                Some(m) => Some(
+                    crate::store::users::find_by_username(&db, &m).await?.with_context(|| format!("no user named {m}"))?.id,
+                ),
+                None => None,
+            };
+            let (password, generated) = match password.filter(|p| !p.is_empty()) {
+                Some(p) => (p, false),
+                None => (crate::db::random_token(9), true),
+            };
+            let user = crate::store::users::create(
+                &db,
+                NewUser {
+                    username,
+                    display_name,
+                    email,
+                    password: password.clone(),
+                    roles,
+                    department_id,
+                    manager_id,
+                    must_change_password: generated,
+                },
+                &Operator::cli(),
+                chrono::Utc::now(),
+            )
+            .await
+            .map_err(describe)?;
+            println!("created user {} (id {}) with roles {}", user.username, user.id, user.roles);
+            if generated {
+                println!("one-time password: {password}  (change it after the first login)");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { command: DemoCommand::Seed { requests } } => {
+            let db = crate::db::connect_and_migrate(&config).await?;
+            crate::cli_demo::seed(&db, requests).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit { command: AuditCommand::Verify } => {
+            let db = crate::db::connect_and_migrate(&config).await?;
+            let report = crate::store::audit::verify_chain(&db).await?;
+            match report.first_broken {
+                None => {
+                    println!("audit chain OK: {} events verified", report.events);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some((seq, why)) => {
+                    println!("audit chain BROKEN at event #{seq}: {why}");
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
+    }
+}
+
+fn describe(e: crate::error::ApiError) -> anyhow::Error {
+    match e {
+        crate::error::ApiError::Validation(errors) => anyhow::anyhow!(
+            "{}",
+            errors.iter().map(|e| format!("{}: {}", e.field, e.message.en)).collect::<Vec<_>>().join("; ")
+        ),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+pub fn parse_roles(names: &[String]) -> anyhow::Result<RoleSet> {
+    let mut set = RoleSet::default();
+    for n in names {
+        match Role::parse(n) {
+            Some(r) => set.insert(r),
+            None => bail!("unknown role {n:?}; use requester, manager, finance, admin or auditor"),
+        }
+    }
+    Ok(set)
+}
+
+pub async fn ensure_department(db: &DatabaseConnection, name: &str) -> anyhow::Result<i32> {
+    use entity::department;
+    if let Some(d) = department::Entity::find().filter(department::Column::Name.eq(name.trim())).one(db).await? {
+        return Ok(d.id);
+    }
+    let d = department::ActiveModel { name: Set(name.trim().to_owned()), head_id: Set(None), created_at: Set(chrono::Utc::now()), ..Default::default() }
+        .insert(db)
+        .await?;
+    Ok(d.id)
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VERIFUND_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+async fn serve(config: Config) -> anyhow::Result<ExitCode> {
+    init_tracing();
+    let db = crate::db::connect_and_migrate(&config).await.context("cannot open the database")?;
+    if crate::store::users::count(&db).await? == 0 {
+        let password = crate::db::random_token(9);
+        crate::store::users::create(
+            &db,
+            NewUser {
+                username: "admin".into(),
+                display_name: "管理员".into(),
+                email: None,
+                password: password.clone(),
+                roles: [Role::Admin, Role::Requester].into_iter().collect(),
+                department_id: None,
+                manager_id: None,
+                must_change_password: true,
+            },
+            &Operator::cli(),
+            chrono::Utc::now(),
+        )
+        .await
+        .map_err(describe)?;
+        println!("================================================================");
+        println!(" First run: created the administrator account.");
+        println!("   username: admin");
+        println!("   password: {password}   (shown once; change it after login)");
+        println!(" Or try the product with demo users:  verifund demo seed");
+        println!("================================================================");
+    }
+    let bind = config.bind;
+    let state = AppState::new(db, config).await?;
+    let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
+    let addr = listener.local_addr()?;
+    println!("verifund is running at http://{addr}/  (API docs: http://{addr}/api/docs)");
+    axum::serve(listener, build_router(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    println!("verifund stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,109 @@
+//! `verifund demo seed`: a small organisation with known passwords, for trying the product.
+use crate::domain::ids::check_char;
+use crate::domain::roles::{Role, RoleSet};
+use crate::store::users::{NewUser, Operator, find_by_username};
+use entity::{department, request};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, IntoActiveModel};
+
+pub const DEMO_PASSWORD: &str = "verifund-demo";
+
+/// A valid 统一社会信用代码 for the demo company, built with the real check digit.
+pub fn demo_credit_code() -> String {
+    let first17 = "91440300MA5DEMO01".replace('O', "0");
+    let check = check_char(&first17).unwrap_or('0');
+    format!("{first17}{check}")
+}
+
+pub async fn seed(db: &DatabaseConnection, requests: u32) -> anyhow::Result<()> {
+    let dept_id = crate::cli::ensure_department(db, "市场部").await?;
+    let people: [(&str, &str, &[Role]); 7] = [
+        ("admin", "管理员", &[Role::Admin, Role::Requester]),
+        ("lisi", "李四", &[Role::Manager, Role::Requester]),
+        ("zhangsan", "张三", &[Role::Requester]),
+        ("wangwu", "王五", &[Role::Finance, Role::Requester]),
+        ("zhaoliu", "赵六", &[Role::Finance, Role::Requester]),
+        ("sunqi", "孙七", &[Role::Auditor]),
+        ("zhouba", "周八", &[Role::Requester]),
+    ];
+    println!("demo users (password for new ones: {DEMO_PASSWORD}):");
+    for (username, name, roles) in people {
+        let exists = find_by_username(db, username).await?;
+        let (state, user) = match exists {
+            Some(u) => ("exists ", u),
+            None => {
+                let manager_id = if matches!(username, "zhangsan" | "zhouba") { find_by_username(db, "lisi").await?.map(|u| u.id) } else { None };
+                let u = crate::store::users::create(
+                    db,
+                    NewUser {
+                        username: username.into(),
+                        display_name: name.into(),
+                        email: None,
+                        password: DEMO_PASSWORD.into(),
+                        roles: roles.iter().copied().collect::<RoleSet>(),
+                        department_id: Some(dept_id),
+                        manager_id,
+                        must_change_password: false,
+                    },
+                    &Operator::cli(),
+                    chrono::Utc::now(),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                ("created", u)
+            }
+        };
+        println!("  {state}  {:<10} {:<6} {}", user.username, user.display_name, user.roles);
+    }
+    if let (Some(d), Some(head)) = (department::Entity::find_by_id(dept_id).one(db).await?, find_by_username(db, "lisi").await?)
+        && d.head_id.is_none()
+    {
+        let mut am = d.into_active_model();
+        am.head_id = Set(Some(head.id));
+        am.update(db).await?;
+    }
+    if requests > 0 {
+        let requester = find_by_username(db, "zhangsan").await?.ok_or_else(|| anyhow::anyhow!("zhangsan is missing"))?;
+        let today = crate::clock::china_date(chrono::Utc::now());
+        let code = demo_credit_code();
+        for i in 0..requests {
+            let now = chrono::Utc::now();
+            let order_date = today - chrono::Duration::days(i64::from(i % 7));
+            let amount = 1 + i64::from(i % 99_999);
+            let am = request::ActiveModel {
+                kind: Set("verification_transfer".into()),
+                title: Set(format!("小程序「日升商城{i}」对公打款验证")),
+                amount_fen: Set(amount),
+                currency: Set("CNY".into()),
+                refundable: Set(true),
+                payer_entity: Set("日升科技（深圳）有限公司".into()),
+                payer_credit_code: Set(code.clone()),
+                payer_bank: Set("招商银行深圳分行".into()),
+                payer_account: Set("755912345610801".into()),
+                payee_name: Set("财付通支付科技有限公司".into()),
+                payee_bank: Set("招商银行深圳分行营业部".into()),
+                payee_account: Set("755915707910607".into()),
+                transfer_remark: Set(format!("{:06}", 100_000 + i)),
+                order_date: Set(order_date),
+                pay_by: Set(crate::http::requests::form::pay_by(order_date)),
+                purpose: Set("微信小程序注册主体验证打款，腾讯将在 10 个工作日内原路退回".into()),
+                mini_program: Set(Some(serde_json::json!({
+                    "name": format!("日升商城{i}"), "registration_email": format!("mp{i}@risun.example.com"),
+                    "entity_type": "enterprise", "entity_subtype": "企业法人"
+                }))),
+                requester_id: Set(requester.id),
+                department_id: Set(Some(dept_id)),
+                status: Set("draft".into()),
+                version: Set(1),
+                round: Set(0),
+                flags: Set(String::new()),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            };
+            am.insert(db).await?;
+        }
+        println!("created {requests} draft requests for zhangsan");
+    }
+    println!("log in at http://127.0.0.1:8080/ — e.g. zhangsan (申请人), lisi (经理), wangwu / zhaoliu (财务), sunqi (审计)");
+    Ok(())
+}

@@ -1,0 +1,73 @@
+//! Runtime configuration: one struct, filled from CLI flags and environment variables.
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `sqlite://…` or `postgres://…`; `None` means the SQLite file in `data_dir`.
+    pub database_url: Option<String>,
+    pub data_dir: PathBuf,
+    pub bind: SocketAddr,
+    /// From `VERIFUND_JWT_SECRET`; otherwise generated once and kept in the database.
+    pub jwt_secret: Option<String>,
+    pub token_ttl: Duration,
+    /// The payout must be recorded by someone other than the finance sign-off.
+    pub four_eyes: bool,
+    pub login: LoginLimits,
+    /// Largest JSON body accepted.
+    pub body_limit: usize,
+    /// Largest attachment accepted.
+    pub upload_limit: usize,
+    pub request_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct LoginLimits {
+    /// Failed attempts on one username before it is locked.
+    pub max_failures_per_account: u32,
+    pub account_lockout: Duration,
+    /// Failed attempts from one address within `ip_window` before it is throttled.
+    pub max_failures_per_ip: u32,
+    pub ip_window: Duration,
+}
+
+impl Default for LoginLimits {
+    fn default() -> Self {
+        LoginLimits {
+            max_failures_per_account: 5,
+            account_lockout: Duration::from_secs(15 * 60),
+            max_failures_per_ip: 30,
+            ip_window: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+impl Config {
+    /// Defaults for everything but where the data lives.
+    pub fn new(data_dir: PathBuf) -> Config {
+        Config {
+            database_url: None,
+            data_dir,
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            jwt_secret: None,
+            token_ttl: Duration::from_secs(8 * 3600),
+            four_eyes: true,
+            login: LoginLimits::default(),
+            body_limit: 1024 * 1024,
+            upload_limit: 10 * 1024 * 1024,
+            request_timeout: Duration::from_secs(60),
+        }
+    }
+
+    pub fn effective_database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}?mode=rwc", self.data_dir.join("verifund.db").display()),
+        }
+    }
+
+    pub fn attachments_dir(&self) -> PathBuf {
+        self.data_dir.join("attachments")
+    }
+}

@@ -1,0 +1,7 @@
+//! Pure domain logic: no I/O, no database, no HTTP. Table-driven unit tests live beside each rule.
+pub mod calendar;
+pub mod entity_type;
+pub mod ids;
+pub mod money;
+pub mod roles;
+pub mod workflow;

@@ -1,0 +1,525 @@
+//! The approval workflow of DESIGN §1.2 as one pure transition function.
+//!
+//! `transition` is the single source of truth: the HTTP layer calls it before every state
+//! change, and `allowed_actions` is computed by asking it about every action, so the UI can
+//! never offer what the server would refuse.
+use super::roles::{Role, RoleSet};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Draft,
+    PendingManager,
+    PendingFinance,
+    Approved,
+    Paid,
+    Refunded,
+    Returned,
+    Withdrawn,
+    Expired,
+    Closed,
+}
+
+impl Status {
+    pub const ALL: [Status; 10] = [
+        Status::Draft,
+        Status::PendingManager,
+        Status::PendingFinance,
+        Status::Approved,
+        Status::Paid,
+        Status::Refunded,
+        Status::Returned,
+        Status::Withdrawn,
+        Status::Expired,
+        Status::Closed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::PendingManager => "pending_manager",
+            Status::PendingFinance => "pending_finance",
+            Status::Approved => "approved",
+            Status::Paid => "paid",
+            Status::Refunded => "refunded",
+            Status::Returned => "returned",
+            Status::Withdrawn => "withdrawn",
+            Status::Expired => "expired",
+            Status::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Status::Draft => "草稿",
+            Status::PendingManager => "待经理审批",
+            Status::PendingFinance => "待财务审批",
+            Status::Approved => "已批准待打款",
+            Status::Paid => "已打款待退款",
+            Status::Refunded => "已退款",
+            Status::Returned => "已退回",
+            Status::Withdrawn => "已撤回",
+            Status::Expired => "已过期",
+            Status::Closed => "已完成",
+        }
+    }
+
+    /// The requester may still change the form.
+    pub fn is_editable(self) -> bool {
+        matches!(self, Status::Draft | Status::Returned)
+    }
+
+    /// Still in flight: counts for duplicate detection and "open" lists.
+    pub fn is_open(self) -> bool {
+        !matches!(self, Status::Refunded | Status::Withdrawn | Status::Expired | Status::Closed)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Submit,
+    Approve,
+    Reject,
+    Withdraw,
+    Payout,
+    Refund,
+    Expire,
+}
+
+impl Action {
+    /// The actions a person can take (everything but the system's `expire`).
+    pub const BY_PEOPLE: [Action; 6] =
+        [Action::Submit, Action::Approve, Action::Reject, Action::Withdraw, Action::Payout, Action::Refund];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Submit => "submit",
+            Action::Approve => "approve",
+            Action::Reject => "reject",
+            Action::Withdraw => "withdraw",
+            Action::Payout => "payout",
+            Action::Refund => "refund",
+            Action::Expire => "expire",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Action> {
+        Action::BY_PEOPLE.into_iter().chain([Action::Expire]).find(|a| a.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// 对公打款验证: Tencent returns the money, so it is tracked to refund.
+    VerificationTransfer,
+    /// 微信认证费: a fee, never refunded.
+    CertificationFee,
+    /// Any other advance payment; refundable only when the form says so.
+    AdvancePayment,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 3] = [Kind::VerificationTransfer, Kind::CertificationFee, Kind::AdvancePayment];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::VerificationTransfer => "verification_transfer",
+            Kind::CertificationFee => "certification_fee",
+            Kind::AdvancePayment => "advance_payment",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Kind::VerificationTransfer => "对公打款验证",
+            Kind::CertificationFee => "微信认证费",
+            Kind::AdvancePayment => "其他预付款",
+        }
+    }
+
+    /// The seed: "微信认证…需支付300元认证费".
+    pub fn default_amount_fen(self) -> Option<i64> {
+        match self {
+            Kind::CertificationFee => Some(30_000),
+            _ => None,
+        }
+    }
+
+    /// Whether the money is expected back; `requested` is the form's `refundable` field.
+    pub fn refundable(self, requested: bool) -> bool {
+        match self {
+            Kind::VerificationTransfer => true,
+            Kind::CertificationFee => false,
+            Kind::AdvancePayment => requested,
+        }
+    }
+
+    /// The mini-program is what the payment is for; only a general advance payment may lack one.
+    pub fn requires_mini_program(self) -> bool {
+        !matches!(self, Kind::AdvancePayment)
+    }
+}
+
+/// Who is acting: a signed-in person, or the scheduler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    User { id: i32, roles: RoleSet },
+    System,
+}
+
+/// What the rules need to know about one request beyond its status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Facts {
+    pub requester_id: i32,
+    /// Resolved at submit: who must decide the manager step of the current round.
+    pub manager_approver_id: Option<i32>,
+    pub manager_approved_by: Option<i32>,
+    pub finance_approved_by: Option<i32>,
+    pub refundable: bool,
+    /// Payout by someone other than the finance sign-off (config, default on).
+    pub four_eyes: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The action does not exist from this status (HTTP 409, with the current status).
+    WrongState(Status),
+    /// The action exists here, but not for this actor (HTTP 403).
+    NotAllowed(Reason),
+    /// `reject` without an opinion (HTTP 422).
+    CommentRequired,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    NotRequester,
+    OwnRequest,
+    NotManagerApprover,
+    NotFinance,
+    AlreadyApproved,
+    FourEyes,
+    SystemOnly,
+}
+
+impl Reason {
+    pub fn zh(self) -> &'static str {
+        match self {
+            Reason::NotRequester => "只有申请人本人可以执行此操作",
+            Reason::OwnRequest => "不能审批或支付自己提交的申请",
+            Reason::NotManagerApprover => "您不是此申请的经理审批人",
+            Reason::NotFinance => "此操作需要财务角色",
+            Reason::AlreadyApproved => "您已在本轮审批过此申请，财务审批须由其他人完成",
+            Reason::FourEyes => "双人复核：打款人不能是财务审批人",
+            Reason::SystemOnly => "此操作只能由系统执行",
+        }
+    }
+
+    pub fn en(self) -> &'static str {
+        match self {
+            Reason::NotRequester => "only the requester may do this",
+            Reason::OwnRequest => "nobody may approve or pay their own request",
+            Reason::NotManagerApprover => "you are not the manager approver of this request",
+            Reason::NotFinance => "this action needs the finance role",
+            Reason::AlreadyApproved => {
+                "you already approved this request in this round; the finance sign-off must be someone else"
+            }
+            Reason::FourEyes => "four-eyes rule: the payout must be recorded by someone other than the finance sign-off",
+            Reason::SystemOnly => "only the system may do this",
+        }
+    }
+}
+
+/// `(status, action, actor, request) → next status or why not`.
+///
+/// Checks run from the general to the specific: capabilities that do not depend on the
+/// state (being the requester, holding the finance role) answer 403 first; then a state
+/// that does not offer the action answers 409; then rules about this particular request
+/// (self-approval, the designated approver, four-eyes) answer 403. No role bypasses a rule:
+/// `admin` grants nothing here.
+pub fn transition(status: Status, action: Action, actor: Actor, facts: &Facts, comment: Option<&str>) -> Result<Status, Refusal> {
+    use Refusal::{NotAllowed, WrongState};
+    use Status as S;
+
+    let (id, roles) = match (actor, action) {
+        (Actor::System, Action::Expire) => {
+            return match status {
+                S::PendingManager | S::PendingFinance | S::Approved => Ok(S::Expired),
+                _ => Err(WrongState(status)),
+            };
+        }
+        (Actor::System, _) => return Err(NotAllowed(Reason::NotRequester)),
+        (Actor::User { .. }, Action::Expire) => return Err(NotAllowed(Reason::SystemOnly)),
+        (Actor::User { id, roles }, _) => (id, roles),
+    };
+    let is_requester = id == facts.requester_id;
+    let is_finance = roles.has(Role::Finance);
+
+    match action {
+        Action::Submit => {
+            if !is_requester {
+                return Err(NotAllowed(Reason::NotRequester));
+            }
+            match status {
+                S::Draft | S::Returned => Ok(S::PendingManager),
+                _ => Err(WrongState(status)),
+            }
+        }
+        Action::Withdraw => {
+            if !is_requester {
+                return Err(NotAllowed(Reason::NotRequester));
+            }
+            match status {
+                S::Draft | S::Returned | S::PendingManager | S::PendingFinance => Ok(S::Withdrawn),
+                _ => Err(WrongState(status)),
+            }
+        }
+        Action::Approve | Action::Reject => {
+            let approved_next = match status {
+                S::PendingManager => {
+                    if is_requester {
+                        return Err(NotAllowed(Reason::OwnRequest));
+                    }
+                    if facts.manager_approver_id != Some(id) {
+                        return Err(NotAllowed(Reason::NotManagerApprover));
+                    }
+                    S::PendingFinance
+                }
+                S::PendingFinance => {
+                    if is_requester {
+                        return Err(NotAllowed(Reason::OwnRequest));
+                    }
+                    if !is_finance {
+                        return Err(NotAllowed(Reason::NotFinance));
+                    }
+                    if facts.manager_approved_by == Some(id) {
+                        return Err(NotAllowed(Reason::AlreadyApproved));
+                    }
+                    S::Approved
+                }
+                _ => return Err(WrongState(status)),
+            };
+            if action == Action::Approve {
+                return Ok(approved_next);
+            }
+            match comment.map(str::trim) {
+                Some(c) if !c.is_empty() => Ok(S::Returned),
+                _ => Err(Refusal::CommentRequired),
+            }
+        }
+        Action::Payout => {
+            if !is_finance {
+                return Err(NotAllowed(Reason::NotFinance));
+            }
+            if status != S::Approved {
+                return Err(WrongState(status));
+            }
+            if is_requester {
+                return Err(NotAllowed(Reason::OwnRequest));
+            }
+            if facts.four_eyes && facts.finance_approved_by == Some(id) {
+                return Err(NotAllowed(Reason::FourEyes));
+            }
+            Ok(if facts.refundable { S::Paid } else { S::Closed })
+        }
+        Action::Refund => {
+            if !is_finance {
+                return Err(NotAllowed(Reason::NotFinance));
+            }
+            if status != S::Paid {
+                return Err(WrongState(status));
+            }
+            if is_requester {
+                return Err(NotAllowed(Reason::OwnRequest));
+            }
+            Ok(S::Refunded)
+        }
+        Action::Expire => unreachable!("handled above"),
+    }
+}
+
+/// Where a refund leaves the request: `refunded` once the refunds add up to the payout,
+/// otherwise still `paid` (flagged `refund_mismatch` by the caller).
+pub fn refund_outcome(payout_fen: i64, refunded_total_fen: i64) -> Status {
+    if refunded_total_fen == payout_fen { Status::Refunded } else { Status::Paid }
+}
+
+/// The actions `actor` may take now; the same function decides what the server accepts.
+pub fn allowed_actions(status: Status, actor: Actor, facts: &Facts) -> Vec<Action> {
+    Action::BY_PEOPLE
+        .into_iter()
+        // An opinion is asked for in the dialog; its absence is not a reason to hide `reject`.
+        .filter(|a| transition(status, *a, actor, facts, Some("opinion")).is_ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Action as A;
+    use Status as S;
+
+    const REQUESTER: i32 = 1;
+    const MANAGER: i32 = 2;
+    const FINANCE_1: i32 = 3;
+    const FINANCE_2: i32 = 4;
+    const ADMIN: i32 = 5;
+
+    fn user(id: i32, roles: &[Role]) -> Actor {
+        Actor::User { id, roles: roles.iter().copied().collect() }
+    }
+
+    fn facts() -> Facts {
+        Facts {
+            requester_id: REQUESTER,
+            manager_approver_id: Some(MANAGER),
+            manager_approved_by: Some(MANAGER),
+            finance_approved_by: Some(FINANCE_1),
+            refundable: true,
+            four_eyes: true,
+        }
+    }
+
+    #[test]
+    fn the_happy_path_moves_draft_to_refunded() {
+        let f = facts();
+        let steps = [
+            (S::Draft, A::Submit, user(REQUESTER, &[Role::Requester]), S::PendingManager),
+            (S::PendingManager, A::Approve, user(MANAGER, &[Role::Manager]), S::PendingFinance),
+            (S::PendingFinance, A::Approve, user(FINANCE_1, &[Role::Finance]), S::Approved),
+            (S::Approved, A::Payout, user(FINANCE_2, &[Role::Finance]), S::Paid),
+            (S::Paid, A::Refund, user(FINANCE_1, &[Role::Finance]), S::Refunded),
+        ];
+        for (from, action, actor, to) in steps {
+            assert_eq!(transition(from, action, actor, &f, None), Ok(to), "{from:?} {action:?}");
+        }
+    }
+
+    #[test]
+    fn a_non_refundable_payout_closes_the_request() {
+        let f = Facts { refundable: false, ..facts() };
+        assert_eq!(transition(S::Approved, A::Payout, user(FINANCE_2, &[Role::Finance]), &f, None), Ok(S::Closed));
+    }
+
+    #[test]
+    fn nobody_approves_their_own_request_whatever_their_roles() {
+        let all = [Role::Requester, Role::Manager, Role::Finance, Role::Admin, Role::Auditor];
+        let me = user(REQUESTER, &all);
+        let f = Facts { manager_approver_id: Some(REQUESTER), manager_approved_by: None, finance_approved_by: None, ..facts() };
+        for status in [S::PendingManager, S::PendingFinance] {
+            for action in [A::Approve, A::Reject] {
+                assert_eq!(
+                    transition(status, action, me, &f, Some("x")),
+                    Err(Refusal::NotAllowed(Reason::OwnRequest)),
+                    "{status:?} {action:?}"
+                );
+            }
+        }
+        assert_eq!(transition(S::Approved, A::Payout, me, &f, None), Err(Refusal::NotAllowed(Reason::OwnRequest)));
+        assert_eq!(transition(S::Paid, A::Refund, me, &f, None), Err(Refusal::NotAllowed(Reason::OwnRequest)));
+    }
+
+    #[test]
+    fn admin_without_the_role_cannot_move_money_or_approve() {
+        let admin = user(ADMIN, &[Role::Admin, Role::Requester]);
+        let f = facts();
+        assert_eq!(transition(S::PendingManager, A::Approve, admin, &f, None), Err(Refusal::NotAllowed(Reason::NotManagerApprover)));
+        assert_eq!(transition(S::PendingFinance, A::Approve, admin, &f, None), Err(Refusal::NotAllowed(Reason::NotFinance)));
+        assert_eq!(transition(S::Approved, A::Payout, admin, &f, None), Err(Refusal::NotAllowed(Reason::NotFinance)));
+        assert_eq!(transition(S::Paid, A::Refund, admin, &f, None), Err(Refusal::NotAllowed(Reason::NotFinance)));
+        assert_eq!(transition(S::Draft, A::Submit, admin, &f, None), Err(Refusal::NotAllowed(Reason::NotRequester)));
+    }
+
+    #[test]
+    fn the_manager_approver_cannot_also_sign_off_finance() {
+        let both = user(MANAGER, &[Role::Manager, Role::Finance]);
+        assert_eq!(
+            transition(S::PendingFinance, A::Approve, both, &facts(), None),
+            Err(Refusal::NotAllowed(Reason::AlreadyApproved))
+        );
+    }
+
+    #[test]
+    fn four_eyes_separates_sign_off_and_payout_unless_turned_off() {
+        let signer = user(FINANCE_1, &[Role::Finance]);
+        assert_eq!(transition(S::Approved, A::Payout, signer, &facts(), None), Err(Refusal::NotAllowed(Reason::FourEyes)));
+        let relaxed = Facts { four_eyes: false, ..facts() };
+        assert_eq!(transition(S::Approved, A::Payout, signer, &relaxed, None), Ok(S::Paid));
+    }
+
+    #[test]
+    fn reject_needs_an_opinion_and_returns_to_the_requester() {
+        let m = user(MANAGER, &[Role::Manager]);
+        assert_eq!(transition(S::PendingManager, A::Reject, m, &facts(), None), Err(Refusal::CommentRequired));
+        assert_eq!(transition(S::PendingManager, A::Reject, m, &facts(), Some("  ")), Err(Refusal::CommentRequired));
+        assert_eq!(transition(S::PendingManager, A::Reject, m, &facts(), Some("金额不对")), Ok(S::Returned));
+        assert_eq!(transition(S::Returned, A::Submit, user(REQUESTER, &[]), &facts(), None), Ok(S::PendingManager));
+    }
+
+    #[test]
+    fn actions_outside_their_states_are_conflicts() {
+        let r = user(REQUESTER, &[Role::Requester]);
+        let m = user(MANAGER, &[Role::Manager]);
+        let fin = user(FINANCE_2, &[Role::Finance]);
+        for status in Status::ALL {
+            let submit_ok = matches!(status, S::Draft | S::Returned);
+            assert_eq!(transition(status, A::Submit, r, &facts(), None).is_ok(), submit_ok, "{status:?}");
+            let withdraw_ok = matches!(status, S::Draft | S::Returned | S::PendingManager | S::PendingFinance);
+            assert_eq!(transition(status, A::Withdraw, r, &facts(), None).is_ok(), withdraw_ok, "{status:?}");
+            if !matches!(status, S::PendingManager | S::PendingFinance) {
+                assert_eq!(transition(status, A::Approve, m, &facts(), None), Err(Refusal::WrongState(status)));
+            }
+            if status != S::Approved {
+                assert!(transition(status, A::Payout, fin, &facts(), None).is_err());
+            }
+            if status != S::Paid {
+                assert_eq!(transition(status, A::Refund, fin, &facts(), None), Err(Refusal::WrongState(status)));
+            }
+        }
+    }
+
+    #[test]
+    fn only_the_system_expires_and_only_unpaid_requests() {
+        for status in Status::ALL {
+            let ok = matches!(status, S::PendingManager | S::PendingFinance | S::Approved);
+            assert_eq!(transition(status, A::Expire, Actor::System, &facts(), None).is_ok(), ok);
+        }
+        let everyone = user(ADMIN, &Role::ALL);
+        assert_eq!(
+            transition(S::Approved, A::Expire, everyone, &facts(), None),
+            Err(Refusal::NotAllowed(Reason::SystemOnly))
+        );
+    }
+
+    #[test]
+    fn allowed_actions_lists_exactly_what_transition_accepts() {
+        let m = user(MANAGER, &[Role::Manager]);
+        assert_eq!(allowed_actions(S::PendingManager, m, &facts()), vec![A::Approve, A::Reject]);
+        let r = user(REQUESTER, &[Role::Requester]);
+        assert_eq!(allowed_actions(S::PendingManager, r, &facts()), vec![A::Withdraw]);
+        assert_eq!(allowed_actions(S::Draft, r, &facts()), vec![A::Submit, A::Withdraw]);
+        let fin = user(FINANCE_2, &[Role::Finance]);
+        assert_eq!(allowed_actions(S::Approved, fin, &facts()), vec![A::Payout]);
+        let auditor = user(9, &[Role::Auditor]);
+        for status in Status::ALL {
+            assert!(allowed_actions(status, auditor, &facts()).is_empty());
+        }
+    }
+
+    #[test]
+    fn refunds_settle_only_when_they_add_up() {
+        assert_eq!(refund_outcome(12_345, 12_345), S::Refunded);
+        assert_eq!(refund_outcome(12_345, 12_000), S::Paid);
+        assert_eq!(refund_outcome(12_345, 12_346), S::Paid);
+    }
+}

@@ -1,0 +1,159 @@
+//! Login, logout and the caller's own account.
+use super::extract::Json;
+use crate::app::AppState;
+use crate::auth::limiter::Verdict;
+use crate::auth::{AuthUser, password};
+use crate::error::{ApiError, ApiResult, FieldError, Msg};
+use crate::store::users::{self, UserView};
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use entity::user;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
+use serde::{Deserialize, Serialize};
+use std::net::{IpAddr, SocketAddr};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(change_password))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LoginResponse {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the token expires.
+    pub expires_in: u64,
+    pub user: UserView,
+}
+
+/// The peer address; login throttling is per address.
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip())
+            .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        Ok(ClientIp(ip))
+    }
+}
+
+fn bad_credentials() -> ApiError {
+    ApiError::Unauthorized(Msg::new("用户名或密码错误", "wrong username or password"))
+}
+
+/// Log in with username and password.
+///
+/// Wrong password, unknown user and disabled account all answer the same 401. Repeated
+/// failures lock the username (423) and throttle the address (429), both with `Retry-After`.
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ProblemBody),
+              (status = 422, body = crate::error::ProblemBody), (status = 423, body = crate::error::ProblemBody),
+              (status = 429, body = crate::error::ProblemBody)))]
+async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, Json(body): Json<LoginRequest>) -> ApiResult<Json<LoginResponse>> {
+    let mut errors = Vec::new();
+    if body.username.trim().is_empty() || body.username.len() > 64 {
+        errors.push(FieldError::new("username", "请输入用户名", "username is required (at most 64 characters)"));
+    }
+    if body.password.is_empty() || body.password.len() > 256 {
+        errors.push(FieldError::new("password", "请输入密码", "password is required (at most 256 bytes)"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    match state.limiter.check(ip, &body.username) {
+        Verdict::Allowed => {}
+        Verdict::IpThrottled(d) => return Err(ApiError::TooManyRequests { retry_after_secs: d.as_secs().max(1) }),
+        Verdict::AccountLocked(d) => return Err(ApiError::Locked { retry_after_secs: d.as_secs().max(1) }),
+    }
+    let found = users::find_by_username(&state.db, &body.username).await?;
+    let ok = password::verify(body.password.clone(), found.as_ref().map(|u| u.password_hash.clone())).await;
+    let user = match found {
+        Some(u) if ok && !u.disabled => u,
+        _ => {
+            state.limiter.record_failure(ip, &body.username);
+            tracing::info!(%ip, "login failed");
+            return Err(bad_credentials());
+        }
+    };
+    state.limiter.record_success(&body.username);
+    let token = state.jwt.issue(user.id, user.token_version, state.clock.now().timestamp()).map_err(ApiError::internal)?;
+    Ok(Json(LoginResponse {
+        access_token: token,
+        token_type: "Bearer".into(),
+        expires_in: state.jwt.ttl.as_secs(),
+        user: user.into(),
+    }))
+}
+
+/// Log out: every token of the caller stops working at once.
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = crate::error::ProblemBody)))]
+async fn logout(State(state): State<AppState>, me: AuthUser) -> ApiResult<StatusCode> {
+    bump_token_version(&state, me.id, |_| {}).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn bump_token_version(state: &AppState, user_id: i32, change: impl FnOnce(&mut user::ActiveModel)) -> ApiResult<()> {
+    let u = user::Entity::find_by_id(user_id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("用户", "user"))?;
+    let version = u.token_version;
+    let mut am = u.into_active_model();
+    am.token_version = Set(version + 1);
+    am.updated_at = Set(state.clock.now());
+    change(&mut am);
+    am.update(&state.db).await?;
+    Ok(())
+}
+
+/// The caller, with roles.
+#[utoipa::path(get, path = "/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = UserView), (status = 401, body = crate::error::ProblemBody)))]
+async fn me(State(state): State<AppState>, me: AuthUser) -> ApiResult<Json<UserView>> {
+    let u = user::Entity::find_by_id(me.id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("用户", "user"))?;
+    Ok(Json(u.into()))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Change the caller's password; all their tokens are revoked, so they log in again.
+#[utoipa::path(post, path = "/me/password", tag = "auth", security(("bearer" = [])), request_body = ChangePassword,
+    responses((status = 204), (status = 401, body = crate::error::ProblemBody), (status = 422, body = crate::error::ProblemBody)))]
+async fn change_password(State(state): State<AppState>, me: AuthUser, Json(body): Json<ChangePassword>) -> ApiResult<StatusCode> {
+    password::check_policy(&body.new_password).map_err(|mut e| {
+        e.field = "new_password".into();
+        ApiError::Validation(vec![e])
+    })?;
+    let u = user::Entity::find_by_id(me.id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("用户", "user"))?;
+    if !password::verify(body.current_password, Some(u.password_hash)).await {
+        return Err(ApiError::field("current_password", "当前密码不正确", "the current password is wrong"));
+    }
+    let hash = password::hash(body.new_password).await?;
+    bump_token_version(&state, me.id, |am| {
+        am.password_hash = Set(hash);
+        am.must_change_password = Set(false);
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,174 @@
+//! Departments and their heads (admin only).
+use super::extract::{Json, Path};
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::domain::roles::Role;
+use crate::error::{ApiError, ApiResult, FieldError, Msg};
+use crate::store::audit::{self, NewEvent};
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use entity::{department, user};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
+use serde::{Deserialize, Serialize};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_departments, create_department)).routes(routes!(update_department))
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DepartmentView {
+    pub id: i32,
+    pub name: String,
+    pub head_id: Option<i32>,
+    pub head_name: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+async fn view(state: &AppState, d: department::Model) -> ApiResult<DepartmentView> {
+    let head_name = match d.head_id {
+        Some(h) => user::Entity::find_by_id(h).one(&state.db).await?.map(|u| u.display_name),
+        None => None,
+    };
+    Ok(DepartmentView { id: d.id, name: d.name, head_id: d.head_id, head_name, created_at: d.created_at })
+}
+
+/// List departments (admin).
+#[utoipa::path(get, path = "/departments", tag = "departments", security(("bearer" = [])),
+    responses((status = 200, body = Vec<DepartmentView>), (status = 403, body = crate::error::ProblemBody)))]
+async fn list_departments(State(state): State<AppState>, me: AuthUser) -> ApiResult<Json<Vec<DepartmentView>>> {
+    me.require(Role::Admin)?;
+    let all = department::Entity::find().order_by_asc(department::Column::Name).all(&state.db).await?;
+    let heads: std::collections::HashMap<i32, String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(all.iter().filter_map(|d| d.head_id).collect::<Vec<_>>()))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.display_name))
+        .collect();
+    Ok(Json(
+        all.into_iter()
+            .map(|d| DepartmentView {
+                head_name: d.head_id.and_then(|h| heads.get(&h).cloned()),
+                id: d.id,
+                name: d.name,
+                head_id: d.head_id,
+                created_at: d.created_at,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DepartmentInput {
+    pub name: Option<String>,
+    /// The department head: approves requests of members who have no `manager_id`.
+    pub head_id: Option<i32>,
+}
+
+async fn validate(state: &AppState, input: &DepartmentInput, name_required: bool) -> ApiResult<Option<String>> {
+    let mut errors = Vec::new();
+    let name = input.name.as_deref().map(str::trim);
+    match name {
+        Some(n) if !n.is_empty() && n.chars().count() <= 100 => {}
+        None if !name_required => {}
+        _ => errors.push(FieldError::new("name", "部门名称须为 1–100 个字符", "name must be 1–100 characters")),
+    }
+    if let Some(h) = input.head_id {
+        match user::Entity::find_by_id(h).one(&state.db).await? {
+            Some(u) if !u.disabled => {}
+            _ => errors.push(FieldError::new("head_id", "部门负责人不存在或已停用", "no such active user")),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    if let Some(n) = name
+        && department::Entity::find().filter(department::Column::Name.eq(n)).one(&state.db).await?.is_some()
+    {
+        return Err(ApiError::Conflict { code: "name_taken", msg: Msg::new("部门名称已存在", "a department with this name exists"), current: None });
+    }
+    Ok(name.map(str::to_owned))
+}
+
+/// Create a department (admin).
+#[utoipa::path(post, path = "/departments", tag = "departments", security(("bearer" = [])), request_body = DepartmentInput,
+    responses((status = 201, body = DepartmentView), (status = 403, body = crate::error::ProblemBody),
+              (status = 409, body = crate::error::ProblemBody), (status = 422, body = crate::error::ProblemBody)))]
+async fn create_department(
+    State(state): State<AppState>,
+    me: AuthUser,
+    Json(body): Json<DepartmentInput>,
+) -> ApiResult<(StatusCode, Json<DepartmentView>)> {
+    me.require(Role::Admin)?;
+    let name = validate(&state, &body, true).await?.unwrap_or_default();
+    let now = state.clock.now();
+    let (tx, mut cursor) = audit::begin(&state.db).await?;
+    let d = department::ActiveModel { name: Set(name), head_id: Set(body.head_id), created_at: Set(now), ..Default::default() }
+        .insert(&tx)
+        .await?;
+    cursor
+        .append(
+            &tx,
+            NewEvent {
+                actor_id: Some(me.id),
+                actor_name: me.display_name.clone(),
+                action: "department_create".into(),
+                after: Some(serde_json::json!({"id": d.id, "name": d.name, "head_id": d.head_id})),
+                ..Default::default()
+            },
+            now,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(view(&state, d).await?)))
+}
+
+/// Rename a department or change its head (admin).
+#[utoipa::path(patch, path = "/departments/{id}", tag = "departments", security(("bearer" = [])), request_body = DepartmentInput,
+    params(("id" = i32, Path)),
+    responses((status = 200, body = DepartmentView), (status = 403, body = crate::error::ProblemBody),
+              (status = 404, body = crate::error::ProblemBody), (status = 422, body = crate::error::ProblemBody)))]
+async fn update_department(
+    State(state): State<AppState>,
+    me: AuthUser,
+    Path(id): Path<i32>,
+    Json(body): Json<DepartmentInput>,
+) -> ApiResult<Json<DepartmentView>> {
+    me.require(Role::Admin)?;
+    let current = department::Entity::find_by_id(id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("部门", "department"))?;
+    let same_name = body.name.as_deref().map(str::trim) == Some(current.name.as_str());
+    let name = if same_name { None } else { validate(&state, &body, false).await? };
+    if same_name {
+        validate(&state, &DepartmentInput { name: None, head_id: body.head_id }, false).await?;
+    }
+    let now = state.clock.now();
+    let before = serde_json::json!({"name": current.name, "head_id": current.head_id});
+    let mut am = current.into_active_model();
+    if let Some(n) = name {
+        am.name = Set(n);
+    }
+    if body.head_id.is_some() {
+        am.head_id = Set(body.head_id);
+    }
+    let (tx, mut cursor) = audit::begin(&state.db).await?;
+    let d = am.update(&tx).await?;
+    cursor
+        .append(
+            &tx,
+            NewEvent {
+                actor_id: Some(me.id),
+                actor_name: me.display_name.clone(),
+                action: "department_update".into(),
+                before: Some(before),
+                after: Some(serde_json::json!({"name": d.name, "head_id": d.head_id})),
+                ..Default::default()
+            },
+            now,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(Json(view(&state, d).await?))
+}

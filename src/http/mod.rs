@@ -1,0 +1,44 @@
+//! HTTP handlers, one module per resource; each exposes `router()`.
+pub mod audit;
+pub mod auth;
+pub mod departments;
+pub mod docs;
+pub mod extract;
+pub mod health;
+pub mod requests;
+pub mod ui;
+pub mod users;
+
+use serde::{Deserialize, Serialize};
+
+/// `{items, total, page, per_page}`: the shape of every list.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// 1-based page number (default 1).
+    pub page: Option<u64>,
+    /// Items per page, 1–200 (default 20).
+    pub per_page: Option<u64>,
+}
+
+impl PageParams {
+    pub fn resolve(page: Option<u64>, per_page: Option<u64>) -> Result<(u64, u64), crate::error::ApiError> {
+        let page = page.unwrap_or(1);
+        let per_page = per_page.unwrap_or(20);
+        if page == 0 {
+            return Err(crate::error::ApiError::field("page", "页码从 1 开始", "page starts at 1"));
+        }
+        if !(1..=200).contains(&per_page) {
+            return Err(crate::error::ApiError::field("per_page", "每页条数须在 1 到 200 之间", "per_page must be between 1 and 200"));
+        }
+        Ok((page, per_page))
+    }
+}

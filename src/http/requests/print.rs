@@ -1,0 +1,200 @@
+//! The printable 日升集团应(预)付款审批单, laid out like the paper form, for A4.
+use super::{TimelineEntry, timeline};
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::clock::china;
+use crate::domain::money::{amount_in_words, format_yuan};
+use crate::domain::workflow::{Kind, Status};
+use crate::error::ApiResult;
+use crate::http::extract::Path;
+use crate::store::requests::{find_visible, status_of};
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use entity::{department, user};
+use sea_orm::EntityTrait;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(print))
+}
+
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The signature of one step: the last decision taken there in the latest round.
+struct Signature {
+    step: &'static str,
+    entry: Option<TimelineEntry>,
+}
+
+fn signatures(events: Vec<TimelineEntry>) -> (Vec<Signature>, Vec<TimelineEntry>) {
+    let last_submit = events.iter().rposition(|e| e.action == "submit");
+    let round: Vec<&TimelineEntry> = match last_submit {
+        Some(i) => events[i..].iter().collect(),
+        None => Vec::new(),
+    };
+    let at_step = |from: &str| {
+        round
+            .iter()
+            .rev()
+            .find(|e| matches!(e.action.as_str(), "approve" | "reject") && e.from_status.as_deref() == Some(from))
+            .map(|e| clone_entry(e))
+    };
+    let by_action = |action: &str| events.iter().rev().find(|e| e.action == action).map(clone_entry);
+    let sigs = vec![
+        Signature { step: "申请人", entry: last_submit.map(|i| clone_entry(&events[i])) },
+        Signature { step: "部门经理审批", entry: at_step(Status::PendingManager.as_str()) },
+        Signature { step: "财务审批", entry: at_step(Status::PendingFinance.as_str()) },
+        Signature { step: "出纳打款", entry: by_action("payout") },
+        Signature { step: "退款确认", entry: by_action("refund") },
+    ];
+    (sigs, events)
+}
+
+fn clone_entry(e: &TimelineEntry) -> TimelineEntry {
+    TimelineEntry {
+        seq: e.seq,
+        at: e.at,
+        actor_id: e.actor_id,
+        actor_name: e.actor_name.clone(),
+        on_behalf_of_id: e.on_behalf_of_id,
+        action: e.action.clone(),
+        comment: e.comment.clone(),
+        from_status: e.from_status.clone(),
+        to_status: e.to_status.clone(),
+    }
+}
+
+fn action_zh(a: &str) -> &str {
+    match a {
+        "create" => "创建",
+        "update" => "修改",
+        "submit" => "提交",
+        "approve" => "同意",
+        "reject" => "退回",
+        "withdraw" => "撤回",
+        "payout" => "登记打款",
+        "refund" => "登记退款",
+        "expire" => "过期",
+        "attachment_add" => "上传附件",
+        other => other,
+    }
+}
+
+/// Printable HTML of the approval form with a signature block per step.
+#[utoipa::path(get, path = "/requests/{id}/print", tag = "requests", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 200, description = "text/html", content_type = "text/html"), (status = 404, body = crate::error::ProblemBody)))]
+async fn print(State(state): State<AppState>, me: AuthUser, Path(id): Path<i32>) -> ApiResult<Response> {
+    let m = find_visible(&state.db, &me, id).await?;
+    let requester = user::Entity::find_by_id(m.requester_id).one(&state.db).await?.map(|u| u.display_name).unwrap_or_default();
+    let dept = match m.department_id {
+        Some(d) => department::Entity::find_by_id(d).one(&state.db).await?.map(|d| d.name).unwrap_or_default(),
+        None => String::new(),
+    };
+    let (sigs, events) = signatures(timeline(&state, id).await?);
+    let e = escape;
+    let local = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&china()).format("%Y-%m-%d %H:%M").to_string();
+    let mp = m.mini_program.as_ref().and_then(|v| v.get("name").and_then(|n| n.as_str()).map(str::to_owned)).unwrap_or_default();
+    let kind = Kind::parse(&m.kind).map(|k| k.label_zh()).unwrap_or("");
+    let applied = m.submitted_at.map(local).unwrap_or_else(|| m.created_at.with_timezone(&china()).format("%Y-%m-%d").to_string());
+    let mut sig_html = String::new();
+    for s in &sigs {
+        let (name, time, opinion) = match &s.entry {
+            Some(en) => (
+                format!("{}（{}）", e(&en.actor_name), action_zh(&en.action)),
+                local(en.at),
+                e(en.comment.as_deref().unwrap_or("")),
+            ),
+            None => (String::new(), String::new(), String::new()),
+        };
+        sig_html.push_str(&format!(
+            "<tr><th>{}</th><td class=\"sig\">{name}</td><th>时间</th><td>{time}</td><th>意见</th><td>{opinion}</td></tr>",
+            s.step
+        ));
+    }
+    let mut history = String::new();
+    for ev in &events {
+        history.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            local(ev.at),
+            e(&ev.actor_name),
+            action_zh(&ev.action),
+            e(ev.comment.as_deref().unwrap_or(""))
+        ));
+    }
+    let payout = match (m.paid_at, m.payout_amount_fen) {
+        (Some(d), Some(a)) => format!("{d}　{}　流水号 {}", format_yuan(a), e(m.payout_reference.as_deref().unwrap_or(""))),
+        _ => String::new(),
+    };
+    let html = format!(
+        r#"<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>日升集团应(预)付款审批单 {number}</title>
+<style>
+@page {{ size: A4; margin: 15mm; }}
+body {{ font-family: "SimSun","Songti SC","Noto Serif CJK SC",serif; font-size: 12pt; color: #000; max-width: 180mm; margin: 0 auto; }}
+h1 {{ text-align: center; font-size: 18pt; letter-spacing: 2pt; margin: 0 0 4mm; }}
+.meta {{ display: flex; justify-content: space-between; margin-bottom: 2mm; font-size: 10.5pt; }}
+table {{ width: 100%; border-collapse: collapse; margin-bottom: 4mm; }}
+th, td {{ border: 1px solid #000; padding: 2mm; vertical-align: top; text-align: left; }}
+th {{ width: 22mm; white-space: nowrap; font-weight: normal; background: #f3f3f3; }}
+td.amount {{ font-weight: bold; }} td.sig {{ min-width: 35mm; height: 10mm; }}
+h2 {{ font-size: 12pt; margin: 2mm 0; }}
+.history td {{ font-size: 9.5pt; }}
+@media print {{ th {{ background: none; }} }}
+</style></head><body>
+<h1>日升集团应(预)付款审批单</h1>
+<div class="meta"><span>单号：{number}</span><span>类型：{kind}</span><span>状态：{status}</span></div>
+<table>
+<tr><th>申请人</th><td>{requester}</td><th>部门</th><td>{dept}</td><th>申请日期</th><td>{applied}</td></tr>
+<tr><th>事由</th><td colspan="5">{title}</td></tr>
+<tr><th>付款主体</th><td colspan="3">{payer}</td><th>信用代码</th><td>{credit}</td></tr>
+<tr><th>付款账户</th><td colspan="5">{payer_bank}　{payer_account}</td></tr>
+<tr><th>收款方</th><td colspan="3">{payee}</td><th>收款账号</th><td>{payee_account}</td></tr>
+<tr><th>收款开户行</th><td colspan="3">{payee_bank}</td><th>汇款附言</th><td>{remark}</td></tr>
+<tr><th>金额（小写）</th><td class="amount" colspan="2">{amount}</td><th>金额（大写）</th><td class="amount" colspan="2">{words}</td></tr>
+<tr><th>用途</th><td colspan="5">{purpose}</td></tr>
+<tr><th>小程序</th><td colspan="3">{mp}</td><th>订单日期</th><td>{order_date}（{pay_by} 前付款）</td></tr>
+<tr><th>打款</th><td colspan="3">{payout}</td><th>退款截止</th><td>{refund_due}</td></tr>
+</table>
+<h2>审批签字</h2>
+<table>{sig_html}</table>
+<h2>审批记录</h2>
+<table class="history"><tr><th>时间</th><th>人员</th><th>操作</th><th>意见</th></tr>{history}</table>
+</body></html>"#,
+        number = e(m.number.as_deref().unwrap_or("（未提交）")),
+        status = status_of(&m).label_zh(),
+        requester = e(&requester),
+        dept = e(&dept),
+        title = e(&m.title),
+        payer = e(&m.payer_entity),
+        credit = e(&m.payer_credit_code),
+        payer_bank = e(&m.payer_bank),
+        payer_account = e(&m.payer_account),
+        payee = e(&m.payee_name),
+        payee_account = e(&m.payee_account),
+        payee_bank = e(&m.payee_bank),
+        remark = e(&m.transfer_remark),
+        amount = format_yuan(m.amount_fen),
+        words = amount_in_words(m.amount_fen),
+        purpose = e(&m.purpose),
+        mp = e(&mp),
+        order_date = m.order_date,
+        pay_by = m.pay_by,
+        refund_due = m.refund_due.map(|d| d.to_string()).unwrap_or_default(),
+    );
+    let mut res = html.into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    Ok(res)
+}

@@ -1,0 +1,199 @@
+//! What a caller sees of a request: every stored field plus what is derived for them
+//! (大写, deadlines, flags, the actions they may take now), with PII masked by role.
+use super::form::MiniProgram;
+use crate::auth::AuthUser;
+use crate::domain::ids::{mask_id_number, mask_phone};
+use crate::domain::money::amount_in_words;
+use crate::domain::roles::Role;
+use crate::domain::workflow::{Action, Kind, Status, allowed_actions};
+use crate::store::requests::{facts_of, status_of};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{department, request, user};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use serde::Serialize;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RequestView {
+    pub id: i32,
+    /// `YF{YYYYMM}-{NNNN}`, assigned at first submit.
+    pub number: Option<String>,
+    pub kind: Kind,
+    pub title: String,
+    pub amount_fen: i64,
+    /// 人民币大写.
+    pub amount_in_words: String,
+    pub currency: String,
+    pub refundable: bool,
+    pub payer_entity: String,
+    pub payer_credit_code: String,
+    pub payer_bank: String,
+    pub payer_account: String,
+    pub payee_name: String,
+    pub payee_bank: String,
+    pub payee_account: String,
+    pub transfer_remark: String,
+    pub order_date: NaiveDate,
+    /// `order_date` + 10 calendar days.
+    pub pay_by: NaiveDate,
+    pub purpose: String,
+    pub mini_program: Option<MiniProgram>,
+    pub requester_id: i32,
+    pub requester_name: String,
+    pub department_id: Option<i32>,
+    pub department_name: Option<String>,
+    pub status: Status,
+    pub version: i32,
+    /// How many times it has been submitted.
+    pub round: i32,
+    pub manager_approver_id: Option<i32>,
+    pub manager_approver_name: Option<String>,
+    pub manager_approved_by: Option<i32>,
+    pub finance_approved_by: Option<i32>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub paid_at: Option<NaiveDate>,
+    pub payout_amount_fen: Option<i64>,
+    pub payout_reference: Option<String>,
+    pub payout_override_reason: Option<String>,
+    pub paid_by: Option<i32>,
+    /// 10th China working day after `paid_at`; null for non-refundable kinds.
+    pub refund_due: Option<NaiveDate>,
+    pub refunded_at: Option<NaiveDate>,
+    /// Sum of all refunds recorded so far.
+    pub refund_amount_fen: Option<i64>,
+    pub refund_reference: Option<String>,
+    /// Payout minus refunds, while a refund is outstanding or mismatched.
+    pub refund_difference_fen: Option<i64>,
+    /// Any of `payout_overdue`, `refund_overdue`, `refund_mismatch`, `duplicate_suspect`.
+    pub flags: Vec<String>,
+    /// What the caller may do now (the same rules the server enforces).
+    pub allowed_actions: Vec<Action>,
+    pub can_edit: bool,
+    pub can_delete: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Flags derived from the dates and amounts as of `today`, plus stored ones.
+pub fn flags(m: &request::Model, today: NaiveDate) -> Vec<String> {
+    let status = status_of(m);
+    let mut out = Vec::new();
+    if matches!(status, Status::PendingManager | Status::PendingFinance | Status::Approved) && today > m.pay_by {
+        out.push("payout_overdue".to_owned());
+    }
+    if status == Status::Paid && m.refund_due.is_some_and(|due| today > due) {
+        out.push("refund_overdue".to_owned());
+    }
+    if status == Status::Paid && m.refund_amount_fen.is_some() {
+        out.push("refund_mismatch".to_owned());
+    }
+    for stored in m.flags.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+        if !out.iter().any(|f| f == stored) {
+            out.push(stored.to_owned());
+        }
+    }
+    out
+}
+
+/// Names needed to show a page of requests, loaded in two queries.
+#[derive(Default)]
+pub struct Names {
+    users: HashMap<i32, String>,
+    departments: HashMap<i32, String>,
+}
+
+impl Names {
+    pub async fn load(db: &DatabaseConnection, rows: &[request::Model]) -> Result<Names, DbErr> {
+        let mut user_ids: Vec<i32> = rows.iter().map(|r| r.requester_id).collect();
+        user_ids.extend(rows.iter().filter_map(|r| r.manager_approver_id));
+        user_ids.sort_unstable();
+        user_ids.dedup();
+        let mut dept_ids: Vec<i32> = rows.iter().filter_map(|r| r.department_id).collect();
+        dept_ids.sort_unstable();
+        dept_ids.dedup();
+        let users = user::Entity::find()
+            .filter(user::Column::Id.is_in(user_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.display_name))
+            .collect();
+        let departments = department::Entity::find()
+            .filter(department::Column::Id.is_in(dept_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|d| (d.id, d.name))
+            .collect();
+        Ok(Names { users, departments })
+    }
+}
+
+pub fn view(m: &request::Model, me: &AuthUser, names: &Names, today: NaiveDate, four_eyes: bool) -> RequestView {
+    let status = status_of(m);
+    let sees_pii = me.has(Role::Finance) || me.has(Role::Admin);
+    let mini_program = m.mini_program.clone().and_then(|v| serde_json::from_value::<MiniProgram>(v).ok()).map(|mut mp| {
+        if !sees_pii {
+            mp.admin_id_number = mp.admin_id_number.as_deref().map(mask_id_number);
+            mp.admin_phone = mp.admin_phone.as_deref().map(mask_phone);
+        }
+        mp
+    });
+    let is_requester = me.id == m.requester_id;
+    let refund_difference_fen = match (status, m.payout_amount_fen) {
+        (Status::Paid, Some(paid)) => Some(paid - m.refund_amount_fen.unwrap_or(0)),
+        _ => None,
+    };
+    RequestView {
+        id: m.id,
+        number: m.number.clone(),
+        kind: Kind::parse(&m.kind).unwrap_or(Kind::AdvancePayment),
+        title: m.title.clone(),
+        amount_fen: m.amount_fen,
+        amount_in_words: amount_in_words(m.amount_fen),
+        currency: m.currency.clone(),
+        refundable: m.refundable,
+        payer_entity: m.payer_entity.clone(),
+        payer_credit_code: m.payer_credit_code.clone(),
+        payer_bank: m.payer_bank.clone(),
+        payer_account: m.payer_account.clone(),
+        payee_name: m.payee_name.clone(),
+        payee_bank: m.payee_bank.clone(),
+        payee_account: m.payee_account.clone(),
+        transfer_remark: m.transfer_remark.clone(),
+        order_date: m.order_date,
+        pay_by: m.pay_by,
+        purpose: m.purpose.clone(),
+        mini_program,
+        requester_id: m.requester_id,
+        requester_name: names.users.get(&m.requester_id).cloned().unwrap_or_default(),
+        department_id: m.department_id,
+        department_name: m.department_id.and_then(|d| names.departments.get(&d).cloned()),
+        status,
+        version: m.version,
+        round: m.round,
+        manager_approver_id: m.manager_approver_id,
+        manager_approver_name: m.manager_approver_id.and_then(|u| names.users.get(&u).cloned()),
+        manager_approved_by: m.manager_approved_by,
+        finance_approved_by: m.finance_approved_by,
+        submitted_at: m.submitted_at,
+        approved_at: m.approved_at,
+        paid_at: m.paid_at,
+        payout_amount_fen: m.payout_amount_fen,
+        payout_reference: m.payout_reference.clone(),
+        payout_override_reason: m.payout_override_reason.clone(),
+        paid_by: m.paid_by,
+        refund_due: m.refund_due,
+        refunded_at: m.refunded_at,
+        refund_amount_fen: m.refund_amount_fen,
+        refund_reference: m.refund_reference.clone(),
+        refund_difference_fen,
+        flags: flags(m, today),
+        allowed_actions: allowed_actions(status, me.actor(), &facts_of(m, four_eyes)),
+        can_edit: is_requester && status.is_editable(),
+        can_delete: is_requester && status == Status::Draft,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    }
+}

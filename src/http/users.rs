@@ -1,0 +1,223 @@
+//! User administration (admin only).
+use super::extract::{Json, Path, Query};
+use super::Page;
+use crate::app::AppState;
+use crate::auth::{AuthUser, password};
+use crate::domain::roles::{Role, RoleSet};
+use crate::error::{ApiError, ApiResult, FieldError, Msg};
+use crate::store::audit::{self, NewEvent};
+use crate::store::users::{self, NewUser, Operator, UserView};
+use axum::extract::State;
+use axum::http::StatusCode;
+use entity::user;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder,
+};
+use serde::Deserialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_users, create_user)).routes(routes!(update_user))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct UserQuery {
+    /// Matches username or display name.
+    pub q: Option<String>,
+    pub role: Option<Role>,
+    pub department_id: Option<i32>,
+    pub disabled: Option<bool>,
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+}
+
+/// List users (admin).
+#[utoipa::path(get, path = "/users", tag = "users", security(("bearer" = [])), params(UserQuery),
+    responses((status = 200, body = Page<UserView>), (status = 401, body = crate::error::ProblemBody), (status = 403, body = crate::error::ProblemBody)))]
+async fn list_users(State(state): State<AppState>, me: AuthUser, Query(q): Query<UserQuery>) -> ApiResult<Json<Page<UserView>>> {
+    me.require(Role::Admin)?;
+    let (page, per_page) = super::PageParams::resolve(q.page, q.per_page)?;
+    let mut cond = Condition::all();
+    if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        cond = cond.add(Condition::any().add(user::Column::Username.contains(text)).add(user::Column::DisplayName.contains(text)));
+    }
+    if let Some(role) = q.role {
+        cond = cond.add(user::Column::Roles.contains(role.as_str()));
+    }
+    if let Some(d) = q.department_id {
+        cond = cond.add(user::Column::DepartmentId.eq(d));
+    }
+    if let Some(disabled) = q.disabled {
+        cond = cond.add(user::Column::Disabled.eq(disabled));
+    }
+    let paginator = user::Entity::find().filter(cond).order_by_asc(user::Column::Id).paginate(&state.db, per_page);
+    let total = paginator.num_items().await?;
+    let items = paginator.fetch_page(page - 1).await?.into_iter().map(UserView::from).collect();
+    Ok(Json(Page { items, total, page, per_page }))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    /// At least 8 characters. The user is asked to change it at first login.
+    pub password: String,
+    pub roles: Vec<Role>,
+    pub department_id: Option<i32>,
+    pub manager_id: Option<i32>,
+}
+
+/// Create a user (admin).
+#[utoipa::path(post, path = "/users", tag = "users", security(("bearer" = [])), request_body = CreateUser,
+    responses((status = 201, body = UserView), (status = 403, body = crate::error::ProblemBody),
+              (status = 409, body = crate::error::ProblemBody), (status = 422, body = crate::error::ProblemBody)))]
+async fn create_user(State(state): State<AppState>, me: AuthUser, Json(body): Json<CreateUser>) -> ApiResult<(StatusCode, Json<UserView>)> {
+    me.require(Role::Admin)?;
+    let created = users::create(
+        &state.db,
+        NewUser {
+            username: body.username,
+            display_name: body.display_name,
+            email: body.email,
+            password: body.password,
+            roles: body.roles.into_iter().collect(),
+            department_id: body.department_id,
+            manager_id: body.manager_id,
+            must_change_password: true,
+        },
+        &Operator { id: Some(me.id), name: me.display_name.clone() },
+        state.clock.now(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(created.into())))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub roles: Option<Vec<Role>>,
+    /// `null` removes the department.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i32>)]
+    pub department_id: Option<Option<i32>>,
+    /// `null` removes the manager.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i32>)]
+    pub manager_id: Option<Option<i32>>,
+    pub disabled: Option<bool>,
+    /// Sets a new password (the user must change it at next login).
+    pub password: Option<String>,
+}
+
+/// Distinguishes an absent field (no change) from an explicit `null` (clear it).
+fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Change a user's roles, department, manager, password or disable them (admin).
+/// Disabling, a new password or new roles revoke the user's tokens at once.
+#[utoipa::path(patch, path = "/users/{id}", tag = "users", security(("bearer" = [])), request_body = UpdateUser,
+    params(("id" = i32, Path)),
+    responses((status = 200, body = UserView), (status = 403, body = crate::error::ProblemBody),
+              (status = 404, body = crate::error::ProblemBody), (status = 409, body = crate::error::ProblemBody),
+              (status = 422, body = crate::error::ProblemBody)))]
+async fn update_user(
+    State(state): State<AppState>,
+    me: AuthUser,
+    Path(id): Path<i32>,
+    Json(body): Json<UpdateUser>,
+) -> ApiResult<Json<UserView>> {
+    me.require(Role::Admin)?;
+    let current = user::Entity::find_by_id(id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("用户", "user"))?;
+    let mut errors: Vec<FieldError> = Vec::new();
+    if let Some(name) = &body.display_name {
+        errors.extend(users::check_display_name(name).err());
+    }
+    if let Some(Some(email)) = body.email.as_ref().map(|e| Some(e).filter(|e| !e.is_empty()))
+        && crate::domain::ids::Email::parse(email).is_err()
+    {
+        errors.push(FieldError::new("email", "邮箱格式不正确", "invalid e-mail address"));
+    }
+    let roles: Option<RoleSet> = body.roles.as_ref().map(|r| r.iter().copied().collect());
+    if roles == Some(RoleSet::default()) {
+        errors.push(FieldError::new("roles", "至少需要一个角色", "at least one role is required"));
+    }
+    if let Some(p) = &body.password {
+        errors.extend(password::check_policy(p).err());
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    // An admin cannot lock themselves out: the last way back in would be the database.
+    if id == me.id && (body.disabled == Some(true) || roles.is_some_and(|r| !r.has(Role::Admin))) {
+        return Err(ApiError::Conflict {
+            code: "self_lockout",
+            msg: Msg::new("不能停用自己或移除自己的管理员角色", "you cannot disable yourself or remove your own admin role"),
+            current: None,
+        });
+    }
+    let department_id = body.department_id.unwrap_or(current.department_id);
+    let manager_id = body.manager_id.unwrap_or(current.manager_id);
+    users::check_links(&state.db, Some(id), department_id, manager_id).await?;
+
+    let new_hash = match body.password.clone() {
+        Some(p) => Some(password::hash(p).await?),
+        None => None,
+    };
+    let revoke = body.disabled == Some(true) || new_hash.is_some() || roles.is_some_and(|r| r.to_db() != current.roles);
+    let now = state.clock.now();
+    let before = UserView::from(current.clone());
+    let mut am = current.clone().into_active_model();
+    if let Some(n) = body.display_name {
+        am.display_name = Set(n.trim().to_owned());
+    }
+    if let Some(e) = body.email {
+        am.email = Set(Some(e.trim().to_owned()).filter(|e| !e.is_empty()));
+    }
+    if let Some(r) = roles {
+        am.roles = Set(r.to_db());
+    }
+    am.department_id = Set(department_id);
+    am.manager_id = Set(manager_id);
+    if let Some(d) = body.disabled {
+        am.disabled = Set(d);
+    }
+    if let Some(h) = new_hash {
+        am.password_hash = Set(h);
+        am.must_change_password = Set(true);
+    }
+    if revoke {
+        am.token_version = Set(current.token_version + 1);
+    }
+    am.updated_at = Set(now);
+
+    let (tx, mut cursor) = audit::begin(&state.db).await?;
+    let updated = am.update(&tx).await?;
+    cursor
+        .append(
+            &tx,
+            NewEvent {
+                actor_id: Some(me.id),
+                actor_name: me.display_name.clone(),
+                action: "user_update".into(),
+                before: serde_json::to_value(&before).ok(),
+                after: serde_json::to_value(UserView::from(updated.clone())).ok(),
+                ..Default::default()
+            },
+            now,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(Json(updated.into()))
+}

@@ -1,0 +1,13 @@
+//! verifund: the 日升集团应(预)付款审批单 — requests, approvals, payouts and refunds of
+//! WeChat mini-program verification transfers.
+pub mod app;
+pub mod auth;
+pub mod cli;
+mod cli_demo;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod store;

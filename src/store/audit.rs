@@ -1,0 +1,166 @@
+//! The append-only audit log (DESIGN §1.6). Every event carries the SHA-256 of its content
+//! and of the previous event's hash, so any edit, deletion or insertion breaks the chain;
+//! the database additionally refuses UPDATE and DELETE with triggers.
+use crate::clock::to_micros;
+use crate::db::stmt;
+use chrono::{DateTime, SecondsFormat, Utc};
+use entity::audit_event;
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryOrder,
+    QueryFilter, QuerySelect, TransactionTrait, ColumnTrait,
+};
+use sha2::{Digest, Sha256};
+
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+#[derive(Debug, Clone, Default)]
+pub struct NewEvent {
+    pub actor_id: Option<i32>,
+    pub actor_name: String,
+    pub on_behalf_of_id: Option<i32>,
+    pub action: String,
+    pub request_id: Option<i32>,
+    pub comment: Option<String>,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+/// The tip of the chain, held for the duration of one transaction.
+pub struct AuditCursor {
+    last_seq: i64,
+    last_hash: String,
+}
+
+/// Begins a transaction whose first statement takes the audit lock: a write on the single
+/// `audit_head` row. On SQLite that acquires the database write lock before anything is
+/// read (so the transaction can never fail to upgrade); on PostgreSQL it is a row lock that
+/// orders all audited transactions, so the chain never forks.
+pub async fn begin(db: &DatabaseConnection) -> Result<(DatabaseTransaction, AuditCursor), DbErr> {
+    let tx = db.begin().await?;
+    let backend = tx.get_database_backend();
+    let row = tx
+        .query_one_raw(stmt(
+            backend,
+            "UPDATE audit_head SET last_seq = last_seq WHERE id = 1 RETURNING last_seq, last_hash",
+            vec![],
+        ))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("audit_head".into()))?;
+    let last_seq: i64 = row.try_get("", "last_seq")?;
+    let last_hash: String = row.try_get("", "last_hash")?;
+    Ok((tx, AuditCursor { last_seq, last_hash }))
+}
+
+impl AuditCursor {
+    pub async fn append(&mut self, tx: &DatabaseTransaction, ev: NewEvent, at: DateTime<Utc>) -> Result<audit_event::Model, DbErr> {
+        let seq = self.last_seq + 1;
+        let occurred_at = to_micros(at);
+        let before = ev.before.map(|v| v.to_string());
+        let after = ev.after.map(|v| v.to_string());
+        let model = audit_event::Model {
+            seq,
+            occurred_at,
+            actor_id: ev.actor_id,
+            actor_name: ev.actor_name,
+            on_behalf_of_id: ev.on_behalf_of_id,
+            action: ev.action,
+            request_id: ev.request_id,
+            comment: ev.comment,
+            before_state: before,
+            after_state: after,
+            prev_hash: self.last_hash.clone(),
+            hash: String::new(),
+        };
+        let hash = event_hash(&model);
+        let model = audit_event::Model { hash, ..model };
+        audit_event::Entity::insert(audit_event::ActiveModel {
+            seq: Set(model.seq),
+            occurred_at: Set(model.occurred_at),
+            actor_id: Set(model.actor_id),
+            actor_name: Set(model.actor_name.clone()),
+            on_behalf_of_id: Set(model.on_behalf_of_id),
+            action: Set(model.action.clone()),
+            request_id: Set(model.request_id),
+            comment: Set(model.comment.clone()),
+            before_state: Set(model.before_state.clone()),
+            after_state: Set(model.after_state.clone()),
+            prev_hash: Set(model.prev_hash.clone()),
+            hash: Set(model.hash.clone()),
+        })
+        .exec_without_returning(tx)
+        .await?;
+        let backend = tx.get_database_backend();
+        tx.execute_raw(stmt(
+            backend,
+            "UPDATE audit_head SET last_seq = $1, last_hash = $2 WHERE id = 1",
+            vec![seq.into(), model.hash.clone().into()],
+        ))
+        .await?;
+        self.last_seq = seq;
+        self.last_hash = model.hash.clone();
+        Ok(model)
+    }
+}
+
+/// SHA-256 over a JSON array of every field but the hash itself, so that no two different
+/// events can serialise to the same input.
+pub fn event_hash(e: &audit_event::Model) -> String {
+    let canonical = serde_json::json!([
+        e.seq,
+        e.occurred_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+        e.actor_id,
+        e.actor_name,
+        e.on_behalf_of_id,
+        e.action,
+        e.request_id,
+        e.comment,
+        e.before_state,
+        e.after_state,
+        e.prev_hash,
+    ]);
+    hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ChainReport {
+    pub events: u64,
+    /// The first event that does not fit the chain, and why.
+    pub first_broken: Option<(i64, String)>,
+}
+
+/// Walks the whole chain in pages, recomputing every hash.
+pub async fn verify_chain(db: &impl ConnectionTrait) -> Result<ChainReport, DbErr> {
+    const PAGE: u64 = 1000;
+    let mut expected_prev = GENESIS_HASH.to_owned();
+    let mut expected_seq = 1i64;
+    let mut events = 0u64;
+    loop {
+        let page = audit_event::Entity::find()
+            .filter(audit_event::Column::Seq.gte(expected_seq))
+            .order_by_asc(audit_event::Column::Seq)
+            .limit(PAGE)
+            .all(db)
+            .await?;
+        if page.is_empty() {
+            break;
+        }
+        for e in &page {
+            events += 1;
+            let problem = if e.seq != expected_seq {
+                Some(format!("expected event #{expected_seq}, found #{} (an event is missing)", e.seq))
+            } else if e.prev_hash != expected_prev {
+                Some("prev_hash does not match the previous event's hash".to_owned())
+            } else if event_hash(e) != e.hash {
+                Some("hash does not match the event's content".to_owned())
+            } else {
+                None
+            };
+            if let Some(why) = problem {
+                return Ok(ChainReport { events, first_broken: Some((e.seq, why)) });
+            }
+            expected_prev = e.hash.clone();
+            expected_seq += 1;
+        }
+    }
+    Ok(ChainReport { events, first_broken: None })
+}

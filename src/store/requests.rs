@@ -1,0 +1,165 @@
+//! The request aggregate: loading with visibility, numbering, and conditional transitions.
+use crate::auth::AuthUser;
+use crate::domain::roles::Role;
+use crate::domain::workflow::{Facts, Status};
+use crate::error::{ApiError, Msg};
+use entity::{department, request, user};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
+};
+
+/// The requests a user may see (DESIGN §1.3): their own; those they must approve or have
+/// approved; their reports' (by `manager_id`) and their department's when they head it.
+/// Finance, admin and auditor see all. Used for lists and for every `{id}` lookup, so a
+/// request one may not see is indistinguishable from one that does not exist.
+pub fn visible_to(me: &AuthUser) -> Condition {
+    if me.roles.sees_all_requests() {
+        return Condition::all();
+    }
+    Condition::any()
+        .add(request::Column::RequesterId.eq(me.id))
+        .add(request::Column::ManagerApproverId.eq(me.id))
+        .add(request::Column::ManagerApprovedBy.eq(me.id))
+        .add(
+            request::Column::RequesterId.in_subquery(
+                Query::select().column(user::Column::Id).from(user::Entity).and_where(user::Column::ManagerId.eq(me.id)).to_owned(),
+            ),
+        )
+        .add(
+            request::Column::DepartmentId.in_subquery(
+                Query::select()
+                    .column(department::Column::Id)
+                    .from(department::Entity)
+                    .and_where(department::Column::HeadId.eq(me.id))
+                    .to_owned(),
+            ),
+        )
+}
+
+pub async fn find_visible(db: &DatabaseConnection, me: &AuthUser, id: i32) -> Result<request::Model, ApiError> {
+    request::Entity::find_by_id(id)
+        .filter(visible_to(me))
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("申请", "request"))
+}
+
+pub fn status_of(m: &request::Model) -> Status {
+    // The column only ever holds values written from `Status`; draft is the safe reading otherwise.
+    Status::parse(&m.status).unwrap_or(Status::Draft)
+}
+
+pub fn facts_of(m: &request::Model, four_eyes: bool) -> Facts {
+    Facts {
+        requester_id: m.requester_id,
+        manager_approver_id: m.manager_approver_id,
+        manager_approved_by: m.manager_approved_by,
+        finance_approved_by: m.finance_approved_by,
+        refundable: m.refundable,
+        four_eyes,
+    }
+}
+
+/// What a client needs to recover from a conflict: reload at this status and version.
+pub fn current_state(m: &request::Model) -> serde_json::Value {
+    serde_json::json!({ "id": m.id, "status": m.status, "version": m.version })
+}
+
+pub fn version_conflict(m: &request::Model) -> ApiError {
+    ApiError::Conflict {
+        code: "version_conflict",
+        msg: Msg::new(
+            format!("申请已被他人修改（当前版本 {}，状态 {}），请刷新后重试", m.version, status_of(m).label_zh()),
+            format!("the request was changed by someone else (now version {}, status {}); reload and retry", m.version, m.status),
+        ),
+        current: Some(current_state(m)),
+    }
+}
+
+pub fn state_conflict(m: &request::Model, action: &str) -> ApiError {
+    ApiError::Conflict {
+        code: "state_conflict",
+        msg: Msg::new(
+            format!("申请当前状态为「{}」，不能执行 {action}", status_of(m).label_zh()),
+            format!("the request is {}; {action} is not possible now", m.status),
+        ),
+        current: Some(current_state(m)),
+    }
+}
+
+/// The next `YF{YYYYMM}-{NNNN}` number. Runs inside the caller's transaction: a single
+/// upsert that both creates the month's counter and increments it, so concurrent submitters
+/// are serialised by the database and a rolled-back submit gives its number back (no gaps).
+pub async fn next_number(tx: &DatabaseTransaction, month: &str) -> Result<String, DbErr> {
+    let backend = tx.get_database_backend();
+    let row = tx
+        .query_one_raw(crate::db::stmt(
+            backend,
+            "INSERT INTO request_seq (month, last_seq) VALUES ($1, 1) \
+             ON CONFLICT (month) DO UPDATE SET last_seq = request_seq.last_seq + 1 RETURNING last_seq",
+            vec![month.into()],
+        ))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("request_seq".into()))?;
+    let seq: i32 = row.try_get("", "last_seq")?;
+    Ok(format!("YF{month}-{seq:04}"))
+}
+
+/// Who decides the manager step: the requester's `manager_id`, else their department head;
+/// an approver who is the requester or is disabled passes the step one level further up.
+/// `None` when nobody is left, so the request cannot be submitted yet.
+pub async fn resolve_manager_approver(db: &impl ConnectionTrait, requester: &user::Model) -> Result<Option<i32>, DbErr> {
+    let dept_head = |u: &user::Model| {
+        let dept = u.department_id;
+        async move {
+            match dept {
+                Some(d) => Ok::<_, DbErr>(department::Entity::find_by_id(d).one(db).await?.and_then(|d| d.head_id)),
+                None => Ok(None),
+            }
+        }
+    };
+    let mut candidates = Vec::new();
+    candidates.extend(requester.manager_id);
+    candidates.extend(dept_head(requester).await?);
+    let mut seen = std::collections::HashSet::new();
+    let mut i = 0;
+    while i < candidates.len() && i < 32 {
+        let id = candidates[i];
+        i += 1;
+        if !seen.insert(id) {
+            continue;
+        }
+        let Some(u) = user::Entity::find_by_id(id).one(db).await? else { continue };
+        if u.id != requester.id && !u.disabled {
+            return Ok(Some(u.id));
+        }
+        // Escalate: this person's own manager, then their department head.
+        candidates.extend(u.manager_id);
+        candidates.extend(dept_head(&u).await?);
+    }
+    Ok(None)
+}
+
+/// Finance users who could sign off or pay, for routing notices.
+pub fn is_finance(u: &user::Model) -> bool {
+    crate::domain::roles::RoleSet::from_db(&u.roles).has(Role::Finance)
+}
+
+/// Applies `changes` only if the request is still at `version` and `status`, and bumps the
+/// version. `false` means someone else got there first.
+pub async fn conditional_update(
+    tx: &DatabaseTransaction,
+    current: &request::Model,
+    changes: Vec<(request::Column, sea_orm::sea_query::SimpleExpr)>,
+) -> Result<bool, DbErr> {
+    let mut update = request::Entity::update_many()
+        .col_expr(request::Column::Version, Expr::value(current.version + 1))
+        .filter(request::Column::Id.eq(current.id))
+        .filter(request::Column::Version.eq(current.version))
+        .filter(request::Column::Status.eq(current.status.clone()));
+    for (col, value) in changes {
+        update = update.col_expr(col, value);
+    }
+    Ok(update.exec(tx).await?.rows_affected == 1)
+}

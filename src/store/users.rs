@@ -1,0 +1,202 @@
+//! Users and departments.
+use crate::auth::password;
+use crate::domain::roles::{Role, RoleSet};
+use crate::error::{ApiError, FieldError, Msg};
+use crate::store::audit::{self, NewEvent};
+use chrono::{DateTime, Utc};
+use entity::{department, user};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UserView {
+    pub id: i32,
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub roles: Vec<Role>,
+    pub department_id: Option<i32>,
+    pub manager_id: Option<i32>,
+    pub disabled: bool,
+    pub must_change_password: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<user::Model> for UserView {
+    fn from(u: user::Model) -> Self {
+        UserView {
+            id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+            email: u.email,
+            roles: RoleSet::from_db(&u.roles).to_vec(),
+            department_id: u.department_id,
+            manager_id: u.manager_id,
+            disabled: u.disabled,
+            must_change_password: u.must_change_password,
+            created_at: u.created_at,
+        }
+    }
+}
+
+/// Who performed an administrative change, for the audit log (`None`: the command line).
+#[derive(Debug, Clone)]
+pub struct Operator {
+    pub id: Option<i32>,
+    pub name: String,
+}
+
+impl Operator {
+    pub fn cli() -> Operator {
+        Operator { id: None, name: "cli".to_owned() }
+    }
+}
+
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub password: String,
+    pub roles: RoleSet,
+    pub department_id: Option<i32>,
+    pub manager_id: Option<i32>,
+    pub must_change_password: bool,
+}
+
+pub fn check_username(username: &str) -> Result<(), FieldError> {
+    let ok_chars = username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if !(2..=64).contains(&username.len()) || !ok_chars {
+        return Err(FieldError::new(
+            "username",
+            "用户名须为 2–64 个字母、数字或 _ . -",
+            "username must be 2–64 letters, digits or _ . -",
+        ));
+    }
+    Ok(())
+}
+
+pub fn check_display_name(name: &str) -> Result<(), FieldError> {
+    let n = name.trim().chars().count();
+    if n == 0 || n > 100 {
+        return Err(FieldError::new("display_name", "姓名须为 1–100 个字符", "display_name must be 1–100 characters"));
+    }
+    Ok(())
+}
+
+pub async fn find_by_username(db: &DatabaseConnection, username: &str) -> Result<Option<user::Model>, sea_orm::DbErr> {
+    user::Entity::find().filter(user::Column::Username.eq(username.trim())).one(db).await
+}
+
+pub async fn count(db: &DatabaseConnection) -> Result<u64, sea_orm::DbErr> {
+    user::Entity::find().count(db).await
+}
+
+/// Checks that the department and manager exist, and that the manager chain has no loop.
+pub async fn check_links(
+    db: &DatabaseConnection,
+    user_id: Option<i32>,
+    department_id: Option<i32>,
+    manager_id: Option<i32>,
+) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    if let Some(d) = department_id
+        && department::Entity::find_by_id(d).one(db).await?.is_none()
+    {
+        errors.push(FieldError::new("department_id", "部门不存在", "no such department"));
+    }
+    if let Some(m) = manager_id {
+        if Some(m) == user_id {
+            errors.push(FieldError::new("manager_id", "不能把自己设为自己的上级", "a user cannot be their own manager"));
+        } else {
+            // Walk up from the new manager: meeting the user on the way would make a loop.
+            let mut cursor = Some(m);
+            let mut hops = 0;
+            while let Some(id) = cursor {
+                if Some(id) == user_id || hops > 64 {
+                    errors.push(FieldError::new("manager_id", "上级关系形成了循环", "the manager chain would loop"));
+                    break;
+                }
+                match user::Entity::find_by_id(id).one(db).await? {
+                    Some(u) => cursor = u.manager_id,
+                    None => {
+                        if hops == 0 {
+                            errors.push(FieldError::new("manager_id", "上级用户不存在", "no such manager"));
+                        }
+                        break;
+                    }
+                }
+                hops += 1;
+            }
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(errors)) }
+}
+
+pub async fn create(db: &DatabaseConnection, new: NewUser, by: &Operator, now: DateTime<Utc>) -> Result<user::Model, ApiError> {
+    let mut errors = Vec::new();
+    errors.extend(check_username(&new.username).err());
+    errors.extend(check_display_name(&new.display_name).err());
+    errors.extend(password::check_policy(&new.password).err());
+    if let Some(email) = &new.email
+        && crate::domain::ids::Email::parse(email).is_err()
+    {
+        errors.push(FieldError::new("email", "邮箱格式不正确", "invalid e-mail address"));
+    }
+    if new.roles == RoleSet::default() {
+        errors.push(FieldError::new("roles", "至少需要一个角色", "at least one role is required"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    check_links(db, None, new.department_id, new.manager_id).await?;
+    if find_by_username(db, &new.username).await?.is_some() {
+        return Err(ApiError::Conflict {
+            code: "username_taken",
+            msg: Msg::new("用户名已被使用", "this username is already taken"),
+            current: None,
+        });
+    }
+    let hash = password::hash(new.password.clone()).await?;
+    let (tx, mut cursor) = audit::begin(db).await?;
+    let inserted = user::ActiveModel {
+        username: Set(new.username.trim().to_owned()),
+        display_name: Set(new.display_name.trim().to_owned()),
+        email: Set(new.email.map(|e| e.trim().to_owned())),
+        password_hash: Set(hash),
+        roles: Set(new.roles.to_db()),
+        department_id: Set(new.department_id),
+        manager_id: Set(new.manager_id),
+        disabled: Set(false),
+        token_version: Set(0),
+        must_change_password: Set(new.must_change_password),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&tx)
+    .await
+    .map_err(|e| {
+        if crate::store::is_unique_violation(&e) {
+            ApiError::Conflict { code: "username_taken", msg: Msg::new("用户名已被使用", "this username is already taken"), current: None }
+        } else {
+            e.into()
+        }
+    })?;
+    cursor
+        .append(
+            &tx,
+            NewEvent {
+                actor_id: by.id,
+                actor_name: by.name.clone(),
+                action: "user_create".into(),
+                after: Some(serde_json::to_value(UserView::from(inserted.clone())).unwrap_or_default()),
+                ..Default::default()
+            },
+            now,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(inserted)
+}
