@@ -80,7 +80,9 @@ fn field_error_from_serde(path: &str, message: &str) -> FieldError {
     let quoted = message.split('`').nth(1).map(str::to_owned);
     let parent = if path == "." { String::new() } else { format!("{path}.") };
     if let (true, Some(name)) = (message.starts_with("unknown field"), &quoted) {
-        return FieldError::new(format!("{parent}{name}"), format!("不允许的字段：{name}"), format!("unknown field `{name}`"));
+        // The path already ends at the unknown key.
+        let field = if path.ends_with(name.as_str()) { path.to_owned() } else { format!("{parent}{name}") };
+        return FieldError::new(field, format!("不允许的字段：{name}"), format!("unknown field `{name}`"));
     }
     if let (true, Some(name)) = (message.starts_with("missing field"), &quoted) {
         return FieldError::new(format!("{parent}{name}"), "必填字段缺失", "this field is required");

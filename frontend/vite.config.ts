@@ -1,0 +1,44 @@
+import { defineConfig } from 'vitest/config'
+import vue from '@vitejs/plugin-vue'
+import { fileURLToPath, URL } from 'node:url'
+
+// The dev server proxies the API to a running verifund (VERIFUND_URL, default the port
+// used during development), so the browser sees one origin like in production.
+const backend = process.env.VERIFUND_URL ?? 'http://127.0.0.1:18090'
+
+export default defineConfig({
+  base: '/',
+  plugins: [vue()],
+  resolve: {
+    alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) },
+  },
+  server: {
+    host: '127.0.0.1',
+    port: 5173,
+    proxy: {
+      '/api': { target: backend, changeOrigin: false },
+      '/healthz': { target: backend, changeOrigin: false },
+    },
+  },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    assetsDir: 'assets',
+    // The server's CSP forbids inline scripts; Vite's module preload polyfill is
+    // injected as a separate module, never inline, but keep it off to be certain.
+    modulePreload: { polyfill: false },
+    chunkSizeWarningLimit: 1200,
+    rollupOptions: {
+      output: {
+        manualChunks(id) {
+          if (id.includes('node_modules/element-plus') || id.includes('node_modules/@element-plus')) return 'element-plus'
+          if (id.includes('node_modules')) return 'vendor'
+        },
+      },
+    },
+  },
+  test: {
+    include: ['tests/**/*.test.ts'],
+    environment: 'node',
+  },
+})

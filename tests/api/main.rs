@@ -1,0 +1,7 @@
+//! Black-box tests through HTTP against the spawned app. One binary (faster to link), one
+//! module per area. Each test has its own database: SQLite by default, PostgreSQL when
+//! TEST_DATABASE_URL is set.
+mod common;
+
+mod auth;
+mod workflow;
