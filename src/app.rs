@@ -59,7 +59,11 @@ impl AppState {
         version = env!("CARGO_PKG_VERSION")
     ),
     modifiers(&BearerAuth),
-    components(schemas(crate::error::ProblemBody))
+    components(schemas(
+        crate::error::ProblemBody,
+        crate::http::requests::money::PayoutBody,
+        crate::http::requests::money::RefundBody
+    ))
 )]
 pub struct ApiDoc;
 
@@ -83,7 +87,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(http::users::router())
         .merge(http::departments::router())
         .merge(http::requests::router())
-        .merge(http::audit::router());
+        .merge(http::audit::router())
+        .merge(http::calendar::router())
+        .merge(http::notifications::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
         .merge(http::health::router())

@@ -37,6 +37,12 @@ pub struct GlobalArgs {
     /// Largest attachment, in MiB.
     #[arg(long, env = "VERIFUND_UPLOAD_LIMIT_MB", default_value_t = 10, global = true)]
     pub upload_limit_mb: usize,
+    /// WeCom/DingTalk robot webhook for reminders (in-app only when unset).
+    #[arg(long, env = "VERIFUND_WEBHOOK_URL", global = true)]
+    pub webhook_url: Option<String>,
+    /// The robot's signing secret (DingTalk 加签).
+    #[arg(long, env = "VERIFUND_WEBHOOK_SECRET", hide_env_values = true, global = true)]
+    pub webhook_secret: Option<String>,
     /// Access-token lifetime, in minutes.
     #[arg(long, env = "VERIFUND_TOKEN_TTL_MINUTES", default_value_t = 480, global = true)]
     pub token_ttl_minutes: u64,
@@ -50,6 +56,8 @@ impl GlobalArgs {
         c.four_eyes = self.four_eyes;
         c.upload_limit = self.upload_limit_mb.max(1) * 1024 * 1024;
         c.token_ttl = Duration::from_secs(self.token_ttl_minutes.max(1) * 60);
+        c.webhook_url = self.webhook_url.clone().filter(|u| !u.trim().is_empty());
+        c.webhook_secret = self.webhook_secret.clone().filter(|s| !s.is_empty());
         // Read here and nowhere else; never printed.
         c.jwt_secret = std::env::var("VERIFUND_JWT_SECRET").ok().filter(|s| !s.is_empty());
         c
@@ -71,6 +79,16 @@ pub enum Command {
     Demo {
         #[command(subcommand)]
         command: DemoCommand,
+    },
+    /// The working-day calendar.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
+    /// Background jobs.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
     },
     /// The audit log.
     Audit {
@@ -112,6 +130,26 @@ pub enum DemoCommand {
         #[arg(long, default_value_t = 0)]
         requests: u32,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CalendarCommand {
+    /// Replace one year from a JSON file ({"year", "holidays", "workdays"}) or a CSV file
+    /// (`date,type` rows, type holiday|workday or 休|班).
+    Import {
+        file: PathBuf,
+        /// The year, when the CSV cannot tell (defaults to the year of its dates).
+        #[arg(long)]
+        year: Option<i32>,
+    },
+    /// Print one year's holidays and make-up workdays.
+    Show { year: i32 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Run the daily jobs now: expiry, overdue reminders, approval reminders.
+    Run,
 }
 
 #[derive(Debug, Subcommand)]
@@ -173,6 +211,57 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo { command: DemoCommand::Seed { requests } } => {
             let db = crate::db::connect_and_migrate(&config).await?;
             crate::cli_demo::seed(&db, requests).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Calendar { command: CalendarCommand::Import { file, year } } => {
+            let db = crate::db::connect_and_migrate(&config).await?;
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let is_json = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) || text.trim_start_matches('\u{feff}').trim_start().starts_with('{');
+            let parsed = if is_json {
+                crate::domain::calendar::YearCalendar::from_json(&text)
+            } else {
+                crate::domain::calendar::YearCalendar::from_csv(year, &text)
+            };
+            let y = parsed.map_err(|e| anyhow::anyhow!("{}", e.en()))?;
+            if year.is_some_and(|want| want != y.year) {
+                bail!("the file holds {}, not {}", y.year, year.unwrap_or_default());
+            }
+            let changed = crate::http::calendar::replace_year(&db, &y, None, chrono::Utc::now()).await.map_err(describe)?;
+            println!(
+                "imported {}: {} holidays, {} make-up workdays; refund deadlines recomputed for {} request(s)",
+                y.year,
+                y.holidays.len(),
+                y.workdays.len(),
+                changed.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Calendar { command: CalendarCommand::Show { year } } => {
+            let db = crate::db::connect_and_migrate(&config).await?;
+            let Some(m) = crate::store::calendar::get(&db, year).await? else {
+                println!("no calendar for {year}: working days are computed as Monday–Friday only");
+                return Ok(ExitCode::from(2));
+            };
+            let y = crate::store::calendar::to_year(&m);
+            println!("{year} ({}, updated {})", m.source, m.updated_at.format("%Y-%m-%d"));
+            println!("holidays ({}):", y.holidays.len());
+            for d in &y.holidays {
+                println!("  {d} {}", d.format("%a"));
+            }
+            println!("make-up workdays ({}):", y.workdays.len());
+            for d in &y.workdays {
+                println!("  {d} {}", d.format("%a"));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Jobs { command: JobsCommand::Run } => {
+            let db = crate::db::connect_and_migrate(&config).await?;
+            let report = crate::jobs::run_daily(&db, &config, chrono::Utc::now()).await?;
+            println!("daily jobs: {} expired, {} reminders created", report.expired, report.reminders);
+            if let Some(url) = &config.webhook_url {
+                let r = crate::outbox::deliver_due(&db, &reqwest::Client::new(), url, config.webhook_secret.as_deref(), chrono::Utc::now()).await?;
+                println!("webhook: {} delivered, {} failed (will retry)", r.delivered, r.failed);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit { command: AuditCommand::Verify } => {
@@ -260,7 +349,12 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         println!("================================================================");
     }
     let bind = config.bind;
+    let background = config.background_jobs;
     let state = AppState::new(db, config).await?;
+    if background {
+        crate::jobs::spawn_scheduler(state.clone());
+        crate::outbox::spawn_worker(state.clone());
+    }
     let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
     let addr = listener.local_addr()?;
     println!("verifund is running at http://{addr}/  (API docs: http://{addr}/api/docs)");

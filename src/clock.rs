@@ -22,6 +22,11 @@ impl FixedClock {
         FixedClock(Mutex::new(at))
     }
 
+    /// The time it is set to (the same as `Clock::now`, callable without the trait in scope).
+    pub fn now_for_test(&self) -> DateTime<Utc> {
+        self.now()
+    }
+
     pub fn set(&self, at: DateTime<Utc>) {
         *self.0.lock().unwrap_or_else(|e| e.into_inner()) = at;
     }

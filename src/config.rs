@@ -20,6 +20,12 @@ pub struct Config {
     /// Largest attachment accepted.
     pub upload_limit: usize,
     pub request_timeout: Duration,
+    /// WeCom/DingTalk robot URL for reminders; `None` keeps them in-app only.
+    pub webhook_url: Option<String>,
+    /// The robot's signing secret (DingTalk "加签"), when it has one.
+    pub webhook_secret: Option<String>,
+    /// Run the daily jobs and the outbox worker inside the server.
+    pub background_jobs: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -57,6 +63,9 @@ impl Config {
             body_limit: 1024 * 1024,
             upload_limit: 10 * 1024 * 1024,
             request_timeout: Duration::from_secs(60),
+            webhook_url: None,
+            webhook_secret: None,
+            background_jobs: true,
         }
     }
 

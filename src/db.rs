@@ -13,6 +13,7 @@ use std::time::Duration;
 pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<DatabaseConnection> {
     let db = connect(config).await?;
     Migrator::up(&db, None).await?;
+    crate::store::calendar::seed_builtin(&db, chrono::Utc::now()).await?;
     Ok(db)
 }
 

@@ -10,4 +10,6 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod jobs;
+pub mod outbox;
 pub mod store;

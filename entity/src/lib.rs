@@ -5,3 +5,8 @@ pub mod department;
 pub mod request;
 pub mod setting;
 pub mod user;
+pub mod calendar_year;
+pub mod idempotency_key;
+pub mod notification;
+pub mod outbox;
+pub mod refund;

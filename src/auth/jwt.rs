@@ -39,8 +39,10 @@ impl JwtKeys {
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iat", "nbf", "iss", "aud", "sub"]);
-        validation.validate_nbf = true;
-        validation.leeway = LEEWAY_SECS;
+        // Time is checked in `verify` against the application clock (injectable in tests),
+        // not against the system clock the library would use.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
         JwtKeys { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation, ttl }
     }
 
@@ -62,10 +64,12 @@ impl JwtKeys {
     /// to be issued in the future is refused too.
     pub fn verify(&self, token: &str, now_unix: i64) -> Option<Claims> {
         let data = decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
-        if data.claims.iat > now_unix + LEEWAY_SECS as i64 {
+        let c = data.claims;
+        let leeway = LEEWAY_SECS as i64;
+        if now_unix > c.exp + leeway || c.nbf > now_unix + leeway || c.iat > now_unix + leeway {
             return None;
         }
-        Some(data.claims)
+        Some(c)
     }
 }
 

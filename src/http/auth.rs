@@ -122,12 +122,36 @@ async fn bump_token_version(state: &AppState, user_id: i32, change: impl FnOnce(
     Ok(())
 }
 
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MeView {
+    #[serde(flatten)]
+    pub user: UserView,
+    /// Things the caller should act on, e.g. for admins a missing calendar for next year.
+    pub warnings: Vec<String>,
+}
+
 /// The caller, with roles.
 #[utoipa::path(get, path = "/me", tag = "auth", security(("bearer" = [])),
-    responses((status = 200, body = UserView), (status = 401, body = crate::error::ProblemBody)))]
-async fn me(State(state): State<AppState>, me: AuthUser) -> ApiResult<Json<UserView>> {
+    responses((status = 200, body = MeView), (status = 401, body = crate::error::ProblemBody)))]
+async fn me(
+    State(state): State<AppState>,
+    me: AuthUser,
+    crate::http::calendar::Language(lang): crate::http::calendar::Language,
+) -> ApiResult<Json<MeView>> {
+    use chrono::Datelike;
     let u = user::Entity::find_by_id(me.id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("用户", "user"))?;
-    Ok(Json(u.into()))
+    let mut warnings = Vec::new();
+    let today = crate::clock::china_date(state.clock.now());
+    if me.has(crate::domain::roles::Role::Admin) && today.month() >= 11 {
+        let next = today.year() + 1;
+        if crate::store::calendar::get(&state.db, next).await?.is_none() {
+            warnings.push(match lang {
+                crate::error::Lang::Zh => format!("{next} 年的节假日安排尚未导入，请在 12 月前导入（日历管理）"),
+                crate::error::Lang::En => format!("the {next} holiday calendar is missing; import it before December"),
+            });
+        }
+    }
+    Ok(Json(MeView { user: u.into(), warnings }))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -1,10 +1,12 @@
 //! HTTP handlers, one module per resource; each exposes `router()`.
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod departments;
 pub mod docs;
 pub mod extract;
 pub mod health;
+pub mod notifications;
 pub mod requests;
 pub mod ui;
 pub mod users;

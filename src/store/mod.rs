@@ -1,5 +1,8 @@
 //! Database queries and transactions, one module per aggregate.
 pub mod audit;
+pub mod calendar;
+pub mod idempotency;
+pub mod notify;
 pub mod requests;
 pub mod users;
 

@@ -14,6 +14,8 @@ use crate::store::requests::{
     version_conflict,
 };
 use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use entity::{request, user};
 use sea_orm::EntityTrait;
@@ -48,28 +50,23 @@ async fn act(
     State(state): State<AppState>,
     me: AuthUser,
     Path((id, action)): Path<(i32, String)>,
+    headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<Json<super::RequestDetail>> {
+) -> ApiResult<Response> {
     let action = match Action::parse(&action) {
         Some(a) if a != Action::Expire => a,
         _ => return Err(ApiError::NotFound(Msg::new(format!("没有名为 {action} 的操作"), format!("no action named {action}")))),
     };
-    let current = find_visible(&state.db, &me, id).await?;
-    match action {
-        Action::Payout | Action::Refund => Err(ApiError::Conflict {
-            code: "not_available",
-            msg: Msg::new("打款与退款登记尚未开放", "payout and refund recording is not available yet"),
-            current: Some(crate::store::requests::current_state(&current)),
-        }),
-        _ => {
-            let body: ActionBody = if body.iter().all(u8::is_ascii_whitespace) { ActionBody::default() } else { parse_json(&body)? };
-            let m = decide(&state, &me, current, action, body).await?;
-            Ok(Json(detail(&state, &me, &m, Vec::new()).await?))
-        }
+    if matches!(action, Action::Payout | Action::Refund) {
+        return super::money::record(&state, &me, id, action, &headers, &body).await;
     }
+    let current = find_visible(&state.db, &me, id).await?;
+    let body: ActionBody = if body.iter().all(u8::is_ascii_whitespace) { ActionBody::default() } else { parse_json(&body)? };
+    let m = decide(&state, &me, current, action, body).await?;
+    Ok(Json(detail(&state, &me, &m, Vec::new()).await?).into_response())
 }
 
-fn refusal(current: &request::Model, action: Action, r: Refusal) -> ApiError {
+pub fn refusal(current: &request::Model, action: Action, r: Refusal) -> ApiError {
     match r {
         Refusal::WrongState(_) => state_conflict(current, action.as_str()),
         Refusal::NotAllowed(reason) => ApiError::Forbidden(Msg::new(reason.zh(), reason.en())),
@@ -154,6 +151,68 @@ async fn decide(state: &AppState, me: &AuthUser, current: request::Model, action
             now,
         )
         .await?;
+    announce(&tx, state, action, status, &updated, now).await?;
     tx.commit().await?;
     Ok(updated)
+}
+
+/// Tells the people the change concerns, in the same transaction as the change.
+async fn announce(
+    tx: &sea_orm::DatabaseTransaction,
+    state: &AppState,
+    action: Action,
+    from: Status,
+    m: &request::Model,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<()> {
+    use crate::store::notify::{Notice, notify, users_with_role};
+    let label = format!("{} {}", m.number.as_deref().unwrap_or(""), m.title);
+    let finance_except = |ids: Vec<i32>, skip: &[Option<i32>]| {
+        ids.into_iter().filter(|id| *id != m.requester_id && !skip.contains(&Some(*id))).collect::<Vec<_>>()
+    };
+    let (users, notice) = match (action, from) {
+        (Action::Submit, _) => (
+            m.manager_approver_id.into_iter().collect(),
+            Notice {
+                kind: "approval_needed",
+                title: "待您审批".into(),
+                body: label,
+                request_id: Some(m.id),
+                dedupe_key: format!("approve:{}:{}:manager", m.id, m.round),
+            },
+        ),
+        (Action::Approve, Status::PendingManager) => (
+            finance_except(users_with_role(tx, crate::domain::roles::Role::Finance).await?, &[m.manager_approved_by]),
+            Notice {
+                kind: "approval_needed",
+                title: "待财务审批".into(),
+                body: label,
+                request_id: Some(m.id),
+                dedupe_key: format!("approve:{}:{}:finance", m.id, m.round),
+            },
+        ),
+        (Action::Approve, _) => (
+            finance_except(users_with_role(tx, crate::domain::roles::Role::Finance).await?, &[m.finance_approved_by]),
+            Notice {
+                kind: "payout_needed",
+                title: "待打款".into(),
+                body: format!("{label}，请在 {} 前完成汇款", m.pay_by),
+                request_id: Some(m.id),
+                dedupe_key: format!("payout:{}:{}", m.id, m.round),
+            },
+        ),
+        (Action::Reject, _) => (
+            vec![m.requester_id],
+            Notice {
+                kind: "returned",
+                title: "申请被退回".into(),
+                body: label,
+                request_id: Some(m.id),
+                dedupe_key: format!("returned:{}:{}:{}", m.id, m.round, from.as_str()),
+            },
+        ),
+        _ => return Ok(()),
+    };
+    notify(tx, &users, &notice, state.config.webhook_url.is_some(), now).await?;
+    Ok(())
 }

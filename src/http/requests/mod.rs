@@ -2,6 +2,7 @@
 pub mod actions;
 pub mod attachments;
 pub mod form;
+pub mod money;
 pub mod print;
 pub mod view;
 

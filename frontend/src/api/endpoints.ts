@@ -1,0 +1,149 @@
+// One function per API operation the UI uses. Paths and bodies are checked against the
+// generated schema by openapi-fetch; the few endpoints the spec does not describe yet
+// (payout/refund bodies, DESIGN §2 finance endpoints) go through the raw helpers.
+import { api, apiBlob, apiFetch, apiJson, newIdempotencyKey, unwrap } from './client'
+import type {
+  Action,
+  AttachmentPurpose,
+  AttachmentView,
+  AuditEventView,
+  CreateUser,
+  DepartmentInput,
+  DepartmentView,
+  LoginResponse,
+  Page,
+  PayoutBody,
+  RefundBody,
+  RequestDetail,
+  RequestInput,
+  RequestView,
+  Role,
+  Tasks,
+  UpdateUser,
+  UserView,
+} from './types'
+import type { paths } from './schema'
+
+export type RequestListQuery = NonNullable<paths['/api/v1/requests']['get']['parameters']['query']>
+export type AuditQuery = NonNullable<paths['/api/v1/audit']['get']['parameters']['query']>
+export type UserQuery = NonNullable<paths['/api/v1/users']['get']['parameters']['query']>
+
+// ---- session -----------------------------------------------------------------
+
+export function login(username: string, password: string): Promise<LoginResponse> {
+  return unwrap(api.POST('/api/v1/auth/login', { body: { username, password } }))
+}
+
+export async function logout(): Promise<void> {
+  await unwrap(api.POST('/api/v1/auth/logout'))
+}
+
+export function me(): Promise<UserView> {
+  return unwrap(api.GET('/api/v1/me'))
+}
+
+export async function changePassword(current_password: string, new_password: string): Promise<void> {
+  await unwrap(api.POST('/api/v1/me/password', { body: { current_password, new_password } }))
+}
+
+// ---- requests ----------------------------------------------------------------
+
+export function listRequests(query: RequestListQuery): Promise<Page<RequestView>> {
+  return unwrap(api.GET('/api/v1/requests', { params: { query } }))
+}
+
+export function tasks(): Promise<Tasks> {
+  return unwrap(api.GET('/api/v1/tasks'))
+}
+
+export function getRequest(id: number): Promise<RequestDetail> {
+  return unwrap(api.GET('/api/v1/requests/{id}', { params: { path: { id } } }))
+}
+
+export function createRequest(body: RequestInput): Promise<RequestDetail> {
+  return unwrap(api.POST('/api/v1/requests', { body })) as Promise<RequestDetail>
+}
+
+export function updateRequest(id: number, body: RequestInput): Promise<RequestDetail> {
+  return unwrap(api.PATCH('/api/v1/requests/{id}', { params: { path: { id } }, body })) as Promise<RequestDetail>
+}
+
+export async function deleteRequest(id: number): Promise<void> {
+  await unwrap(api.DELETE('/api/v1/requests/{id}', { params: { path: { id } } }))
+}
+
+export type SimpleAction = Extract<Action, 'submit' | 'approve' | 'reject' | 'withdraw'>
+
+export function act(id: number, action: SimpleAction, body: { comment?: string; version?: number }): Promise<RequestDetail> {
+  return unwrap(api.POST('/api/v1/requests/{id}/{action}', { params: { path: { id, action } }, body }))
+}
+
+/** Payout and refund honour Idempotency-Key: the caller keeps one key per attempt so a
+ * retry of the same body is answered from the first response and recorded once. */
+export function recordPayout(id: number, body: PayoutBody, idempotencyKey = newIdempotencyKey()): Promise<RequestDetail> {
+  return apiJson<RequestDetail>(`/api/v1/requests/${id}/payout`, {
+    method: 'POST',
+    headers: { 'Idempotency-Key': idempotencyKey },
+    body: JSON.stringify(body),
+  })
+}
+
+export function recordRefund(id: number, body: RefundBody, idempotencyKey = newIdempotencyKey()): Promise<RequestDetail> {
+  return apiJson<RequestDetail>(`/api/v1/requests/${id}/refund`, {
+    method: 'POST',
+    headers: { 'Idempotency-Key': idempotencyKey },
+    body: JSON.stringify(body),
+  })
+}
+
+export function listAttachments(id: number): Promise<AttachmentView[]> {
+  return unwrap(api.GET('/api/v1/requests/{id}/attachments', { params: { path: { id } } }))
+}
+
+export function uploadAttachment(id: number, file: File, purpose: AttachmentPurpose): Promise<AttachmentView> {
+  const form = new FormData()
+  form.append('purpose', purpose)
+  form.append('file', file, file.name)
+  return apiJson<AttachmentView>(`/api/v1/requests/${id}/attachments`, { method: 'POST', body: form })
+}
+
+export function downloadAttachment(id: number, aid: number) {
+  return apiBlob(`/api/v1/requests/${id}/attachments/${aid}`)
+}
+
+export async function printHtml(id: number): Promise<string> {
+  const res = await apiFetch(`/api/v1/requests/${id}/print`, { headers: { Accept: 'text/html' } })
+  return res.text()
+}
+
+// ---- admin -------------------------------------------------------------------
+
+export function listUsers(query: UserQuery = {}): Promise<Page<UserView>> {
+  return unwrap(api.GET('/api/v1/users', { params: { query } }))
+}
+
+export function createUser(body: CreateUser): Promise<UserView> {
+  return unwrap(api.POST('/api/v1/users', { body })) as Promise<UserView>
+}
+
+export function updateUser(id: number, body: UpdateUser): Promise<UserView> {
+  return unwrap(api.PATCH('/api/v1/users/{id}', { params: { path: { id } }, body }))
+}
+
+export function listDepartments(): Promise<DepartmentView[]> {
+  return unwrap(api.GET('/api/v1/departments'))
+}
+
+export function createDepartment(body: DepartmentInput): Promise<DepartmentView> {
+  return unwrap(api.POST('/api/v1/departments', { body })) as Promise<DepartmentView>
+}
+
+export function updateDepartment(id: number, body: DepartmentInput): Promise<DepartmentView> {
+  return unwrap(api.PATCH('/api/v1/departments/{id}', { params: { path: { id } }, body }))
+}
+
+export function listAudit(query: AuditQuery): Promise<Page<AuditEventView>> {
+  return unwrap(api.GET('/api/v1/audit', { params: { query } }))
+}
+
+export type { Role }

@@ -1,0 +1,177 @@
+//! The working-day calendar: read by everyone, replaced per year by admins.
+use super::extract::{Json, Path, Query};
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::domain::calendar::YearCalendar;
+use crate::domain::roles::Role;
+use crate::error::{ApiError, ApiResult, Lang, Msg};
+use crate::store::audit::{self, NewEvent};
+use crate::store::calendar;
+use axum::extract::{FromRequestParts, State};
+use axum::http::header::ACCEPT_LANGUAGE;
+use axum::http::request::Parts;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_year, put_year)).routes(routes!(add_working_days))
+}
+
+/// The caller's preferred language, for messages in successful answers.
+pub struct Language(pub Lang);
+
+impl<S: Send + Sync> FromRequestParts<S> for Language {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Language(Lang::from_accept_language(parts.headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()))))
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CalendarYearView {
+    pub year: i32,
+    /// Official holidays (including weekend days inside a holiday block).
+    pub holidays: Vec<NaiveDate>,
+    /// Make-up working days (调休上班) on weekends.
+    pub workdays: Vec<NaiveDate>,
+    /// `builtin` (shipped State Council schedule) or `imported`.
+    pub source: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarYearInput {
+    /// Optional; must equal the year in the path when given.
+    pub year: Option<i32>,
+    pub holidays: BTreeSet<NaiveDate>,
+    pub workdays: BTreeSet<NaiveDate>,
+}
+
+/// One year of the calendar (404 when the year is not loaded).
+#[utoipa::path(get, path = "/calendar/{year}", tag = "calendar", security(("bearer" = [])), params(("year" = i32, Path)),
+    responses((status = 200, body = CalendarYearView), (status = 401, body = crate::error::ProblemBody), (status = 404, body = crate::error::ProblemBody)))]
+async fn get_year(State(state): State<AppState>, _me: AuthUser, Path(year): Path<i32>) -> ApiResult<Json<CalendarYearView>> {
+    let m = calendar::get(&state.db, year).await?.ok_or_else(|| {
+        ApiError::NotFound(Msg::new(format!("{year} 年的日历尚未导入"), format!("no calendar for {year}")))
+    })?;
+    let y = calendar::to_year(&m);
+    Ok(Json(CalendarYearView {
+        year,
+        holidays: y.holidays.into_iter().collect(),
+        workdays: y.workdays.into_iter().collect(),
+        source: m.source,
+        updated_at: m.updated_at,
+    }))
+}
+
+pub fn calendar_error(e: crate::domain::calendar::CalendarError) -> ApiError {
+    ApiError::field("holidays", e.zh(), e.en())
+}
+
+/// Replace one year (admin). Dates must lie in the year, no day may be both a holiday and a
+/// make-up workday, and make-up workdays fall on weekends. Refund deadlines of paid requests
+/// are recomputed.
+#[utoipa::path(put, path = "/calendar/{year}", tag = "calendar", security(("bearer" = [])), params(("year" = i32, Path)),
+    request_body = CalendarYearInput,
+    responses((status = 200, body = CalendarYearView), (status = 403, body = crate::error::ProblemBody), (status = 422, body = crate::error::ProblemBody)))]
+async fn put_year(
+    State(state): State<AppState>,
+    me: AuthUser,
+    Path(year): Path<i32>,
+    Json(body): Json<CalendarYearInput>,
+) -> ApiResult<Json<CalendarYearView>> {
+    me.require(Role::Admin)?;
+    if body.year.is_some_and(|y| y != year) {
+        return Err(ApiError::field("year", "请求体中的年份与路径不一致", "year in the body does not match the path"));
+    }
+    let y = YearCalendar { year, holidays: body.holidays, workdays: body.workdays };
+    y.validate().map_err(calendar_error)?;
+    replace_year(&state.db, &y, Some((me.id, me.display_name.clone())), state.clock.now()).await?;
+    get_year(State(state), me, Path(year)).await
+}
+
+/// Stores a validated year, recomputes `refund_due` of requests still waiting for their refund,
+/// and records both in the audit log. Shared by the API and `verifund calendar import`.
+pub async fn replace_year(
+    db: &sea_orm::DatabaseConnection,
+    y: &YearCalendar,
+    by: Option<(i32, String)>,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<i32>> {
+    use entity::request;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    let (tx, mut cursor) = audit::begin(db).await?;
+    let before = calendar::get(&tx, y.year).await?.map(|m| serde_json::json!({"holidays": m.holidays, "workdays": m.workdays}));
+    calendar::put(&tx, y, now).await?;
+    let cal = calendar::load(&tx).await?;
+    let waiting = request::Entity::find().filter(request::Column::Status.eq("paid")).filter(request::Column::PaidAt.is_not_null()).all(&tx).await?;
+    let mut changed = Vec::new();
+    for r in waiting {
+        let Some(paid_at) = r.paid_at else { continue };
+        let due = cal.add_working_days(paid_at, 10).value;
+        if r.refund_due != Some(due) {
+            request::Entity::update_many()
+                .col_expr(request::Column::RefundDue, Expr::value(due))
+                .filter(request::Column::Id.eq(r.id))
+                .exec(&tx)
+                .await?;
+            changed.push(r.id);
+        }
+    }
+    let (actor_id, actor_name) = by.map(|(id, n)| (Some(id), n)).unwrap_or((None, "cli".into()));
+    cursor
+        .append(
+            &tx,
+            NewEvent {
+                actor_id,
+                actor_name,
+                action: "calendar_replace".into(),
+                before,
+                after: Some(serde_json::json!({
+                    "year": y.year, "holidays": y.holidays, "workdays": y.workdays, "refund_due_recomputed_for": changed,
+                })),
+                ..Default::default()
+            },
+            now,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(changed)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AddWorkingDaysQuery {
+    pub from: NaiveDate,
+    /// 0–3660.
+    pub days: u32,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WorkingDayAnswer {
+    pub date: NaiveDate,
+    /// Present when a needed year is not loaded and weekends only were assumed.
+    pub warnings: Vec<String>,
+}
+
+/// The `days`-th China working day after `from` (`from` itself never counts).
+#[utoipa::path(get, path = "/calendar/add-working-days", tag = "calendar", security(("bearer" = [])), params(AddWorkingDaysQuery),
+    responses((status = 200, body = WorkingDayAnswer), (status = 401, body = crate::error::ProblemBody), (status = 422, body = crate::error::ProblemBody)))]
+async fn add_working_days(
+    State(state): State<AppState>,
+    _me: AuthUser,
+    Language(lang): Language,
+    Query(q): Query<AddWorkingDaysQuery>,
+) -> ApiResult<Json<WorkingDayAnswer>> {
+    if q.days > 3660 {
+        return Err(ApiError::field("days", "days 须在 0 到 3660 之间", "days must be between 0 and 3660"));
+    }
+    let cal = calendar::load(&state.db).await?;
+    let r = cal.add_working_days(q.from, q.days);
+    Ok(Json(WorkingDayAnswer { date: r.value, warnings: calendar::missing_year_warnings(&r.missing_years, lang) }))
+}
