@@ -6,6 +6,16 @@ import { fileURLToPath, URL } from 'node:url'
 // used during development), so the browser sees one origin like in production.
 const backend = process.env.VERIFUND_URL ?? 'http://127.0.0.1:18090'
 
+// The policy the Rust server sends with the UI; `vite preview` sends it too, so a
+// preview run catches anything (inline script, eval, blob frame) the real server would block.
+const csp =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; " +
+  "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+const proxy = {
+  '/api': { target: backend, changeOrigin: false },
+  '/healthz': { target: backend, changeOrigin: false },
+}
+
 export default defineConfig({
   base: '/',
   plugins: [vue()],
@@ -15,10 +25,14 @@ export default defineConfig({
   server: {
     host: '127.0.0.1',
     port: 5173,
-    proxy: {
-      '/api': { target: backend, changeOrigin: false },
-      '/healthz': { target: backend, changeOrigin: false },
-    },
+    proxy,
+  },
+  preview: {
+    host: '127.0.0.1',
+    port: 4173,
+    strictPort: true,
+    proxy,
+    headers: { 'Content-Security-Policy': csp },
   },
   build: {
     outDir: 'dist',

@@ -89,7 +89,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(http::requests::router())
         .merge(http::audit::router())
         .merge(http::calendar::router())
-        .merge(http::notifications::router());
+        .merge(http::notifications::router())
+        .merge(http::exports::router())
+        .merge(http::bank_statements::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
         .merge(http::health::router())

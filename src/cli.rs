@@ -90,6 +90,11 @@ pub enum Command {
         #[command(subcommand)]
         command: JobsCommand,
     },
+    /// Excel workbooks (the same as the API's downloads).
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -144,6 +149,38 @@ pub enum CalendarCommand {
     },
     /// Print one year's holidays and make-up workdays.
     Show { year: i32 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// 台账: every request in the filter.
+    Ledger(ExportArgs),
+    /// 对账表: paid refundable requests, refunds and what is outstanding.
+    Reconciliation(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Where to write the .xlsx file.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long)]
+    pub status: Option<String>,
+    #[arg(long)]
+    pub kind: Option<String>,
+    #[arg(long)]
+    pub flag: Option<String>,
+    /// order_date from (YYYY-MM-DD).
+    #[arg(long)]
+    pub from: Option<chrono::NaiveDate>,
+    /// order_date to (YYYY-MM-DD).
+    #[arg(long)]
+    pub to: Option<chrono::NaiveDate>,
+    #[arg(long)]
+    pub department_id: Option<i32>,
+    /// Text search over number, title, payer and payee.
+    #[arg(long)]
+    pub q: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -264,6 +301,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Export { command } => {
+            let (kind, args) = match command {
+                ExportCommand::Ledger(a) => (crate::export::ExportKind::Ledger, a),
+                ExportCommand::Reconciliation(a) => (crate::export::ExportKind::Reconciliation, a),
+            };
+            let db = crate::db::connect_and_migrate(&config).await?;
+            let rows = export_to_file(&db, kind, &args).await?;
+            println!("wrote {rows} request(s) to {}", args.out.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Audit { command: AuditCommand::Verify } => {
             let db = crate::db::connect_and_migrate(&config).await?;
             let report = crate::store::audit::verify_chain(&db).await?;
@@ -279,6 +326,45 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
     }
+}
+
+/// Runs an export with the list filters, showing progress on the terminal.
+pub async fn export_to_file(db: &DatabaseConnection, kind: crate::export::ExportKind, args: &ExportArgs) -> anyhow::Result<u64> {
+    use crate::domain::workflow::{Kind, Status};
+    let status = match &args.status {
+        Some(s) => Some(Status::parse(s).with_context(|| format!("unknown status {s}"))?),
+        None => None,
+    };
+    let request_kind = match &args.kind {
+        Some(k) => Some(Kind::parse(k).with_context(|| format!("unknown kind {k}"))?),
+        None => None,
+    };
+    let q = crate::http::requests::ListQuery {
+        status,
+        kind: request_kind,
+        flag: args.flag.clone(),
+        q: args.q.clone(),
+        from: args.from,
+        to: args.to,
+        department_id: args.department_id,
+        requester_id: None,
+        page: None,
+        per_page: None,
+        sort: None,
+    };
+    let now = chrono::Utc::now();
+    let filter = crate::http::requests::filter_condition(&q, crate::clock::china_date(now)).map_err(describe)?;
+    let started = std::time::Instant::now();
+    let progress = |done: u64, total: u64| {
+        use std::io::Write;
+        let pct = if total == 0 { 100 } else { done * 100 / total };
+        let filled = (pct / 5) as usize;
+        eprint!("\r[{}{}] {done}/{total} ({pct}%) {:.1}s", "#".repeat(filled), ".".repeat(20 - filled), started.elapsed().as_secs_f64());
+        let _ = std::io::stderr().flush();
+    };
+    let rows = crate::export::export(db, kind, filter, now, &args.out, &progress).await?;
+    eprintln!();
+    Ok(rows)
 }
 
 fn describe(e: crate::error::ApiError) -> anyhow::Error {

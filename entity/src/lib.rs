@@ -10,3 +10,6 @@ pub mod idempotency_key;
 pub mod notification;
 pub mod outbox;
 pub mod refund;
+pub mod bank_mapping;
+pub mod bank_statement;
+pub mod bank_statement_line;

@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261130_000001_foundation;
 mod m20261130_000002_requests;
 mod m20261130_000003_tracking;
+mod m20261130_000004_bank_statements;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000001_foundation::Migration),
             Box::new(m20261130_000002_requests::Migration),
             Box::new(m20261130_000003_tracking::Migration),
+            Box::new(m20261130_000004_bank_statements::Migration),
         ]
     }
 }

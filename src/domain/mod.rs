@@ -4,4 +4,5 @@ pub mod entity_type;
 pub mod ids;
 pub mod money;
 pub mod roles;
+pub mod statement;
 pub mod workflow;

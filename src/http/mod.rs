@@ -1,9 +1,11 @@
 //! HTTP handlers, one module per resource; each exposes `router()`.
 pub mod audit;
 pub mod auth;
+pub mod bank_statements;
 pub mod calendar;
 pub mod departments;
 pub mod docs;
+pub mod exports;
 pub mod extract;
 pub mod health;
 pub mod notifications;

@@ -4,5 +4,6 @@
 mod common;
 
 mod auth;
+mod excel;
 mod tracking;
 mod workflow;

@@ -18,9 +18,11 @@ type Validator = (value: string) => string | null
 
 const t = (key: string, args?: Record<string, unknown>) => i18n.global.t(key, args ?? {})
 
-function rule(v: Validator, trigger: string | string[] = 'blur'): FormItemRule {
+/** `required` only marks the field (the asterisk); the validator decides. */
+function rule(v: Validator, trigger: string | string[] = 'blur', required = false): FormItemRule {
   return {
     trigger,
+    required,
     validator: (_r, value: unknown, cb) => {
       const msg = v(typeof value === 'string' ? value : value == null ? '' : String(value))
       if (msg) cb(new Error(msg))
@@ -35,7 +37,7 @@ function optional(v: Validator): Validator {
 
 export function requiredText(labelKey: string, max: number): FormItemRule[] {
   return [
-    rule((v) => (v.trim() === '' ? t('validation.required', { field: t(labelKey) }) : null)),
+    rule((v) => (v.trim() === '' ? t('validation.required', { field: t(labelKey) }) : null), 'blur', true),
     rule((v) => (charCount(v.trim()) > max ? t('validation.tooLong', { field: t(labelKey), max }) : null)),
   ]
 }
@@ -45,7 +47,7 @@ export function optionalText(labelKey: string, max: number): FormItemRule[] {
 }
 
 export function requiredChoice(labelKey: string): FormItemRule[] {
-  return [rule((v) => (v === '' ? t('validation.choose', { field: t(labelKey) }) : null), 'change')]
+  return [rule((v) => (v === '' ? t('validation.choose', { field: t(labelKey) }) : null), 'change', true)]
 }
 
 function generic(check: Check, labelKey: string): string | null {
@@ -66,7 +68,7 @@ export function amountMessage(input: string): string | null {
   return 'problem' in r ? t(AMOUNT_MESSAGES[r.problem]) : null
 }
 
-export const amountRules = (): FormItemRule[] => [rule(amountMessage, ['blur', 'change'])]
+export const amountRules = (): FormItemRule[] => [rule(amountMessage, ['blur', 'change'], true)]
 
 export function creditCodeMessage(v: string): string | null {
   const c = checkCreditCode(v)
@@ -86,7 +88,7 @@ export function creditCodeMessage(v: string): string | null {
   }
 }
 
-export const creditCodeRules = (): FormItemRule[] => [rule(creditCodeMessage)]
+export const creditCodeRules = (): FormItemRule[] => [rule(creditCodeMessage, 'blur', true)]
 
 export function accountMessage(v: string, labelKey: string): string | null {
   const c = checkAccountNumber(v)
@@ -96,14 +98,14 @@ export function accountMessage(v: string, labelKey: string): string | null {
   return null
 }
 
-export const accountRules = (labelKey: string): FormItemRule[] => [rule((v) => accountMessage(v, labelKey))]
+export const accountRules = (labelKey: string): FormItemRule[] => [rule((v) => accountMessage(v, labelKey), 'blur', true)]
 
 export const emailRules = (labelKey: string): FormItemRule[] => [
   rule((v) => {
     const c = checkEmail(v)
     if (c === 'empty') return t('validation.required', { field: t(labelKey) })
     return c ? t('validation.emailFormat') : null
-  }),
+  }, 'blur', true),
 ]
 
 export const residentIdRules = (): FormItemRule[] => [
@@ -127,7 +129,7 @@ export const pastDateRules = (labelKey: string): FormItemRule[] => [
   rule((v) => {
     if (v === '') return t('validation.required', { field: t(labelKey) })
     return v > chinaToday() ? t('validation.dateFuture') : null
-  }, 'change'),
+  }, 'change', true),
 ]
 
 export { generic as genericIdMessage }

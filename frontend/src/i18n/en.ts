@@ -375,7 +375,7 @@ const en: Messages = {
     passwordReset: 'Password reset',
     searchPlaceholder: 'Username or name',
     rolesRequired: 'Choose at least one role',
-    usernameRule: 'Usernames are 2–50 letters, digits, dots, underscores or hyphens',
+    usernameRule: 'Usernames are 2–64 letters, digits, dots, underscores or hyphens',
   },
   departments: {
     title: 'Departments',

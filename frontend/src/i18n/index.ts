@@ -1,3 +1,4 @@
+import type { Ref } from 'vue'
 import { createI18n } from 'vue-i18n'
 import zhCN, { type Messages } from './zh-CN'
 import en from './en'
@@ -27,12 +28,15 @@ export const i18n = createI18n<[Messages], Locale>({
   messages: { 'zh-CN': zhCN, en },
 })
 
+// Composition mode (legacy: false): the global locale is a ref.
+const localeRef = i18n.global.locale as unknown as Ref<Locale>
+
 export function currentLocale(): Locale {
-  return i18n.global.locale.value
+  return localeRef.value
 }
 
 export function setLocale(locale: Locale): void {
-  i18n.global.locale.value = locale
+  localeRef.value = locale
   document.documentElement.lang = locale
   try {
     localStorage.setItem(STORAGE_KEY, locale)

@@ -374,7 +374,7 @@ const zhCN = {
     passwordReset: '密码已重置',
     searchPlaceholder: '用户名或姓名',
     rolesRequired: '请至少选择一个角色',
-    usernameRule: '用户名为 2–50 位字母、数字、点、下划线或连字符',
+    usernameRule: '用户名为 2–64 位字母、数字、点、下划线或连字符',
   },
   departments: {
     title: '部门管理',

@@ -145,7 +145,7 @@ fn check(state: &AppState, me: &AuthUser, current: &request::Model, action: Acti
     transition(status_of(current), action, me.actor(), &facts_of(current, state.config.four_eyes), None).map_err(|r| refusal(current, action, r))
 }
 
-async fn payout(state: &AppState, me: &AuthUser, current: request::Model, body: PayoutBody) -> ApiResult<(request::Model, Vec<String>)> {
+pub(crate) async fn payout(state: &AppState, me: &AuthUser, current: request::Model, body: PayoutBody) -> ApiResult<(request::Model, Vec<String>)> {
     let next = check(state, me, &current, Action::Payout, body.version)?;
     let now = state.clock.now();
     let today = china_date(now);
@@ -236,7 +236,7 @@ async fn reload_conflict(state: &AppState, current: &request::Model) -> ApiResul
     Ok(version_conflict(&fresh))
 }
 
-async fn refund(state: &AppState, me: &AuthUser, current: request::Model, body: RefundBody) -> ApiResult<(request::Model, Vec<String>)> {
+pub(crate) async fn refund(state: &AppState, me: &AuthUser, current: request::Model, body: RefundBody) -> ApiResult<(request::Model, Vec<String>)> {
     check(state, me, &current, Action::Refund, body.version)?;
     let now = state.clock.now();
     let today = china_date(now);

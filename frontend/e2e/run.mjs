@@ -1,0 +1,489 @@
+#!/usr/bin/env node
+// End-to-end run of the verifund UI in Debian's Chromium through playwright-core.
+//
+//   BASE_URL=http://127.0.0.1:8080 ARTIFACTS_DIR=/tmp/shots node e2e/run.mjs
+//
+// BASE_URL     a running verifund serving this UI, demo users seeded (verifund demo seed)
+// ARTIFACTS_DIR where screenshots go (default ./e2e-artifacts)
+// CHROMIUM     browser binary (default /usr/bin/chromium)
+// ADMIN_PASSWORD optional: also visit the admin screens as `admin`
+// CI=true      a missing browser fails the run instead of skipping it
+//
+// Flow: zhangsan drafts a verification transfer, attaches a receipt, submits; lisi approves
+// from the to-do list on a phone-width screen; wangwu signs off and prints; zhaoliu records
+// the payout with a receipt and wangwu the refund (when the server offers them); zhangsan is
+// refused the users admin; the UI switches to English. Exits 0 on success, 1 on failure.
+import { chromium } from 'playwright-core'
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+
+const BASE_URL = (process.env.BASE_URL ?? '').replace(/\/+$/, '')
+const ARTIFACTS_DIR = path.resolve(process.env.ARTIFACTS_DIR ?? 'e2e-artifacts')
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
+const CI = process.env.CI === 'true' || process.env.CI === '1'
+const PASSWORD = process.env.DEMO_PASSWORD ?? 'verifund-demo'
+const STEP_TIMEOUT = 15_000
+
+const DESKTOP = { width: 1440, height: 900 }
+const PHONE = { width: 390, height: 844 }
+
+let currentStep = 'start'
+const notes = []
+const problems = []
+
+function log(msg) {
+  console.log(`[e2e] ${msg}`)
+}
+
+function fail(msg) {
+  console.error(`[e2e] FAIL: ${msg}`)
+  process.exit(1)
+}
+
+async function step(name, fn) {
+  currentStep = name
+  const t0 = Date.now()
+  await fn()
+  log(`ok  ${name} (${Date.now() - t0} ms)`)
+}
+
+function expect(cond, msg) {
+  if (!cond) throw new Error(msg)
+}
+
+// ---- preconditions ------------------------------------------------------------------
+
+if (!BASE_URL) fail('BASE_URL is not set (a running verifund with demo users seeded, e.g. http://127.0.0.1:8080)')
+
+try {
+  await access(CHROMIUM, constants.X_OK)
+} catch {
+  const msg = `Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM)`
+  if (CI) fail(msg)
+  log(`SKIP: ${msg}`)
+  process.exit(0)
+}
+
+try {
+  const res = await fetch(`${BASE_URL}/healthz`)
+  if (!res.ok) fail(`${BASE_URL}/healthz answered ${res.status}`)
+} catch (e) {
+  fail(`cannot reach ${BASE_URL}/healthz: ${e.cause?.code ?? e.message}`)
+}
+
+// The UI must be served, not the API only (and not a placeholder page).
+{
+  const html = await (await fetch(`${BASE_URL}/`)).text()
+  if (!/<div id="app">/.test(html)) fail(`${BASE_URL}/ does not serve the web UI (no #app element); is frontend/dist embedded?`)
+}
+
+await mkdir(ARTIFACTS_DIR, { recursive: true })
+const work = await mkdtemp(path.join(tmpdir(), 'verifund-e2e-'))
+const userDataDir = path.join(work, 'profile')
+
+// A real (tiny) PNG and PDF for the uploads: the server sniffs content, not names.
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAADAAAAAYCAIAAAAzn+mLAAAAPElEQVR42mOQt4pHQ18POaEheqphGHXQqIOGnYMG1npMNaMOGnXQ8HPQaDk06qBRB43WZaMOGnXQEHcQAFTsDpu5keEzAAAAAElFTkSuQmCC',
+  'base64',
+)
+const PDF = Buffer.from(
+  '%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n' +
+    '3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 100]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n',
+)
+const receiptPng = path.join(work, '打款回单.png')
+const refundPdf = path.join(work, 'refund-receipt.pdf')
+const contractPng = path.join(work, 'verification-order.png')
+await writeFile(receiptPng, PNG)
+await writeFile(contractPng, PNG)
+await writeFile(refundPdf, PDF)
+
+// ---- browser --------------------------------------------------------------------------
+
+const context = await chromium.launchPersistentContext(userDataDir, {
+  executablePath: CHROMIUM,
+  headless: true,
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+  viewport: DESKTOP,
+  locale: 'zh-CN',
+  timezoneId: 'Asia/Shanghai',
+  acceptDownloads: true,
+})
+context.setDefaultTimeout(STEP_TIMEOUT)
+
+function watch(page) {
+  page.on('pageerror', (e) => problems.push(`page error on ${page.url()}: ${e.message}`))
+  page.on('console', (m) => {
+    const text = m.text()
+    // CSP violations and Vue warnings are bugs; expected API refusals (403/404/409) are not.
+    if (/Content Security Policy|Refused to/i.test(text)) problems.push(`CSP: ${text}`)
+    else if (m.type() === 'error' && !/status of (40[0-9]|42[0-9])/.test(text)) notes.push(`console: ${text}`)
+  })
+}
+
+const page = context.pages()[0] ?? (await context.newPage())
+watch(page)
+
+async function shot(name, p = page) {
+  await p.waitForTimeout(350) // let transitions settle
+  await p.screenshot({ path: path.join(ARTIFACTS_DIR, `${name}.png`), fullPage: true })
+}
+
+const tid = (id) => `[data-test="${id}"]`
+
+/** Fills an Element Plus input by data-test (the attribute lands on the native input). */
+async function fill(id, value) {
+  const el = page.locator(tid(id)).first()
+  const tag = await el.evaluate((e) => e.tagName)
+  const target = tag === 'INPUT' || tag === 'TEXTAREA' ? el : el.locator('input, textarea').first()
+  await target.fill(value)
+  await target.blur()
+}
+
+async function visibleMessage(text) {
+  await page.locator('.el-message', { hasText: text }).first().waitFor({ state: 'visible' })
+}
+
+async function login(username, password = PASSWORD) {
+  await page.goto(`${BASE_URL}/login`)
+  await page.locator(tid('username')).fill(username)
+  await page.locator(tid('password')).fill(password)
+  await page.locator(tid('login-submit')).click()
+  await page.waitForURL((u) => !u.pathname.startsWith('/login'))
+  if (new URL(page.url()).pathname === '/change-password') {
+    throw new Error(`${username} must change the password first; seed fresh demo users`)
+  }
+  await page.locator(tid('user-menu')).waitFor()
+}
+
+async function logout() {
+  await page.locator(tid('user-menu')).click()
+  await page.locator(tid('logout')).click()
+  await page.waitForURL(/\/login/)
+}
+
+async function openRequest(id) {
+  await page.goto(`${BASE_URL}/requests/${id}`)
+  await page.locator(tid('request-status')).first().waitFor()
+}
+
+async function statusText() {
+  return (await page.locator(tid('request-status')).first().innerText()).trim()
+}
+
+async function confirmMessageBox() {
+  const box = page.locator('.el-message-box')
+  await box.waitFor({ state: 'visible' })
+  await box.locator('.el-message-box__btns .el-button--primary').click()
+}
+
+async function approveInDialog(opinion) {
+  const dialog = page.locator('.el-dialog:visible', { has: page.locator(tid('opinion')) })
+  await dialog.waitFor()
+  await dialog.locator(`${tid('opinion')}`).fill(opinion)
+  await dialog.locator(tid('opinion-confirm')).click()
+  await dialog.waitFor({ state: 'hidden' })
+}
+
+const tag = `E2E-${Date.now().toString(36).toUpperCase()}`
+const title = `小程序「日升优选${tag}」对公打款验证`
+const amountYuan = `0.${String(10 + Math.floor(Math.random() * 89))}`
+let requestId = null
+let paidOut = false
+
+try {
+  await step('login page shows and refuses a wrong password', async () => {
+    await page.goto(`${BASE_URL}/`)
+    await page.waitForURL(/\/login/)
+    await page.locator(tid('login-submit')).waitFor()
+    await shot('01-login')
+    await page.locator(tid('username')).fill('no-such-user-e2e')
+    await page.locator(tid('password')).fill('wrong-password')
+    await page.locator(tid('login-submit')).click()
+    const err = page.locator(tid('login-error'))
+    await err.waitFor()
+    expect((await err.innerText()).trim().length > 0, 'login error is empty')
+  })
+
+  await step('zhangsan logs in and sees the to-do with counts', async () => {
+    await login('zhangsan')
+    await page.waitForURL(/\/tasks/)
+    await page.locator(tid('task-counts')).waitFor()
+    expect((await page.locator('[data-bucket]').count()) === 5, 'expected five to-do counters')
+    await shot('02-tasks-zhangsan')
+  })
+
+  await step('zhangsan fills a new verification transfer, with client validation and 大写', async () => {
+    await page.locator(tid('menu-new')).click()
+    await page.waitForURL(/\/requests\/new/)
+    await page.locator(tid('request-form')).waitFor()
+
+    // Live 大写 per DESIGN §1.5 as the amount is typed.
+    for (const [typed, words] of [
+      ['1680.32', '人民币壹仟陆佰捌拾元零叁角贰分'],
+      ['100.50', '人民币壹佰元零伍角整'],
+      ['0.35', '人民币叁角伍分'],
+      ['10', '人民币壹拾元整'],
+    ]) {
+      await fill('amount', typed)
+      const got = (await page.locator(tid('amount-words')).first().innerText()).trim()
+      expect(got.includes(words), `amount ${typed}: expected ${words}, got ${got}`)
+    }
+
+    // A wrong check character in the credit code and a short account are caught before sending.
+    await fill('payer-credit-code', '91440300MA5DEM0018')
+    await page.locator('.el-form-item.is-error', { hasText: '校验位' }).waitFor()
+    await fill('payer-account', '1234 567')
+    await page.locator('.el-form-item.is-error', { hasText: '8–32' }).waitFor()
+
+    await fill('title', title)
+    await fill('amount', amountYuan)
+    await fill('purpose', '微信小程序注册主体验证打款，腾讯核实后原路退回（自动化测试）')
+    await fill('payer-entity', '日升科技（深圳）有限公司')
+    await fill('payer-credit-code', '91440300MA5DEM0019')
+    await fill('payer-bank', '招商银行深圳分行')
+    await fill('payer-account', '7559 1234 5610 801')
+    await fill('payee-name', '财付通支付科技有限公司')
+    await fill('payee-bank', '招商银行深圳分行营业部')
+    await fill('payee-account', '755915707910607')
+    await fill('transfer-remark', '100002')
+    await fill('mp-name', `日升优选${tag}`)
+    await fill('mp-email', `${tag.toLowerCase()}@risun.example.com`)
+    await fill('mp-admin-name', '张三')
+    await fill('mp-admin-id', '11010519491231002X')
+    await fill('mp-admin-phone', '138 0013 8000')
+    const payBy = (await page.locator(tid('pay-by')).innerText()).trim()
+    expect(/^\d{4}-\d{2}-\d{2}$/.test(payBy), `pay-by not computed: ${payBy}`)
+    expect((await page.locator('.el-form-item.is-error').count()) === 0, 'form still shows errors')
+    await shot('03-new-request')
+  })
+
+  await step('zhangsan saves the draft, attaches a file, previews it and submits', async () => {
+    await page.locator(tid('save-draft')).click()
+    await page.waitForURL(/\/requests\/\d+$/)
+    requestId = Number(new URL(page.url()).pathname.split('/').pop())
+    expect(Number.isInteger(requestId), 'no request id in the URL')
+    expect((await statusText()) === '草稿', `status after save: ${await statusText()}`)
+    // Only what allowed_actions offers: a draft of one's own can be submitted, not approved.
+    expect((await page.locator(`${tid('actions')} ${tid('action-approve')}`).count()) === 0, 'approve offered to the requester')
+
+    const chooser = page.waitForEvent('filechooser')
+    await page.locator(`${tid('attachment-upload')} .el-upload`).click()
+    await (await chooser).setFiles(contractPng)
+    await page.locator(`[data-attachment="verification-order.png"]`).waitFor()
+    await page.locator(`[data-attachment="verification-order.png"] ${tid('attachment-preview')}`).click()
+    const img = page.locator(tid('image-preview'))
+    await img.waitFor()
+    expect((await img.getAttribute('src')).startsWith('blob:'), 'image preview is not a blob URL')
+    expect(await img.evaluate((i) => i.complete && i.naturalWidth > 0), 'image preview did not load')
+    await page.keyboard.press('Escape')
+
+    await page.locator(`${tid('actions')} ${tid('action-submit')}`).click()
+    await confirmMessageBox()
+    await page.locator(tid('request-status'), { hasText: '待经理审批' }).waitFor()
+    const number = (await page.locator(tid('request-number')).innerText()).trim()
+    expect(/^YF\d{6}-\d{4}$/.test(number), `request number ${number}`)
+    await shot('04-detail-submitted')
+  })
+
+  await step('the request list filters by status and finds the request', async () => {
+    await page.goto(`${BASE_URL}/requests?status=pending_manager&q=${encodeURIComponent(tag)}`)
+    const row = page.locator(`${tid('request-table')} .el-table__row`, { hasText: tag })
+    await row.first().waitFor()
+    expect((await row.count()) === 1, 'request not found exactly once in the filtered list')
+    await page.goto(`${BASE_URL}/requests`)
+    await page.locator(`${tid('request-table')} .el-table__row`).first().waitFor()
+    await shot('05-request-list')
+  })
+
+  await step('zhangsan is refused the users admin', async () => {
+    await page.goto(`${BASE_URL}/admin/users`)
+    await page.locator(tid('forbidden')).waitFor()
+    expect((await page.locator(tid('forbidden')).innerText()).includes('无权访问'), 'no 无权访问 message')
+    expect((await page.locator(tid('menu-users')).count()) === 0, 'users menu shown to a requester')
+    // The API refuses too, whatever the UI shows.
+    const status = await page.evaluate(async () => {
+      const token = localStorage.getItem('verifund.token')
+      const r = await fetch('/api/v1/users', { headers: { Authorization: `Bearer ${token}` } })
+      return r.status
+    })
+    expect(status === 403, `GET /api/v1/users as zhangsan answered ${status}`)
+    await shot('06-forbidden')
+    await logout()
+  })
+
+  await step('lisi (manager) approves from the to-do list on a phone', async () => {
+    await page.setViewportSize(PHONE)
+    await login('lisi')
+    await page.waitForURL(/\/tasks/)
+    const card = page.locator(`${tid('task-item')}`, { hasText: tag })
+    await card.waitFor()
+    await shot('07-phone-tasks-lisi')
+
+    await openRequest(requestId)
+    const bigApprove = page.locator(`${tid('actions')} ${tid('action-approve')}`)
+    await bigApprove.waitFor()
+    const box = await bigApprove.boundingBox()
+    expect(box && box.height >= 44 && box.width >= 150, `approve button too small on a phone: ${JSON.stringify(box)}`)
+    await shot('08-phone-detail-lisi')
+
+    await page.goto(`${BASE_URL}/tasks`)
+    await card.locator('button', { hasText: '同意' }).click()
+    await approveInDialog('情况属实，同意。')
+    await visibleMessage('已同意')
+    await openRequest(requestId)
+    expect((await statusText()) === '待财务审批', `after manager approval: ${await statusText()}`)
+    await logout()
+    await page.setViewportSize(DESKTOP)
+  })
+
+  await step('wangwu (finance) signs off from the detail page', async () => {
+    await login('wangwu')
+    await page.locator(`${tid('task-table')} .el-table__row`, { hasText: tag }).waitFor()
+    await shot('09-tasks-wangwu')
+    await openRequest(requestId)
+    await page.locator(`${tid('actions')} ${tid('action-approve')}`).click()
+    await approveInDialog('财务复核无误。')
+    await page.locator(tid('request-status'), { hasText: '待打款' }).waitFor()
+    await page.locator(`${tid('timeline')} [data-action="approve"]`).nth(1).waitFor()
+    await shot('10-detail-approved')
+  })
+
+  await step('wangwu prints the approval form (blob URL in a new window)', async () => {
+    const popupPromise = page.waitForEvent('popup')
+    await page.locator(tid('print')).click()
+    const popup = await popupPromise
+    watch(popup)
+    await popup.waitForURL(/^blob:/)
+    await popup.waitForLoadState()
+    const text = await popup.locator('body').innerText()
+    expect(text.includes('审批单'), 'print view has no 审批单 heading')
+    expect(text.includes('李四') && text.includes('王五'), 'print view lacks the signatures')
+    await popup.setViewportSize({ width: 900, height: 1200 })
+    await shot('11-print', popup)
+    await popup.close()
+    await logout()
+  })
+
+  await step('zhaoliu records the payout with a receipt (if the server offers it)', async () => {
+    await login('zhaoliu')
+    await openRequest(requestId)
+    const payout = page.locator(`${tid('actions')} ${tid('action-payout')}`)
+    if ((await payout.count()) === 0) {
+      notes.push('payout: not offered in allowed_actions; skipped payout and refund')
+      return
+    }
+    await payout.click()
+    const dialog = page.locator(tid('dialog-payout'))
+    await dialog.locator(tid('payout-reference')).first().waitFor()
+    await fill('payout-reference', `CMB${tag}`)
+    await dialog.locator(tid('payout-receipt')).setInputFiles(receiptPng)
+    await shot('12-payout-dialog')
+    await dialog.locator(tid('payout-confirm')).click()
+    const outcome = await Promise.race([
+      page.locator(tid('request-status'), { hasText: '已打款' }).waitFor().then(() => 'paid'),
+      dialog.locator(tid('payout-error')).waitFor().then(() => 'error'),
+    ])
+    if (outcome === 'error') {
+      const msg = (await dialog.locator(tid('payout-error')).innerText()).trim()
+      if (/尚未开放|not available|尚未上线/.test(msg)) {
+        notes.push(`payout: server answered "${msg}"; skipped payout and refund`)
+        await page.keyboard.press('Escape')
+        return
+      }
+      throw new Error(`payout refused: ${msg}`)
+    }
+    paidOut = true
+    await page.locator('[data-attachment="打款回单.png"]').waitFor()
+    await shot('13-detail-paid')
+    await logout()
+  })
+
+  if (paidOut) {
+    await step('wangwu records the refund', async () => {
+      await login('wangwu')
+      await openRequest(requestId)
+      await page.locator(`${tid('actions')} ${tid('action-refund')}`).click()
+      const dialog = page.locator(tid('dialog-refund'))
+      await dialog.locator(tid('refund-reference')).first().waitFor()
+      await fill('refund-reference', `TENPAY${tag}`)
+      await dialog.locator(tid('refund-receipt')).setInputFiles(refundPdf)
+      await dialog.locator(tid('refund-confirm')).click()
+      await page.locator(tid('request-status'), { hasText: '已退款' }).waitFor()
+      await shot('14-detail-refunded')
+      await logout()
+    })
+  } else if (new URL(page.url()).pathname !== '/login') {
+    await logout()
+  }
+
+  await step('sunqi (auditor) reads the audit timeline', async () => {
+    await login('sunqi')
+    await page.goto(`${BASE_URL}/audit?request_id=${requestId}`)
+    await page.locator(tid('audit-timeline')).waitFor()
+    await shot('15-audit')
+    await logout()
+  })
+
+  await step('the UI switches to English', async () => {
+    await login('zhangsan')
+    await page.locator(tid('lang-switch')).click()
+    await page.locator(tid('lang-en')).click()
+    await page.locator(tid('menu-tasks'), { hasText: 'My to-do' }).waitFor()
+    await page.locator(tid('menu-requests'), { hasText: 'Requests' }).waitFor()
+    expect((await page.locator('html').getAttribute('lang')) === 'en', 'html lang is not en')
+    await openRequest(requestId)
+    await page.locator('.el-step__title', { hasText: 'Manager' }).waitFor()
+    await page.goto(`${BASE_URL}/tasks`)
+    await page.locator('.page-header h1', { hasText: 'My to-do' }).waitFor()
+    await shot('16-english')
+    // Server messages follow the language too (the client sends Accept-Language: en).
+    await page.goto(`${BASE_URL}/requests/999999999`)
+    const result = page.locator('.el-result__title')
+    await result.waitFor()
+    const msg = (await result.innerText()).trim()
+    expect(/^[\x20-\x7E]+$/.test(msg) && msg.length > 0, `server message not in English: ${msg}`)
+  })
+
+  if (process.env.ADMIN_PASSWORD) {
+    await step('admin opens users and departments', async () => {
+      await logout()
+      await login('admin', process.env.ADMIN_PASSWORD)
+      await page.goto(`${BASE_URL}/admin/users`)
+      await page.locator(`${tid('user-table')} .el-table__row`).first().waitFor()
+      await shot('17-admin-users')
+      await page.goto(`${BASE_URL}/admin/departments`)
+      await page.locator(`${tid('department-table')} .el-table__row`).first().waitFor()
+      await shot('18-admin-departments')
+    })
+  }
+
+  if (problems.length) throw new Error(`browser reported problems:\n  ${problems.join('\n  ')}`)
+} catch (e) {
+  console.error(`[e2e] FAIL in step "${currentStep}": ${e.message}`)
+  try {
+    await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'failure.png'), fullPage: true })
+    console.error(`[e2e] screenshot: ${path.join(ARTIFACTS_DIR, 'failure.png')} (page ${page.url()})`)
+  } catch {
+    // the page may be gone
+  }
+  for (const n of notes) console.error(`[e2e] note: ${n}`)
+  await context.close().catch(() => {})
+  await rm(work, { recursive: true, force: true }).catch(() => {})
+  process.exit(1)
+}
+
+for (const n of notes) log(`note: ${n}`)
+await context.close()
+await rm(work, { recursive: true, force: true })
+log(`PASS: request #${requestId} went through the flow${paidOut ? ' incl. payout and refund' : ''}; screenshots in ${ARTIFACTS_DIR}`)

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest'
+import { ApiError, errorFromResponse, errorKind, mapFieldErrors, networkError, problemMessage, toProblem } from '@/api/problem'
+
+const validation = {
+  type: 'about:blank',
+  title: '输入有误',
+  status: 422,
+  detail: '3 个字段有误',
+  code: 'validation_failed',
+  errors: [
+    { field: 'amount_fen', message: '金额必须大于 0' },
+    { field: 'mini_program.registration_email', message: '注册邮箱无效：格式不正确' },
+    { field: 'payer_credit_code', message: '统一社会信用代码无效：校验位不正确' },
+    { field: 'payer_credit_code', message: '另一条' },
+    { field: 'currency', message: '币种只能是 CNY（人民币）' },
+  ],
+}
+
+describe('problem+json mapping', () => {
+  it('keeps the problem fields', () => {
+    const p = toProblem(422, validation)
+    expect(p.code).toBe('validation_failed')
+    expect(p.errors).toHaveLength(5)
+    expect(p.detail).toBe('3 个字段有误')
+  })
+
+  it('puts field errors next to form props, with aliases and leftovers', () => {
+    const { byField, rest } = mapFieldErrors(
+      validation.errors,
+      ['amount_yuan', 'mini_program.registration_email', 'payer_credit_code'],
+      { amount_fen: 'amount_yuan' },
+    )
+    expect(byField).toEqual({
+      amount_yuan: '金额必须大于 0',
+      'mini_program.registration_email': '注册邮箱无效：格式不正确',
+      payer_credit_code: '统一社会信用代码无效：校验位不正确；另一条',
+    })
+    expect(rest).toEqual([{ field: 'currency', message: '币种只能是 CNY（人民币）' }])
+  })
+
+  it('drops malformed field errors', () => {
+    const p = toProblem(422, { ...validation, errors: [{ field: 'a' }, null, { field: 'b', message: 'x' }] })
+    expect(p.errors).toEqual([{ field: 'b', message: 'x' }])
+  })
+
+  it('classifies statuses', () => {
+    expect(errorKind(0)).toBe('network')
+    expect(errorKind(400)).toBe('validation')
+    expect(errorKind(422)).toBe('validation')
+    expect(errorKind(401)).toBe('unauthorized')
+    expect(errorKind(403)).toBe('forbidden')
+    expect(errorKind(404)).toBe('not_found')
+    expect(errorKind(409)).toBe('conflict')
+    expect(errorKind(413)).toBe('too_large')
+    expect(errorKind(423)).toBe('locked')
+    expect(errorKind(429)).toBe('rate_limited')
+    expect(errorKind(500)).toBe('server')
+    expect(errorKind(503)).toBe('unavailable')
+  })
+
+  it('reads a problem response with Retry-After (423 lockout)', async () => {
+    const body = {
+      type: 'about:blank',
+      title: '账户已暂时锁定',
+      status: 423,
+      detail: '登录失败次数过多，请 15 分钟后再试',
+      code: 'account_locked',
+    }
+    const res = new Response(JSON.stringify(body), {
+      status: 423,
+      headers: { 'Content-Type': 'application/problem+json', 'Retry-After': '900' },
+    })
+    const err = await errorFromResponse(res)
+    expect(err).toBeInstanceOf(ApiError)
+    expect(err.kind).toBe('locked')
+    expect(err.retryAfter).toBe(900)
+    expect(err.problem.detail).toContain('15 分钟')
+    expect(problemMessage(err)).toBe('登录失败次数过多，请 15 分钟后再试')
+  })
+
+  it('keeps `current` from a 409 so the view can reload', async () => {
+    const res = new Response(
+      JSON.stringify({ type: 'about:blank', title: '冲突', status: 409, detail: '已被修改', code: 'version_conflict', current: { status: 'pending_finance', version: 3 } }),
+      { status: 409, headers: { 'Content-Type': 'application/problem+json' } },
+    )
+    const err = await errorFromResponse(res)
+    expect(err.kind).toBe('conflict')
+    expect(err.problem.current).toEqual({ status: 'pending_finance', version: 3 })
+  })
+
+  it('copes with a non-JSON error body (proxy page)', async () => {
+    const res = new Response('<html>Bad Gateway</html>', { status: 502, statusText: 'Bad Gateway' })
+    const err = await errorFromResponse(res)
+    expect(err.kind).toBe('server')
+    expect(err.problem.code).toBe('http_502')
+    expect(err.problem.title).toBe('Bad Gateway')
+    expect(err.fieldErrors).toEqual([])
+  })
+
+  it('wraps network failures', () => {
+    const err = networkError(new TypeError('Failed to fetch'))
+    expect(err.kind).toBe('network')
+    expect(err.status).toBe(0)
+  })
+})

@@ -1,0 +1,312 @@
+//! The two workbooks and their sheets.
+use super::sheet::{Cell, Formats, SheetWriter};
+use crate::clock::china_date;
+use crate::domain::calendar::Calendar;
+use crate::domain::money::amount_in_words;
+use crate::domain::workflow::{Kind, Status};
+use crate::http::requests::view::flags;
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{department, request, user};
+use rust_xlsxwriter::{DocProperties, Workbook, XlsxError};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use std::collections::HashMap;
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportKind {
+    Ledger,
+    Reconciliation,
+}
+
+impl ExportKind {
+    pub fn file_stem_zh(self) -> &'static str {
+        match self {
+            ExportKind::Ledger => "台账",
+            ExportKind::Reconciliation => "对账表",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Db(#[from] DbErr),
+    #[error(transparent)]
+    Xlsx(#[from] XlsxError),
+}
+
+/// Told after every page: rows written so far, rows in all.
+pub type ExportProgress<'a> = &'a (dyn Fn(u64, u64) + Sync);
+
+const PAGE: u64 = 2000;
+
+struct Names {
+    users: HashMap<i32, String>,
+    departments: HashMap<i32, String>,
+}
+
+impl Names {
+    async fn load(db: &DatabaseConnection) -> Result<Names, DbErr> {
+        // Users and departments are the organisation, not the ledger: small enough to hold.
+        let users = user::Entity::find().all(db).await?.into_iter().map(|u| (u.id, u.display_name)).collect();
+        let departments = department::Entity::find().all(db).await?.into_iter().map(|d| (d.id, d.name)).collect();
+        Ok(Names { users, departments })
+    }
+
+    fn user(&self, id: Option<i32>) -> String {
+        id.and_then(|i| self.users.get(&i).cloned()).unwrap_or_default()
+    }
+
+    fn department(&self, id: Option<i32>) -> String {
+        id.and_then(|i| self.departments.get(&i).cloned()).unwrap_or_default()
+    }
+}
+
+struct Context<'a> {
+    names: Names,
+    calendar: Calendar,
+    today: NaiveDate,
+    formats: Formats,
+    progress: ExportProgress<'a>,
+    total: u64,
+    done: u64,
+}
+
+impl Context<'_> {
+    /// Working days the refund is (or was) late: up to the refund, or up to today while it is outstanding.
+    fn days_overdue(&self, m: &request::Model) -> i64 {
+        let Some(due) = m.refund_due else { return 0 };
+        let end = match Status::parse(&m.status) {
+            Some(Status::Paid) => self.today,
+            _ => match m.refunded_at {
+                Some(d) => d,
+                None => return 0,
+            },
+        };
+        self.calendar.working_days_between(due, end).value
+    }
+
+    fn tick(&mut self, n: u64) {
+        self.done += n;
+        (self.progress)(self.done, self.total);
+    }
+}
+
+/// Writes the workbook to `path`; returns the number of requests exported.
+pub async fn export(
+    db: &DatabaseConnection,
+    kind: ExportKind,
+    filter: Condition,
+    now: DateTime<Utc>,
+    path: &Path,
+    progress: ExportProgress<'_>,
+) -> Result<u64, ExportError> {
+    let rows_filter = match kind {
+        ExportKind::Ledger => filter.clone(),
+        ExportKind::Reconciliation => filter.clone().add(request::Column::PaidAt.is_not_null()).add(request::Column::Refundable.eq(true)),
+    };
+    let total = request::Entity::find().filter(rows_filter.clone()).count(db).await?;
+    let mut ctx = Context {
+        names: Names::load(db).await?,
+        calendar: crate::store::calendar::load(db).await?,
+        today: china_date(now),
+        formats: Formats::new(),
+        progress,
+        total,
+        done: 0,
+    };
+    let mut wb = Workbook::new();
+    let naive_now = now.naive_utc();
+    wb.set_properties(
+        &DocProperties::new()
+            .set_title(format!("日升集团应(预)付款{}", kind.file_stem_zh()))
+            .set_subject("日升集团应(预)付款审批单")
+            .set_author("verifund")
+            .set_company("日升集团")
+            .set_creation_datetime(&naive_now),
+    );
+    match kind {
+        ExportKind::Ledger => ledger_sheet(db, &mut wb, &rows_filter, &mut ctx).await?,
+        ExportKind::Reconciliation => {
+            reconciliation_sheet(db, &mut wb, &rows_filter, &mut ctx, "对账", false).await?;
+            let outstanding = rows_filter.clone().add(request::Column::Status.eq(Status::Paid.as_str()));
+            reconciliation_sheet(db, &mut wb, &outstanding, &mut ctx, "未退款", true).await?;
+        }
+    }
+    summary_sheet(db, &mut wb, &rows_filter, &ctx).await?;
+    wb.save(path)?;
+    Ok(total)
+}
+
+const LEDGER_HEADERS: [&str; 24] = [
+    "单号", "申请日期", "申请人", "部门", "付款主体", "付款账户", "收款方", "收款账号", "金额", "大写金额", "用途", "小程序", "状态",
+    "经理审批", "财务审批", "打款日期", "打款流水号", "退款截止日", "退款日期", "退款金额", "差额", "逾期工作日", "类型", "标记",
+];
+
+fn highlighted(fl: &[String]) -> bool {
+    fl.iter().any(|f| matches!(f.as_str(), "payout_overdue" | "refund_overdue" | "refund_mismatch"))
+}
+
+fn difference(m: &request::Model) -> Option<i64> {
+    m.payout_amount_fen.map(|paid| paid - m.refund_amount_fen.unwrap_or(0)).filter(|_| m.refundable)
+}
+
+fn mini_program_name(m: &request::Model) -> String {
+    m.mini_program.as_ref().and_then(|v| v.get("name")).and_then(|n| n.as_str()).unwrap_or("").to_owned()
+}
+
+async fn ledger_sheet(db: &DatabaseConnection, wb: &mut Workbook, filter: &Condition, ctx: &mut Context<'_>) -> Result<(), ExportError> {
+    let ws = wb.add_worksheet_with_constant_memory();
+    let mut sheet = SheetWriter::new(ws, "台账", &LEDGER_HEADERS, &ctx.formats)?;
+    let mut last_id = 0;
+    loop {
+        let page = request::Entity::find()
+            .filter(filter.clone())
+            .filter(request::Column::Id.gt(last_id))
+            .order_by_asc(request::Column::Id)
+            .limit(PAGE)
+            .all(db)
+            .await?;
+        let Some(last) = page.last() else { break };
+        last_id = last.id;
+        for m in &page {
+            let fl = flags(m, ctx.today);
+            let status = Status::parse(&m.status).map(|s| s.label_zh()).unwrap_or("");
+            let cells = vec![
+                Cell::text(m.number.clone().unwrap_or_default()),
+                Cell::Date(china_date(m.submitted_at.unwrap_or(m.created_at))),
+                Cell::text(ctx.names.user(Some(m.requester_id))),
+                Cell::text(ctx.names.department(m.department_id)),
+                Cell::text(m.payer_entity.clone()),
+                Cell::text(format!("{} {}", m.payer_bank, m.payer_account)),
+                Cell::text(m.payee_name.clone()),
+                Cell::text(m.payee_account.clone()),
+                Cell::Money(m.amount_fen),
+                Cell::text(amount_in_words(m.amount_fen)),
+                Cell::text(m.purpose.clone()),
+                Cell::text(mini_program_name(m)),
+                Cell::text(status),
+                Cell::text(ctx.names.user(m.manager_approved_by)),
+                Cell::text(ctx.names.user(m.finance_approved_by)),
+                Cell::opt_date(m.paid_at),
+                Cell::text(m.payout_reference.clone().unwrap_or_default()),
+                Cell::opt_date(m.refund_due),
+                Cell::opt_date(m.refunded_at),
+                Cell::opt_money(m.refund_amount_fen),
+                Cell::opt_money(difference(m)),
+                Cell::Int(ctx.days_overdue(m)),
+                Cell::text(Kind::parse(&m.kind).map(|k| k.label_zh()).unwrap_or("")),
+                Cell::text(fl.join(",")),
+            ];
+            sheet.write(cells, highlighted(&fl), &ctx.formats)?;
+        }
+        ctx.tick(page.len() as u64);
+    }
+    sheet.finish("合计", &ctx.formats)?;
+    Ok(())
+}
+
+const RECONCILIATION_HEADERS: [&str; 14] = [
+    "单号", "申请人", "部门", "收款方", "收款账号", "打款日期", "打款金额", "打款流水号", "退款截止日", "退款日期", "退款金额", "差额", "逾期工作日",
+    "状态",
+];
+
+async fn reconciliation_sheet(
+    db: &DatabaseConnection,
+    wb: &mut Workbook,
+    filter: &Condition,
+    ctx: &mut Context<'_>,
+    name: &str,
+    oldest_first: bool,
+) -> Result<(), ExportError> {
+    let ws = wb.add_worksheet_with_constant_memory();
+    let mut sheet = SheetWriter::new(ws, name, &RECONCILIATION_HEADERS, &ctx.formats)?;
+    // Keyset pagination: by id, or by (paid_at, id) for the oldest-first sheet.
+    let mut cursor: Option<(NaiveDate, i32)> = None;
+    let mut last_id = 0;
+    loop {
+        let mut q = request::Entity::find().filter(filter.clone());
+        if oldest_first {
+            if let Some((paid, id)) = cursor {
+                q = q.filter(
+                    Condition::any()
+                        .add(request::Column::PaidAt.gt(paid))
+                        .add(Condition::all().add(request::Column::PaidAt.eq(paid)).add(request::Column::Id.gt(id))),
+                );
+            }
+            q = q.order_by_asc(request::Column::PaidAt).order_by_asc(request::Column::Id);
+        } else {
+            q = q.filter(request::Column::Id.gt(last_id)).order_by_asc(request::Column::Id);
+        }
+        let page = q.limit(PAGE).all(db).await?;
+        let Some(last) = page.last() else { break };
+        last_id = last.id;
+        cursor = last.paid_at.map(|p| (p, last.id));
+        for m in &page {
+            let fl = flags(m, ctx.today);
+            let cells = vec![
+                Cell::text(m.number.clone().unwrap_or_default()),
+                Cell::text(ctx.names.user(Some(m.requester_id))),
+                Cell::text(ctx.names.department(m.department_id)),
+                Cell::text(m.payee_name.clone()),
+                Cell::text(m.payee_account.clone()),
+                Cell::opt_date(m.paid_at),
+                Cell::opt_money(m.payout_amount_fen),
+                Cell::text(m.payout_reference.clone().unwrap_or_default()),
+                Cell::opt_date(m.refund_due),
+                Cell::opt_date(m.refunded_at),
+                Cell::Money(m.refund_amount_fen.unwrap_or(0)),
+                Cell::opt_money(difference(m)),
+                Cell::Int(ctx.days_overdue(m)),
+                Cell::text(Status::parse(&m.status).map(|s| s.label_zh()).unwrap_or("")),
+            ];
+            sheet.write(cells, highlighted(&fl), &ctx.formats)?;
+        }
+        if !oldest_first {
+            ctx.tick(page.len() as u64);
+        }
+    }
+    sheet.finish("合计", &ctx.formats)?;
+    Ok(())
+}
+
+/// Count and sum per status and per department, computed by the database.
+async fn summary_sheet(db: &DatabaseConnection, wb: &mut Workbook, filter: &Condition, ctx: &Context<'_>) -> Result<(), ExportError> {
+    let by_status: Vec<(String, i64, Option<i64>)> = request::Entity::find()
+        .select_only()
+        .column(request::Column::Status)
+        .column_as(Expr::expr(Func::count(Expr::col(request::Column::Id))), "n")
+        .column_as(Expr::expr(Func::sum(Expr::col(request::Column::AmountFen))).cast_as("BIGINT"), "total")
+        .filter(filter.clone())
+        .group_by(request::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let by_dept: Vec<(Option<i32>, i64, Option<i64>)> = request::Entity::find()
+        .select_only()
+        .column(request::Column::DepartmentId)
+        .column_as(Expr::expr(Func::count(Expr::col(request::Column::Id))), "n")
+        .column_as(Expr::expr(Func::sum(Expr::col(request::Column::AmountFen))).cast_as("BIGINT"), "total")
+        .filter(filter.clone())
+        .group_by(request::Column::DepartmentId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let ws = wb.add_worksheet_with_constant_memory();
+    let mut sheet = SheetWriter::new(ws, "汇总", &["分组", "名称", "笔数", "金额"], &ctx.formats)?;
+    let mut statuses: Vec<_> = by_status.into_iter().collect();
+    statuses.sort_by_key(|(s, _, _)| Status::ALL.iter().position(|x| x.as_str() == s).unwrap_or(99));
+    for (status, n, total) in statuses {
+        let label = Status::parse(&status).map(|s| s.label_zh()).unwrap_or("");
+        sheet.write(vec![Cell::text("按状态"), Cell::text(label), Cell::Int(n), Cell::Money(total.unwrap_or(0))], false, &ctx.formats)?;
+    }
+    for (dept, n, total) in by_dept {
+        let name = if dept.is_some() { ctx.names.department(dept) } else { "（无部门）".to_owned() };
+        sheet.write(vec![Cell::text("按部门"), Cell::text(name), Cell::Int(n), Cell::Money(total.unwrap_or(0))], false, &ctx.formats)?;
+    }
+    // Each request is counted once per grouping; the totals row adds both groupings, so it is
+    // labelled accordingly.
+    sheet.finish("合计（两种分组各计一次）", &ctx.formats)?;
+    Ok(())
+}

@@ -1,0 +1,400 @@
+//! Bank statement import (DESIGN §2.2): read the bank's CSV or xlsx, match its lines to
+//! payouts and refunds, preview, and on commit record the confident matches.
+use super::extract::Json;
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::domain::roles::Role;
+use crate::domain::statement::{CellValue, Line, Mapping, decode_text, digits, locate, parse_row};
+use crate::domain::workflow::Status;
+use crate::error::{ApiError, ApiResult, FieldError, Msg};
+use crate::http::requests::money::{PayoutBody, RefundBody, payout, refund};
+use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::http::StatusCode;
+use entity::{bank_mapping, bank_statement, bank_statement_line, request};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::OnConflict,
+};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+use std::io::Cursor;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(import)).layer(DefaultBodyLimit::max(64 * 1024 * 1024))
+}
+
+/// A statement larger than this many lines is refused (split it by month).
+const MAX_LINES: usize = 100_000;
+/// xlsx is a zip: refuse archives that inflate beyond these (zip bombs).
+const MAX_INFLATED: u64 = 200 * 1024 * 1024;
+const MAX_RATIO: u64 = 200;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MatchedLine {
+    pub line: u32,
+    pub request_id: i32,
+    /// `payout` or `refund`.
+    pub action: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AmbiguousLine {
+    pub line: u32,
+    pub candidates: Vec<i32>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LineProblem {
+    pub line: u32,
+    pub request_id: Option<i32>,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ImportResult {
+    /// Set when the import was committed.
+    pub statement_id: Option<i32>,
+    /// Lines read (blank rows not counted).
+    pub lines: u32,
+    /// Lines already imported before (same date, amount, counterparty, reference): ignored.
+    pub duplicates: u32,
+    pub matched: Vec<MatchedLine>,
+    /// Several requests fit: never applied automatically.
+    pub ambiguous: Vec<AmbiguousLine>,
+    pub unmatched: Vec<u32>,
+    /// Rows that could not be read (e.g. a totals row).
+    pub invalid: Vec<LineProblem>,
+    /// Matches the workflow refused on commit (e.g. four-eyes); left unapplied.
+    pub errors: Vec<LineProblem>,
+    pub committed: bool,
+}
+
+fn bad_file(zh: impl Into<String>, en: impl Into<String>) -> ApiError {
+    let (zh, en) = (zh.into(), en.into());
+    ApiError::field("file", zh, en)
+}
+
+/// Rows of the first sheet (xlsx) or of the CSV, each with its 1-based row number.
+fn read_rows(filename: &str, bytes: &[u8]) -> ApiResult<Vec<(u32, Vec<CellValue>)>> {
+    if bytes.starts_with(b"PK\x03\x04") {
+        return read_xlsx(bytes);
+    }
+    if filename.to_ascii_lowercase().ends_with(".xlsx") {
+        return Err(bad_file("文件不是有效的 xlsx", "the file is not a valid xlsx"));
+    }
+    let text = decode_text(bytes);
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    for (i, rec) in reader.records().enumerate() {
+        let rec = rec.map_err(|e| bad_file(format!("CSV 第 {} 行无法解析：{e}", i + 1), format!("CSV row {} cannot be read: {e}", i + 1)))?;
+        rows.push(((i + 1) as u32, rec.iter().map(|s| if s.trim().is_empty() { CellValue::Empty } else { CellValue::Text(s.to_owned()) }).collect()));
+        if rows.len() > MAX_LINES + 1 {
+            return Err(bad_file(format!("对账单超过 {MAX_LINES} 行，请按月拆分"), format!("more than {MAX_LINES} lines; split the statement")));
+        }
+    }
+    Ok(rows)
+}
+
+fn read_xlsx(bytes: &[u8]) -> ApiResult<Vec<(u32, Vec<CellValue>)>> {
+    use calamine::{Data, Reader, Xlsx};
+    let invalid = || bad_file("文件不是有效的 xlsx", "the file is not a valid xlsx");
+    // Look inside the archive before inflating anything.
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| invalid())?;
+    if zip.len() > 2000 {
+        return Err(bad_file("xlsx 内部文件过多", "the xlsx holds too many parts"));
+    }
+    let mut inflated = 0u64;
+    for i in 0..zip.len() {
+        let f = zip.by_index_raw(i).map_err(|_| invalid())?;
+        inflated = inflated.saturating_add(f.size());
+    }
+    if inflated > MAX_INFLATED || inflated > (bytes.len() as u64).saturating_mul(MAX_RATIO) {
+        return Err(bad_file("xlsx 解压后过大（疑似压缩炸弹），已拒绝", "the xlsx inflates too much (a zip bomb?); refused"));
+    }
+    let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|_| invalid())?;
+    let range = wb.worksheet_range_at(0).ok_or_else(invalid)?.map_err(|_| invalid())?;
+    if range.height() > MAX_LINES + 1 {
+        return Err(bad_file(format!("对账单超过 {MAX_LINES} 行，请按月拆分"), format!("more than {MAX_LINES} lines; split the statement")));
+    }
+    let first_row = range.start().map(|(r, _)| r).unwrap_or(0);
+    Ok(range
+        .rows()
+        .enumerate()
+        .map(|(i, row)| {
+            let cells = row
+                .iter()
+                .map(|d| match d {
+                    Data::Int(n) => CellValue::Number(*n as f64),
+                    Data::Float(f) => CellValue::Number(*f),
+                    Data::String(s) => CellValue::Text(s.clone()),
+                    Data::DateTime(dt) => dt.as_datetime().map(|t| CellValue::Date(t.date())).unwrap_or(CellValue::Empty),
+                    Data::DateTimeIso(s) => CellValue::Text(s.clone()),
+                    Data::Bool(b) => CellValue::Text(b.to_string()),
+                    _ => CellValue::Empty,
+                })
+                .collect();
+            (first_row + i as u32 + 1, cells)
+        })
+        .collect())
+}
+
+/// Requests a line could be: outgoing lines pay an approved request with the same amount to
+/// the same payee within its order date … pay-by window; incoming lines refund a paid,
+/// refundable request of that amount from its payee, on or after the payout.
+async fn candidates(state: &AppState, line: &Line) -> ApiResult<(Vec<i32>, &'static str)> {
+    let amount = line.amount_fen.abs();
+    let same_party = |r: &request::Model| {
+        (!line.counterparty_account.is_empty() && digits(&r.payee_account) == line.counterparty_account)
+            || (!line.counterparty_name.is_empty() && r.payee_name.trim() == line.counterparty_name.trim())
+    };
+    if line.amount_fen < 0 {
+        let rows = request::Entity::find()
+            .filter(request::Column::Status.eq(Status::Approved.as_str()))
+            .filter(request::Column::AmountFen.eq(amount))
+            .filter(request::Column::OrderDate.lte(line.date))
+            .filter(request::Column::PayBy.gte(line.date))
+            .all(&state.db)
+            .await?;
+        Ok((rows.iter().filter(|r| same_party(r)).map(|r| r.id).collect(), "payout"))
+    } else {
+        let rows = request::Entity::find()
+            .filter(request::Column::Status.eq(Status::Paid.as_str()))
+            .filter(request::Column::Refundable.eq(true))
+            .filter(request::Column::PaidAt.lte(line.date))
+            .all(&state.db)
+            .await?;
+        let fits = |r: &request::Model| {
+            let paid = r.payout_amount_fen.unwrap_or(r.amount_fen);
+            amount == paid || amount == paid - r.refund_amount_fen.unwrap_or(0)
+        };
+        Ok((rows.iter().filter(|r| fits(r) && same_party(r)).map(|r| r.id).collect(), "refund"))
+    }
+}
+
+/// Import a bank statement (finance). Multipart: `file` (xlsx, or CSV in UTF-8 or GBK),
+/// `mapping` (JSON naming the header cells), `bank` (optional: saves the mapping under this
+/// name, or uses the saved one when `mapping` is absent), `commit` (`false` previews).
+#[utoipa::path(post, path = "/bank-statements", tag = "bank-statements", security(("bearer" = [])),
+    request_body(content_type = "multipart/form-data", description = "`file`, `mapping` (JSON), `bank`, `commit`"),
+    responses((status = 200, body = ImportResult), (status = 403, body = crate::error::ProblemBody),
+              (status = 413, body = crate::error::ProblemBody), (status = 422, body = crate::error::ProblemBody)))]
+async fn import(State(state): State<AppState>, me: AuthUser, mut multipart: Multipart) -> ApiResult<(StatusCode, Json<ImportResult>)> {
+    me.require(Role::Finance)?;
+    let limit = state.config.upload_limit;
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut mapping_text: Option<String> = None;
+    let mut bank: Option<String> = None;
+    let mut commit = false;
+    let bad = |e: axum::extract::multipart::MultipartError| ApiError::BadRequest(Msg::new(format!("无法解析上传内容：{}", e.body_text()), e.body_text()));
+    while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
+        match field.name().unwrap_or("") {
+            "file" => {
+                let name = field.file_name().unwrap_or("statement").to_owned();
+                let mut data = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(bad)? {
+                    if data.len() + chunk.len() > limit {
+                        return Err(ApiError::PayloadTooLarge(Msg::new(
+                            format!("对账单文件不能超过 {} MB", limit / 1024 / 1024),
+                            format!("the statement is limited to {} MB", limit / 1024 / 1024),
+                        )));
+                    }
+                    data.extend_from_slice(&chunk);
+                }
+                file = Some((name, data));
+            }
+            "mapping" => mapping_text = Some(field.text().await.map_err(bad)?),
+            "bank" => bank = Some(field.text().await.map_err(bad)?.trim().to_owned()).filter(|b| !b.is_empty()),
+            "commit" => {
+                commit = match field.text().await.map_err(bad)?.trim() {
+                    "true" | "1" => true,
+                    "false" | "0" | "" => false,
+                    _ => return Err(ApiError::field("commit", "commit 须为 true 或 false", "commit must be true or false")),
+                }
+            }
+            other => return Err(ApiError::field(other, "不允许的表单字段", "unknown form field; use file, mapping, bank and commit")),
+        }
+    }
+    let (filename, bytes) = file.ok_or_else(|| ApiError::field("file", "请选择对账单文件", "a file is required"))?;
+    let now = state.clock.now();
+    let mapping: Mapping = match (mapping_text, &bank) {
+        (Some(text), _) => crate::http::extract::parse_json(text.as_bytes()).map_err(|e| match e {
+            ApiError::Validation(errs) => ApiError::Validation(errs.into_iter().map(|mut fe| {
+                fe.field = format!("mapping.{}", fe.field);
+                fe
+            }).collect()),
+            ApiError::BadRequest(_) => ApiError::field("mapping", "mapping 须为 JSON", "mapping must be JSON"),
+            other => other,
+        })?,
+        (None, Some(b)) => {
+            let saved = bank_mapping::Entity::find_by_id(b.clone()).one(&state.db).await?;
+            let saved = saved.ok_or_else(|| ApiError::field("mapping", format!("没有为「{b}」保存的列映射，请提供 mapping"), format!("no mapping saved for {b}; send one")))?;
+            serde_json::from_str(&saved.mapping).map_err(ApiError::internal)?
+        }
+        (None, None) => return Err(ApiError::field("mapping", "请提供列映射 mapping", "mapping is required")),
+    };
+    let rows = read_rows(&filename, &bytes)?;
+    let Some((_, header)) = rows.first() else {
+        return Err(bad_file("文件是空的", "the file is empty"));
+    };
+    let columns = locate(header, &mapping).map_err(|missing| {
+        ApiError::Validation(
+            missing
+                .into_iter()
+                .map(|(field, name)| {
+                    if name.is_empty() {
+                        FieldError::new(field, "须指定 amount，或 debit/credit", "give amount, or debit and/or credit")
+                    } else {
+                        FieldError::new(field, format!("表头中找不到列「{name}」"), format!("no column named {name:?} in the header"))
+                    }
+                })
+                .collect(),
+        )
+    })?;
+    if let Some(b) = &bank {
+        bank_mapping::Entity::insert(bank_mapping::ActiveModel {
+            bank: Set(b.clone()),
+            mapping: Set(serde_json::to_string(&mapping).unwrap_or_default()),
+            updated_at: Set(now),
+        })
+        .on_conflict(OnConflict::column(bank_mapping::Column::Bank).update_columns([bank_mapping::Column::Mapping, bank_mapping::Column::UpdatedAt]).to_owned())
+        .exec_without_returning(&state.db)
+        .await?;
+    }
+
+    let mut result = ImportResult {
+        statement_id: None,
+        lines: 0,
+        duplicates: 0,
+        matched: Vec::new(),
+        ambiguous: Vec::new(),
+        unmatched: Vec::new(),
+        invalid: Vec::new(),
+        errors: Vec::new(),
+        committed: commit,
+    };
+    let mut lines = Vec::new();
+    let mut seen = HashSet::new();
+    for (no, row) in rows.iter().skip(1) {
+        match parse_row(*no, row, &columns) {
+            Ok(Some(line)) => {
+                result.lines += 1;
+                let fp = line.fingerprint();
+                let known = !seen.insert(fp.clone())
+                    || bank_statement_line::Entity::find().filter(bank_statement_line::Column::Fingerprint.eq(fp.clone())).one(&state.db).await?.is_some();
+                if known {
+                    result.duplicates += 1;
+                } else {
+                    lines.push((line, fp));
+                }
+            }
+            Ok(None) => {}
+            Err(message) => result.invalid.push(LineProblem { line: *no, request_id: None, message }),
+        }
+    }
+    if result.lines == 0 {
+        return Err(bad_file("没有可识别的对账单行，请检查列映射", "no line could be read; check the mapping"));
+    }
+
+    // Decide every line first; a request claimed by one line is no longer free for another.
+    let mut taken = HashSet::new();
+    let mut decisions = Vec::new();
+    for (line, fp) in lines {
+        let (ids, action) = candidates(&state, &line).await?;
+        let free: Vec<i32> = ids.into_iter().filter(|id| !taken.contains(id)).collect();
+        match free.as_slice() {
+            [one] => {
+                taken.insert(*one);
+                result.matched.push(MatchedLine { line: line.line, request_id: *one, action: action.to_owned() });
+                decisions.push((line, fp, Some((*one, action))));
+            }
+            [] => {
+                result.unmatched.push(line.line);
+                decisions.push((line, fp, None));
+            }
+            many => {
+                result.ambiguous.push(AmbiguousLine { line: line.line, candidates: many.to_vec() });
+                decisions.push((line, fp, None));
+            }
+        }
+    }
+    if !commit {
+        return Ok((StatusCode::OK, Json(result)));
+    }
+
+    let statement = bank_statement::ActiveModel {
+        filename: Set(crate::http::requests::attachments::clean_filename(&filename)),
+        sha256: Set(hex::encode(Sha256::digest(&bytes))),
+        lines: Set(result.lines as i32),
+        matched: Set(0),
+        imported_by: Set(me.id),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&state.db)
+    .await?;
+    result.statement_id = Some(statement.id);
+    let mut applied = 0;
+    let mut kept_matches = Vec::new();
+    for (line, fp, decision) in decisions {
+        // The fingerprint is unique: a concurrent import of the same line loses here.
+        let inserted = bank_statement_line::Entity::insert(bank_statement_line::ActiveModel {
+            statement_id: Set(statement.id),
+            line_no: Set(line.line as i32),
+            txn_date: Set(line.date),
+            amount_fen: Set(line.amount_fen),
+            counterparty_name: Set(line.counterparty_name.chars().take(200).collect()),
+            counterparty_account: Set(line.counterparty_account.chars().take(64).collect()),
+            reference: Set(line.reference.chars().take(200).collect()),
+            fingerprint: Set(fp.clone()),
+            request_id: Set(None),
+            action: Set(None),
+            ..Default::default()
+        })
+        .on_conflict(OnConflict::column(bank_statement_line::Column::Fingerprint).do_nothing().to_owned())
+        .exec_without_returning(&state.db)
+        .await?;
+        if inserted == 0 {
+            result.duplicates += 1;
+            continue;
+        }
+        let Some((request_id, action)) = decision else { continue };
+        let reference = if line.reference.trim().is_empty() { format!("对账单{}#{}", statement.id, line.line) } else { line.reference.clone() };
+        let reference: String = reference.chars().take(200).collect();
+        let outcome = match request::Entity::find_by_id(request_id).one(&state.db).await? {
+            None => Err(ApiError::not_found("申请", "request")),
+            Some(current) if action == "payout" => {
+                payout(&state, &me, current, PayoutBody { paid_at: line.date, amount_fen: line.amount_fen.abs(), reference, override_reason: None, version: None }).await
+            }
+            Some(current) => refund(&state, &me, current, RefundBody { refunded_at: line.date, amount_fen: line.amount_fen.abs(), reference, version: None }).await,
+        };
+        match outcome {
+            Ok(_) => {
+                applied += 1;
+                bank_statement_line::Entity::update_many()
+                    .col_expr(bank_statement_line::Column::RequestId, sea_orm::sea_query::Expr::value(request_id))
+                    .col_expr(bank_statement_line::Column::Action, sea_orm::sea_query::Expr::value(action))
+                    .filter(bank_statement_line::Column::Fingerprint.eq(fp))
+                    .exec(&state.db)
+                    .await?;
+                kept_matches.push(MatchedLine { line: line.line, request_id, action: action.to_owned() });
+            }
+            Err(e) => {
+                let message = match &e {
+                    ApiError::Forbidden(m) | ApiError::NotFound(m) => m.zh.to_string(),
+                    ApiError::Conflict { msg, .. } => msg.zh.to_string(),
+                    ApiError::Validation(errs) => errs.iter().map(|f| format!("{}：{}", f.field, f.message.zh)).collect::<Vec<_>>().join("；"),
+                    other => other.to_string(),
+                };
+                result.errors.push(LineProblem { line: line.line, request_id: Some(request_id), message });
+            }
+        }
+    }
+    result.matched = kept_matches;
+    bank_statement::Entity::update_many()
+        .col_expr(bank_statement::Column::Matched, sea_orm::sea_query::Expr::value(applied))
+        .filter(bank_statement::Column::Id.eq(statement.id))
+        .exec(&state.db)
+        .await?;
+    Ok((StatusCode::OK, Json(result)))
+}
