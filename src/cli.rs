@@ -95,6 +95,11 @@ pub enum Command {
         #[command(subcommand)]
         command: ExportCommand,
     },
+    /// Benchmarks against a named peer, measured in the same run.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -181,6 +186,19 @@ pub struct ExportArgs {
     /// Text search over number, title, payer and payee.
     #[arg(long)]
     pub q: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Seed N requests into a scratch SQLite database and time the ledger export against
+    /// Python XlsxWriter (constant_memory) on the same rows.
+    Export {
+        #[arg(long, default_value_t = 100_000)]
+        rows: u64,
+        /// Keep the seeded database in this directory instead of a temporary one.
+        #[arg(long)]
+        keep: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -309,6 +327,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let db = crate::db::connect_and_migrate(&config).await?;
             let rows = export_to_file(&db, kind, &args).await?;
             println!("wrote {rows} request(s) to {}", args.out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { command: BenchCommand::Export { rows, keep } } => {
+            crate::bench::bench_export(rows, keep.as_deref()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit { command: AuditCommand::Verify } => {

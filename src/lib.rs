@@ -2,6 +2,7 @@
 //! WeChat mini-program verification transfers.
 pub mod app;
 pub mod auth;
+pub mod bench;
 pub mod cli;
 mod cli_demo;
 pub mod clock;

@@ -14,7 +14,7 @@
 // the payout with a receipt and wangwu the refund (when the server offers them); zhangsan is
 // refused the users admin; the UI switches to English. Exits 0 on success, 1 on failure.
 import { chromium } from 'playwright-core'
-import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { access, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import { constants } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -134,9 +134,11 @@ function watch(page) {
 const page = context.pages()[0] ?? (await context.newPage())
 watch(page)
 
-async function shot(name, p = page) {
-  await p.waitForTimeout(350) // let transitions settle
-  await p.screenshot({ path: path.join(ARTIFACTS_DIR, `${name}.png`), fullPage: true })
+/** Full-page screenshot by default; `full: false` keeps the viewport (dialogs, phone views). */
+async function shot(name, p = page, { full = true } = {}) {
+  await p.waitForTimeout(400) // let transitions and toasts settle
+  if (full) await p.evaluate(() => window.scrollTo(0, 0))
+  await p.screenshot({ path: path.join(ARTIFACTS_DIR, `${name}.png`), fullPage: full })
 }
 
 const tid = (id) => `[data-test="${id}"]`
@@ -266,6 +268,31 @@ try {
     expect(/^\d{4}-\d{2}-\d{2}$/.test(payBy), `pay-by not computed: ${payBy}`)
     expect((await page.locator('.el-form-item.is-error').count()) === 0, 'form still shows errors')
     await shot('03-new-request')
+
+    // Server field errors land next to the fields they name (a canned 422 for this one save).
+    await page.route('**/api/v1/requests', async (route) => {
+      if (route.request().method() !== 'POST') return route.fallback()
+      await route.fulfill({
+        status: 422,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({
+          type: 'about:blank',
+          title: '输入有误',
+          status: 422,
+          detail: '2 个字段有误',
+          code: 'validation_failed',
+          errors: [
+            { field: 'amount_fen', message: '服务器：金额超出本部门限额' },
+            { field: 'mini_program.registration_email', message: '服务器：该注册邮箱已被使用' },
+          ],
+        }),
+      })
+    })
+    await page.locator(tid('save-draft')).click()
+    await page.locator('.el-form-item.is-error', { hasText: '服务器：金额超出本部门限额' }).locator(tid('amount')).waitFor()
+    await page.locator('.el-form-item.is-error', { hasText: '服务器：该注册邮箱已被使用' }).locator(tid('mp-email')).waitFor()
+    await shot('03b-server-field-errors')
+    await page.unroute('**/api/v1/requests')
   })
 
   await step('zhangsan saves the draft, attaches a file, previews it and submits', async () => {
@@ -287,6 +314,22 @@ try {
     expect((await img.getAttribute('src')).startsWith('blob:'), 'image preview is not a blob URL')
     expect(await img.evaluate((i) => i.complete && i.naturalWidth > 0), 'image preview did not load')
     await page.keyboard.press('Escape')
+
+    // Edit the draft: only the changed fields and the version are sent (PATCH).
+    await page.locator(`${tid('actions')} ${tid('action-edit')}`).click()
+    await page.waitForURL(/\/edit$/)
+    await page.locator(tid('request-form')).waitFor()
+    await page.waitForFunction(() => document.querySelector('[data-test="title"]')?.value?.length > 0)
+    const patchPromise = page.waitForRequest((r) => r.method() === 'PATCH' && /\/api\/v1\/requests\/\d+$/.test(r.url()))
+    await fill('purpose', '微信小程序注册主体验证打款，腾讯核实后原路退回（自动化测试，已补充说明）')
+    await page.locator(tid('save-draft')).click()
+    const patch = JSON.parse((await patchPromise).postData() ?? '{}')
+    expect(
+      Object.keys(patch).sort().join() === 'purpose,version',
+      `PATCH sent ${JSON.stringify(Object.keys(patch))}, expected only purpose and version`,
+    )
+    await page.waitForURL(/\/requests\/\d+$/)
+    await page.locator('.pre', { hasText: '已补充说明' }).waitFor()
 
     await page.locator(`${tid('actions')} ${tid('action-submit')}`).click()
     await confirmMessageBox()
@@ -319,7 +362,51 @@ try {
     })
     expect(status === 403, `GET /api/v1/users as zhangsan answered ${status}`)
     await shot('06-forbidden')
-    await logout()
+  })
+
+  await step('a 409 says someone else changed the request and reloads it', async () => {
+    // Another tab (here: a direct API call) withdraws a request this page still shows as pending.
+    const other = await page.evaluate(async (t) => {
+      const headers = { Authorization: `Bearer ${localStorage.getItem('verifund.token')}`, 'Content-Type': 'application/json' }
+      const body = {
+        kind: 'certification_fee',
+        title: `微信认证费 ${t}`,
+        payer_entity: '日升科技（深圳）有限公司',
+        payer_credit_code: '91440300MA5DEM0019',
+        payer_bank: '招商银行深圳分行',
+        payer_account: '755912345610801',
+        payee_name: '深圳市腾讯计算机系统有限公司',
+        payee_bank: '招商银行深圳分行',
+        payee_account: '755900000010808',
+        order_date: new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10),
+        purpose: '小程序微信认证服务费',
+        mini_program: { name: `认证${t}`, registration_email: `cert-${t.toLowerCase()}@risun.example.com`, entity_type: 'enterprise' },
+      }
+      const created = await (await fetch('/api/v1/requests', { method: 'POST', headers, body: JSON.stringify(body) })).json()
+      await fetch(`/api/v1/requests/${created.id}/submit`, { method: 'POST', headers, body: JSON.stringify({ version: created.version }) })
+      return created
+    }, tag)
+    expect(other.amount_fen === 30000, `certification fee default amount: ${other.amount_fen}`)
+    await openRequest(other.id)
+    expect((await statusText()) === '待经理审批', `second request: ${await statusText()}`)
+    await page.evaluate(async (id) => {
+      const headers = { Authorization: `Bearer ${localStorage.getItem('verifund.token')}`, 'Content-Type': 'application/json' }
+      await fetch(`/api/v1/requests/${id}/withdraw`, { method: 'POST', headers, body: '{}' })
+    }, other.id)
+    await page.locator(`${tid('actions')} ${tid('action-withdraw')}`).click()
+    await confirmMessageBox()
+    await visibleMessage('已被他人修改')
+    await page.locator(tid('request-status'), { hasText: '已撤回' }).waitFor()
+    await shot('06b-conflict-reloaded', page, { full: false })
+  })
+
+  await step('a revoked session sends the user back to login', async () => {
+    await page.evaluate(async () => {
+      await fetch('/api/v1/auth/logout', { method: 'POST', headers: { Authorization: `Bearer ${localStorage.getItem('verifund.token')}` } })
+    })
+    await page.locator(tid('menu-requests')).click()
+    await page.waitForURL(/\/login/)
+    await page.locator('.el-alert', { hasText: '登录已失效' }).waitFor()
   })
 
   await step('lisi (manager) approves from the to-do list on a phone', async () => {
@@ -335,7 +422,8 @@ try {
     await bigApprove.waitFor()
     const box = await bigApprove.boundingBox()
     expect(box && box.height >= 44 && box.width >= 150, `approve button too small on a phone: ${JSON.stringify(box)}`)
-    await shot('08-phone-detail-lisi')
+    await shot('08-phone-detail-lisi', page, { full: false })
+    await shot('08b-phone-detail-lisi-full')
 
     await page.goto(`${BASE_URL}/tasks`)
     await card.locator('button', { hasText: '同意' }).click()
@@ -388,7 +476,7 @@ try {
     await dialog.locator(tid('payout-reference')).first().waitFor()
     await fill('payout-reference', `CMB${tag}`)
     await dialog.locator(tid('payout-receipt')).setInputFiles(receiptPng)
-    await shot('12-payout-dialog')
+    await shot('12-payout-dialog', page, { full: false })
     await dialog.locator(tid('payout-confirm')).click()
     const outcome = await Promise.race([
       page.locator(tid('request-status'), { hasText: '已打款' }).waitFor().then(() => 'paid'),
@@ -421,6 +509,34 @@ try {
       await dialog.locator(tid('refund-confirm')).click()
       await page.locator(tid('request-status'), { hasText: '已退款' }).waitFor()
       await shot('14-detail-refunded')
+    })
+
+    await step('wangwu sees notifications, the finance dashboard, exports and a statement preview', async () => {
+      await page.locator(tid('bell')).click()
+      await page.locator('.el-popover:visible').waitFor()
+      await shot('14b-notifications', page, { full: false })
+      await page.keyboard.press('Escape')
+
+      await page.goto(`${BASE_URL}/finance/dashboard`)
+      await page.locator('.tile .n', { hasText: /^\d+$/ }).first().waitFor()
+      await shot('14c-finance-dashboard')
+
+      await page.goto(`${BASE_URL}/finance/exports`)
+      const downloadPromise = page.waitForEvent('download')
+      await page.locator('button', { hasText: 'ledger.xlsx' }).click()
+      const download = await downloadPromise
+      const saved = path.join(work, download.suggestedFilename())
+      await download.saveAs(saved)
+      const { size } = await stat(saved)
+      expect(/\.xlsx$/.test(download.suggestedFilename()) && size > 1000, `ledger export: ${download.suggestedFilename()} ${size} bytes`)
+
+      await page.goto(`${BASE_URL}/finance/bank-statements`)
+      const csv = path.join(work, 'statement.csv')
+      await writeFile(csv, `交易日期,金额,对方户名,对方账号,流水号\n2026-01-05,-0.01,某某公司,6222000000000000,X${tag}\n`)
+      await page.locator(tid('statement-file')).setInputFiles(csv)
+      await page.locator(tid('statement-preview')).click()
+      await page.locator(tid('statement-result')).waitFor()
+      await shot('14d-bank-statement-preview')
       await logout()
     })
   } else if (new URL(page.url()).pathname !== '/login') {
@@ -442,29 +558,68 @@ try {
     await page.locator(tid('menu-tasks'), { hasText: 'My to-do' }).waitFor()
     await page.locator(tid('menu-requests'), { hasText: 'Requests' }).waitFor()
     expect((await page.locator('html').getAttribute('lang')) === 'en', 'html lang is not en')
+    await page.goto(`${BASE_URL}/requests`)
+    await page.locator('.el-table__header', { hasText: 'Amount' }).waitFor()
+    await page.locator('.el-pagination', { hasText: 'Total' }).waitFor() // Element Plus locale follows
+    await shot('16-english-list')
     await openRequest(requestId)
     await page.locator('.el-step__title', { hasText: 'Manager' }).waitFor()
-    await page.goto(`${BASE_URL}/tasks`)
-    await page.locator('.page-header h1', { hasText: 'My to-do' }).waitFor()
-    await shot('16-english')
+    await shot('17-english-detail')
     // Server messages follow the language too (the client sends Accept-Language: en).
     await page.goto(`${BASE_URL}/requests/999999999`)
     const result = page.locator('.el-result__title')
     await result.waitFor()
     const msg = (await result.innerText()).trim()
     expect(/^[\x20-\x7E]+$/.test(msg) && msg.length > 0, `server message not in English: ${msg}`)
+    await page.locator(tid('lang-switch')).click()
+    await page.locator(tid('lang-zh-CN')).click()
+    await page.locator(tid('menu-tasks'), { hasText: '我的待办' }).waitFor()
   })
 
   if (process.env.ADMIN_PASSWORD) {
-    await step('admin opens users and departments', async () => {
+    const newUser = `e2e_${tag.toLowerCase().replace(/[^a-z0-9]/g, '')}`
+    const firstPassword = `first-${tag}`
+    const ownPassword = `own-${tag}`
+    await step('admin creates a user in the users admin', async () => {
       await logout()
       await login('admin', process.env.ADMIN_PASSWORD)
       await page.goto(`${BASE_URL}/admin/users`)
       await page.locator(`${tid('user-table')} .el-table__row`).first().waitFor()
-      await shot('17-admin-users')
+      await shot('18-admin-users')
+      await page.locator(tid('user-create')).click()
+      await fill('user-username', newUser)
+      await fill('user-display-name', '测试员')
+      await fill('user-password', firstPassword)
+      await shot('19-admin-user-create', page, { full: false })
+      await page.locator(tid('user-save')).click()
+      await page.locator(`${tid('user-table')} .el-table__row`, { hasText: newUser }).waitFor()
       await page.goto(`${BASE_URL}/admin/departments`)
       await page.locator(`${tid('department-table')} .el-table__row`).first().waitFor()
-      await shot('18-admin-departments')
+      await shot('20-admin-departments')
+      await page.goto(`${BASE_URL}/admin/calendar`)
+      await page.locator('.el-tag', { hasText: '-10-01' }).first().waitFor() // 国庆节 in the shipped schedule
+      await shot('20b-admin-calendar')
+      await logout()
+    })
+
+    await step('a new user must change the password, then logs in again', async () => {
+      await page.goto(`${BASE_URL}/login`)
+      await page.locator(tid('username')).fill(newUser)
+      await page.locator(tid('password')).fill(firstPassword)
+      await page.locator(tid('login-submit')).click()
+      await page.waitForURL(/\/change-password/)
+      await page.locator(tid('must-change')).waitFor()
+      // The forced page cannot be left for the app.
+      await page.goto(`${BASE_URL}/tasks`)
+      await page.waitForURL(/\/change-password/)
+      await page.locator(tid('current-password')).fill(firstPassword)
+      await page.locator(tid('new-password')).fill(ownPassword)
+      await page.locator(tid('confirm-password')).fill(ownPassword)
+      await shot('21-must-change-password')
+      await page.locator(tid('change-password-submit')).click()
+      await page.waitForURL(/\/login/)
+      await login(newUser, ownPassword)
+      await page.waitForURL(/\/tasks/)
     })
   }
 

@@ -103,3 +103,33 @@ describe('problem+json mapping', () => {
     expect(err.status).toBe(0)
   })
 })
+
+describe('Idempotency-Key', () => {
+  it('is a v4 UUID, also without crypto.randomUUID (plain-http intranet)', async () => {
+    const { newIdempotencyKey } = await import('@/api/client')
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+    expect(newIdempotencyKey()).toMatch(uuid)
+    const original = crypto.randomUUID
+    try {
+      Object.defineProperty(crypto, 'randomUUID', { value: undefined, configurable: true })
+      const a = newIdempotencyKey()
+      const b = newIdempotencyKey()
+      expect(a).toMatch(uuid)
+      expect(a).not.toBe(b)
+    } finally {
+      Object.defineProperty(crypto, 'randomUUID', { value: original, configurable: true })
+    }
+  })
+
+  it('keeps one key per body and takes a fresh one when the body changes', async () => {
+    const { useIdempotencyKey } = await import('@/composables/useIdempotency')
+    const idem = useIdempotencyKey()
+    const body = { paid_at: '2026-11-30', amount_fen: 37, reference: 'CMB1', version: 4 }
+    const k1 = idem.keyFor(body)
+    expect(idem.keyFor({ ...body })).toBe(k1) // a retry of the same body
+    const k2 = idem.keyFor({ ...body, reference: 'CMB2' })
+    expect(k2).not.toBe(k1)
+    idem.reset()
+    expect(idem.keyFor(body)).not.toBe(k2)
+  })
+})

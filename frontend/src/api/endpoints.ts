@@ -1,6 +1,6 @@
 // One function per API operation the UI uses. Paths and bodies are checked against the
-// generated schema by openapi-fetch; the few endpoints the spec does not describe yet
-// (payout/refund bodies, DESIGN §2 finance endpoints) go through the raw helpers.
+// generated schema by openapi-fetch; multipart uploads, blobs and the payout/refund calls
+// (whose bodies share the generic `{action}` path in the spec) go through the raw helpers.
 import { api, apiBlob, apiFetch, apiJson, newIdempotencyKey, unwrap } from './client'
 import type {
   Action,
@@ -11,6 +11,7 @@ import type {
   DepartmentInput,
   DepartmentView,
   LoginResponse,
+  MeView,
   Page,
   PayoutBody,
   RefundBody,
@@ -38,7 +39,7 @@ export async function logout(): Promise<void> {
   await unwrap(api.POST('/api/v1/auth/logout'))
 }
 
-export function me(): Promise<UserView> {
+export function me(): Promise<MeView> {
   return unwrap(api.GET('/api/v1/me'))
 }
 

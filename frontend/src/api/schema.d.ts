@@ -58,6 +58,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/bank-statements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a bank statement (finance). Multipart: `file` (xlsx, or CSV in UTF-8 or GBK),
+         *     `mapping` (JSON naming the header cells), `bank` (optional: saves the mapping under this
+         *     name, or uses the saved one when `mapping` is absent), `commit` (`false` previews).
+         */
+        post: operations["import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calendar/add-working-days": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The `days`-th China working day after `from` (`from` itself never counts). */
+        get: operations["add_working_days"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calendar/{year}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One year of the calendar (404 when the year is not loaded). */
+        get: operations["get_year"];
+        /**
+         * Replace one year (admin). Dates must lie in the year, no day may be both a holiday and a
+         *     make-up workday, and make-up workdays fall on weekends. Refund deadlines of paid requests
+         *     are recomputed.
+         */
+        put: operations["put_year"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/departments": {
         parameters: {
             query?: never;
@@ -93,6 +153,40 @@ export interface paths {
         patch: operations["update_department"];
         trace?: never;
     };
+    "/api/v1/exports/ledger.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 台账: every request in the filter (finance, auditor, admin). */
+        get: operations["ledger"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exports/reconciliation.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 对账表: paid refundable requests with refund status, and what is still outstanding. */
+        get: operations["reconciliation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -121,6 +215,40 @@ export interface paths {
         put?: never;
         /** Change the caller's password; all their tokens are revoked, so they log in again. */
         post: operations["change_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's notifications, newest first, with the unread count. */
+        get: operations["list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark one of the caller's notifications read. */
+        post: operations["mark_read"];
         delete?: never;
         options?: never;
         head?: never;
@@ -172,7 +300,7 @@ export interface paths {
             cookie?: never;
         };
         /** List a request's attachments. */
-        get: operations["list"];
+        get: operations["get_requests_id_attachments"];
         put?: never;
         /**
          * Upload an attachment (multipart: `file`, optional `purpose`). The requester may upload
@@ -327,6 +455,11 @@ export interface components {
              */
             version?: number | null;
         };
+        AmbiguousLine: {
+            candidates: number[];
+            /** Format: int32 */
+            line: number;
+        };
         AttachmentView: {
             content_type: string;
             /** Format: date-time */
@@ -362,6 +495,27 @@ export interface components {
             request_id?: number | null;
             /** Format: int64 */
             seq: number;
+        };
+        CalendarYearInput: {
+            holidays: string[];
+            workdays: string[];
+            /**
+             * Format: int32
+             * @description Optional; must equal the year in the path when given.
+             */
+            year?: number | null;
+        };
+        CalendarYearView: {
+            /** @description Official holidays (including weekend days inside a holiday block). */
+            holidays: string[];
+            /** @description `builtin` (shipped State Council schedule) or `imported`. */
+            source: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** @description Make-up working days (调休上班) on weekends. */
+            workdays: string[];
+            /** Format: int32 */
+            year: number;
         };
         ChangePassword: {
             current_password: string;
@@ -410,8 +564,41 @@ export interface components {
             status: string;
             version: string;
         };
+        ImportResult: {
+            /** @description Several requests fit: never applied automatically. */
+            ambiguous: components["schemas"]["AmbiguousLine"][];
+            committed: boolean;
+            /**
+             * Format: int32
+             * @description Lines already imported before (same date, amount, counterparty, reference): ignored.
+             */
+            duplicates: number;
+            /** @description Matches the workflow refused on commit (e.g. four-eyes); left unapplied. */
+            errors: components["schemas"]["LineProblem"][];
+            /** @description Rows that could not be read (e.g. a totals row). */
+            invalid: components["schemas"]["LineProblem"][];
+            /**
+             * Format: int32
+             * @description Lines read (blank rows not counted).
+             */
+            lines: number;
+            matched: components["schemas"]["MatchedLine"][];
+            /**
+             * Format: int32
+             * @description Set when the import was committed.
+             */
+            statement_id?: number | null;
+            unmatched: number[];
+        };
         /** @enum {string} */
         Kind: "verification_transfer" | "certification_fee" | "advance_payment";
+        LineProblem: {
+            /** Format: int32 */
+            line: number;
+            message: string;
+            /** Format: int32 */
+            request_id?: number | null;
+        };
         LoginRequest: {
             password: string;
             username: string;
@@ -427,6 +614,18 @@ export interface components {
             token_type: string;
             user: components["schemas"]["UserView"];
         };
+        MatchedLine: {
+            /** @description `payout` or `refund`. */
+            action: string;
+            /** Format: int32 */
+            line: number;
+            /** Format: int32 */
+            request_id: number;
+        };
+        MeView: components["schemas"]["UserView"] & {
+            /** @description Things the caller should act on, e.g. for admins a missing calendar for next year. */
+            warnings: string[];
+        };
         /** @description The mini-program a payment is for (DESIGN §1.1). */
         MiniProgram: {
             /** @description 管理员身份证号; masked for everyone but finance and admin. */
@@ -440,6 +639,23 @@ export interface components {
             entity_type: components["schemas"]["EntityType"];
             name: string;
             registration_email: string;
+        };
+        NotificationPage: components["schemas"]["Page_NotificationView"] & {
+            /** Format: int64 */
+            unread: number;
+        };
+        NotificationView: {
+            body: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: int32 */
+            id: number;
+            kind: string;
+            /** Format: date-time */
+            read_at?: string | null;
+            /** Format: int32 */
+            request_id?: number | null;
+            title: string;
         };
         /** @description `{items, total, page, per_page}`: the shape of every list. */
         Page_AuditEventView: {
@@ -461,6 +677,28 @@ export interface components {
                 request_id?: number | null;
                 /** Format: int64 */
                 seq: number;
+            }[];
+            /** Format: int64 */
+            page: number;
+            /** Format: int64 */
+            per_page: number;
+            /** Format: int64 */
+            total: number;
+        };
+        /** @description `{items, total, page, per_page}`: the shape of every list. */
+        Page_NotificationView: {
+            items: {
+                body: string;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: int32 */
+                id: number;
+                kind: string;
+                /** Format: date-time */
+                read_at?: string | null;
+                /** Format: int32 */
+                request_id?: number | null;
+                title: string;
             }[];
             /** Format: int64 */
             page: number;
@@ -595,6 +833,23 @@ export interface components {
             /** Format: int64 */
             total: number;
         };
+        PayoutBody: {
+            /**
+             * Format: int64
+             * @description Integer fen; must equal the approved amount unless `override_reason` explains why not.
+             */
+            amount_fen: number;
+            override_reason?: string | null;
+            /**
+             * Format: date
+             * @description The China calendar day the bank sent the money; not in the future, not before approval.
+             */
+            paid_at: string;
+            /** @description The bank's transaction number (流水号). */
+            reference: string;
+            /** Format: int32 */
+            version?: number | null;
+        };
         ProblemBody: {
             code: string;
             current?: Record<string, never> | null;
@@ -604,6 +859,21 @@ export interface components {
             status: number;
             title: string;
             type: string;
+        };
+        RefundBody: {
+            /**
+             * Format: int64
+             * @description Integer fen; refunds add up until they equal the payout.
+             */
+            amount_fen: number;
+            reference: string;
+            /**
+             * Format: date
+             * @description The China calendar day the refund arrived; not in the future, not before the payout.
+             */
+            refunded_at: string;
+            /** Format: int32 */
+            version?: number | null;
         };
         /** @description A request with its attachments and timeline. */
         RequestDetail: components["schemas"]["RequestView"] & {
@@ -821,6 +1091,12 @@ export interface components {
             roles: components["schemas"]["Role"][];
             username: string;
         };
+        WorkingDayAnswer: {
+            /** Format: date */
+            date: string;
+            /** @description Present when a needed year is not loaded and weekends only were assumed. */
+            warnings: string[];
+        };
     };
     responses: never;
     parameters: never;
@@ -942,6 +1218,171 @@ export interface operations {
                 content?: never;
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
+    import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description `file`, `mapping` (JSON), `bank`, `commit` */
+        requestBody?: {
+            content: {
+                "multipart/form-data": unknown;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResult"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
+    add_working_days: {
+        parameters: {
+            query: {
+                from: string;
+                /** @description 0–3660. */
+                days: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkingDayAnswer"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
+    get_year: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                year: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarYearView"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
+    put_year: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                year: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CalendarYearInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarYearView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1074,6 +1515,118 @@ export interface operations {
             };
         };
     };
+    ledger: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["Status"];
+                kind?: components["schemas"]["Kind"];
+                /** @description One of `payout_overdue`, `refund_overdue`, `refund_mismatch`, `duplicate_suspect`. */
+                flag?: string;
+                /** @description Matches number, title, payer, payee or mini-program. */
+                q?: string;
+                /** @description order_date on or after. */
+                from?: string;
+                /** @description order_date on or before. */
+                to?: string;
+                department_id?: number;
+                requester_id?: number;
+                page?: number;
+                per_page?: number;
+                /**
+                 * @description A column, `-` for descending: id, number, created_at, updated_at, order_date, pay_by,
+                 *     amount_fen, status, refund_due. Default `-id`.
+                 */
+                sort?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
+    reconciliation: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["Status"];
+                kind?: components["schemas"]["Kind"];
+                /** @description One of `payout_overdue`, `refund_overdue`, `refund_mismatch`, `duplicate_suspect`. */
+                flag?: string;
+                /** @description Matches number, title, payer, payee or mini-program. */
+                q?: string;
+                /** @description order_date on or after. */
+                from?: string;
+                /** @description order_date on or before. */
+                to?: string;
+                department_id?: number;
+                requester_id?: number;
+                page?: number;
+                per_page?: number;
+                /**
+                 * @description A column, `-` for descending: id, number, created_at, updated_at, order_date, pay_by,
+                 *     amount_fen, status, refund_due. Default `-id`.
+                 */
+                sort?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
     me: {
         parameters: {
             query?: never;
@@ -1088,7 +1641,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserView"];
+                    "application/json": components["schemas"]["MeView"];
                 };
             };
             401: {
@@ -1129,6 +1682,67 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
+    list: {
+        parameters: {
+            query?: {
+                /** @description Only unread ones. */
+                unread?: boolean;
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPage"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
+    mark_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationView"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1377,7 +1991,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    get_requests_id_attachments: {
         parameters: {
             query?: never;
             header?: never;

@@ -53,19 +53,6 @@ export const ROLES: Role[] = ['requester', 'manager', 'finance', 'admin', 'audit
 export const FLAGS = ['payout_overdue', 'refund_overdue', 'refund_mismatch', 'duplicate_suspect'] as const
 export type Flag = (typeof FLAGS)[number]
 
-/** Body of `payout` (DESIGN §2.1); not yet in the generated spec. */
-export interface PayoutBody {
-  paid_at: string
-  amount_fen: number
-  reference: string
-  override_reason?: string
-  version: number
-}
-
-/** Body of `refund` (DESIGN §2.1); not yet in the generated spec. */
-export interface RefundBody {
-  refunded_at: string
-  amount_fen: number
-  reference: string
-  version: number
-}
+export type PayoutBody = S['PayoutBody']
+export type RefundBody = S['RefundBody']
+export type MeView = S['MeView']

@@ -1,0 +1,231 @@
+//! `verifund bench export --rows N`: seeds N requests into a scratch SQLite database, times
+//! the ledger export in a child `verifund export` process, and times a peer — Python
+//! XlsxWriter in constant_memory mode writing the same columns from the same rows — in the
+//! same run. Prints seconds, the ratio and each process's peak RSS.
+use crate::domain::workflow::Status;
+use chrono::{Duration, NaiveDate, Utc};
+use entity::request;
+use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, TransactionTrait};
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+/// Inserts `rows` requests in batches, spread over statuses and dates like a real ledger.
+pub async fn seed_requests(db: &DatabaseConnection, rows: u64, requester_id: i32, department_id: i32) -> anyhow::Result<()> {
+    let code = crate::cli_demo::demo_credit_code();
+    let base = NaiveDate::from_ymd_opt(2025, 1, 2).unwrap_or_default();
+    let statuses = [Status::Draft, Status::PendingManager, Status::Approved, Status::Paid, Status::Refunded, Status::Closed];
+    let now = Utc::now();
+    let mut done = 0u64;
+    while done < rows {
+        // SQLite allows 32,766 bound values per statement: 500 rows of ~40 columns fit.
+        let n = (rows - done).min(500);
+        let tx = db.begin().await?;
+        let batch = (done..done + n).map(|i| {
+            let status = statuses[(i % statuses.len() as u64) as usize];
+            let order_date = base + Duration::days((i % 600) as i64);
+            let paid = matches!(status, Status::Paid | Status::Refunded | Status::Closed);
+            let amount = 1 + (i as i64 * 7919) % 99_999;
+            request::ActiveModel {
+                number: Set(Some(format!("YF{}-{:06}", order_date.format("%Y%m"), i + 1))),
+                kind: Set("verification_transfer".into()),
+                title: Set(format!("小程序「日升商城{i}」对公打款验证")),
+                amount_fen: Set(amount),
+                currency: Set("CNY".into()),
+                refundable: Set(status != Status::Closed),
+                payer_entity: Set("日升科技（深圳）有限公司".into()),
+                payer_credit_code: Set(code.clone()),
+                payer_bank: Set("招商银行深圳分行".into()),
+                payer_account: Set("755912345610801".into()),
+                payee_name: Set("财付通支付科技有限公司".into()),
+                payee_bank: Set("招商银行深圳分行营业部".into()),
+                payee_account: Set("755915707910607".into()),
+                transfer_remark: Set(format!("{:06}", i % 1_000_000)),
+                order_date: Set(order_date),
+                pay_by: Set(order_date + Duration::days(10)),
+                purpose: Set("微信小程序注册主体验证打款，腾讯将在 10 个工作日内原路退回".into()),
+                mini_program: Set(Some(serde_json::json!({"name": format!("日升商城{i}"), "registration_email": format!("mp{i}@example.com"), "entity_type": "enterprise"}))),
+                requester_id: Set(requester_id),
+                department_id: Set(Some(department_id)),
+                status: Set(status.as_str().into()),
+                version: Set(1),
+                round: Set(1),
+                manager_approved_by: Set(Some(requester_id)),
+                finance_approved_by: Set(Some(requester_id)),
+                paid_at: Set(paid.then_some(order_date + Duration::days(2))),
+                payout_amount_fen: Set(paid.then_some(amount)),
+                payout_reference: Set(paid.then(|| format!("CMB{i:010}"))),
+                refund_due: Set((paid && status != Status::Closed).then_some(order_date + Duration::days(16))),
+                refunded_at: Set((status == Status::Refunded).then_some(order_date + Duration::days(9))),
+                refund_amount_fen: Set((status == Status::Refunded).then_some(amount)),
+                flags: Set(String::new()),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+        });
+        request::Entity::insert_many(batch).exec_without_returning(&tx).await?;
+        tx.commit().await?;
+        done += n;
+    }
+    Ok(())
+}
+
+/// Peak resident set of the largest child so far, in MiB.
+fn children_peak_rss_mib() -> f64 {
+    // SAFETY: getrusage only writes into the struct we pass.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    usage.ru_maxrss as f64 / 1024.0
+}
+
+/// Runs `cmd`, returns (seconds, peak RSS MiB of this child). Children run one at a time,
+/// and each is measured against the running maximum, so the later child's figure is only
+/// trusted when it exceeds the earlier one; the caller runs the smaller one first.
+fn timed(cmd: &mut Command) -> anyhow::Result<(f64, f64)> {
+    let start = Instant::now();
+    let out = cmd.output()?;
+    let secs = start.elapsed().as_secs_f64();
+    if !out.status.success() {
+        anyhow::bail!("{:?} failed: {}", cmd, String::from_utf8_lossy(&out.stderr));
+    }
+    Ok((secs, children_peak_rss_mib()))
+}
+
+const PYTHON_PEER: &str = r#"
+import sqlite3, sys, json, datetime
+import xlsxwriter
+db, out = sys.argv[1], sys.argv[2]
+D = "零壹贰叁肆伍陆柒捌玖"
+def words(fen):
+    y, j, f = fen // 100, (fen // 10) % 10, fen % 10
+    s, zero, digits = "", False, str(y)
+    n = len(digits)
+    for i, ch in enumerate(digits):
+        u, d = n - 1 - i, int(ch)
+        if y == 0: break
+        if d == 0: zero = True
+        else:
+            if zero and s: s += "零"
+            zero = False
+            s += D[d] + ["", "拾", "佰", "仟"][u % 4]
+        if u % 4 == 0 and u > 0 and int(digits[max(0, i - 3):i + 1] or "0") != 0:
+            s += ["", "万", "亿", "万"][u // 4]
+    if y > 0: s += "元"
+    if j: s += ("零" if zero and s else "") + D[j] + "角"; zero = False
+    elif y > 0: zero = True
+    if f: s += ("零" if zero and s else "") + D[f] + "分"
+    else: s += "整"
+    return "人民币" + s
+def wd_between(a, b):
+    if not a or not b or b <= a: return 0
+    a, b = datetime.date.fromisoformat(a), datetime.date.fromisoformat(b)
+    n, d = 0, a
+    while d < b:
+        d += datetime.timedelta(days=1)
+        if d.weekday() < 5: n += 1
+    return n
+STATUS = {"draft": "草稿", "pending_manager": "待经理审批", "pending_finance": "待财务审批", "approved": "已批准待打款", "paid": "已打款待退款", "refunded": "已退款", "returned": "已退回", "withdrawn": "已撤回", "expired": "已过期", "closed": "已完成"}
+con = sqlite3.connect(db)
+users = dict(con.execute("select id, display_name from users"))
+depts = dict(con.execute("select id, name from departments"))
+wb = xlsxwriter.Workbook(out, {"constant_memory": True})
+ws = wb.add_worksheet("台账")
+money = wb.add_format({"num_format": "¥#,##0.00"})
+date = wb.add_format({"num_format": "yyyy-mm-dd"})
+headers = ["单号","申请日期","申请人","部门","付款主体","付款账户","收款方","收款账号","金额","大写金额","用途","小程序","状态","经理审批","财务审批","打款日期","打款流水号","退款截止日","退款日期","退款金额","差额","逾期工作日","类型","标记"]
+ws.write_row(0, 0, headers)
+ws.freeze_panes(1, 0)
+r = 1
+today = datetime.date.today().isoformat()
+cur = con.execute("select number, created_at, requester_id, department_id, payer_entity, payer_bank, payer_account, payee_name, payee_account, amount_fen, purpose, mini_program, status, manager_approved_by, finance_approved_by, paid_at, payout_reference, refund_due, refunded_at, refund_amount_fen, payout_amount_fen, kind, flags from requests order by id")
+while True:
+    rows = cur.fetchmany(2000)
+    if not rows: break
+    for (number, created, req, dep, payer, pbank, pacct, payee, pyacct, amount, purpose, mp, status, mgr, fin, paid_at, pref, due, refunded_at, refund, payout, kind, flags) in rows:
+        ws.write_string(r, 0, number or "")
+        ws.write_datetime(r, 1, datetime.datetime.fromisoformat(created[:10]), date)
+        ws.write_string(r, 2, users.get(req, ""))
+        ws.write_string(r, 3, depts.get(dep, ""))
+        ws.write_string(r, 4, payer)
+        ws.write_string(r, 5, pbank + " " + pacct)
+        ws.write_string(r, 6, payee)
+        ws.write_string(r, 7, pyacct)
+        ws.write_number(r, 8, amount / 100, money)
+        ws.write_string(r, 9, words(amount))
+        ws.write_string(r, 10, purpose)
+        ws.write_string(r, 11, (json.loads(mp) or {}).get("name", "") if mp else "")
+        ws.write_string(r, 12, STATUS.get(status, ""))
+        ws.write_string(r, 13, users.get(mgr, ""))
+        ws.write_string(r, 14, users.get(fin, ""))
+        if paid_at: ws.write_datetime(r, 15, datetime.datetime.fromisoformat(paid_at), date)
+        ws.write_string(r, 16, pref or "")
+        if due: ws.write_datetime(r, 17, datetime.datetime.fromisoformat(due), date)
+        if refunded_at: ws.write_datetime(r, 18, datetime.datetime.fromisoformat(refunded_at), date)
+        if refund is not None: ws.write_number(r, 19, refund / 100, money)
+        if payout is not None: ws.write_number(r, 20, (payout - (refund or 0)) / 100, money)
+        ws.write_number(r, 21, wd_between(due, refunded_at or (today if status == "paid" else None)))
+        ws.write_string(r, 22, kind)
+        ws.write_string(r, 23, flags)
+        r += 1
+ws.write_formula(r, 8, "=SUM(I2:I%d)" % r, money)
+ws.autofilter(0, 0, r - 1, len(headers) - 1)
+wb.set_properties({"title": "台账", "author": "verifund"})
+wb.close()
+print(r - 1)
+"#;
+
+pub async fn bench_export(rows: u64, keep: Option<&Path>) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data_dir = keep.map(Path::to_path_buf).unwrap_or_else(|| dir.path().to_path_buf());
+    let config = crate::config::Config::new(data_dir.clone());
+    let db = crate::db::connect_and_migrate(&config).await?;
+    let dept = crate::cli::ensure_department(&db, "市场部").await?;
+    let user = match crate::store::users::find_by_username(&db, "bench").await? {
+        Some(u) => u,
+        None => crate::store::users::create(
+            &db,
+            crate::store::users::NewUser {
+                username: "bench".into(),
+                display_name: "基准测试".into(),
+                email: None,
+                password: crate::db::random_token(12),
+                roles: [crate::domain::roles::Role::Requester].into_iter().collect(),
+                department_id: Some(dept),
+                manager_id: None,
+                must_change_password: false,
+            },
+            &crate::store::users::Operator::cli(),
+            Utc::now(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?,
+    };
+    let seed_start = Instant::now();
+    seed_requests(&db, rows, user.id, dept).await?;
+    eprintln!("seeded {rows} requests in {:.1}s", seed_start.elapsed().as_secs_f64());
+    db.close().await?;
+    let db_file = data_dir.join("verifund.db");
+    let exe = std::env::current_exe()?;
+
+    let py = dir.path().join("peer.py");
+    std::fs::write(&py, PYTHON_PEER)?;
+    let peer_available = Command::new("python3").args(["-c", "import xlsxwriter"]).status().map(|s| s.success()).unwrap_or(false);
+    // The smaller process runs first so that each peak-RSS reading is its own (see `timed`).
+    let (rust_secs, rust_rss) = timed(Command::new(&exe).args(["export", "ledger", "--out"]).arg(dir.path().join("rust.xlsx")).env("VERIFUND_DATA_DIR", &data_dir).env_remove("DATABASE_URL"))?;
+    let rust_size = std::fs::metadata(dir.path().join("rust.xlsx"))?.len();
+    println!("verifund export ledger   rows={rows}  time={rust_secs:.2}s  peak_rss={rust_rss:.1}MiB  file={:.1}MiB", rust_size as f64 / 1048576.0);
+    if !peer_available {
+        println!("peer skipped: python3 with XlsxWriter is not installed (pip install xlsxwriter)");
+        return Ok(());
+    }
+    let (py_secs, py_rss) = timed(Command::new("python3").arg(&py).arg(&db_file).arg(dir.path().join("peer.xlsx")))?;
+    let py_size = std::fs::metadata(dir.path().join("peer.xlsx"))?.len();
+    println!(
+        "python XlsxWriter (constant_memory)  rows={rows}  time={py_secs:.2}s  peak_rss={}  file={:.1}MiB",
+        if py_rss > rust_rss { format!("{py_rss:.1}MiB") } else { format!("≤{rust_rss:.1}MiB") },
+        py_size as f64 / 1048576.0
+    );
+    println!("ratio: verifund is {:.2}x the speed of the Python peer", py_secs / rust_secs);
+    Ok(())
+}
