@@ -103,7 +103,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// Same-origin only; inline styles are allowed because Element Plus sets them, inline scripts are not.
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; \
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; frame-src 'self' blob:; \
                    font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
                    frame-ancestors 'none'";
 

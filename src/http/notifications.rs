@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list)).routes(routes!(mark_read))
+    OpenApiRouter::new().routes(routes!(list_notifications)).routes(routes!(mark_read))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -50,7 +50,7 @@ fn view(n: notification::Model) -> NotificationView {
 /// The caller's notifications, newest first, with the unread count.
 #[utoipa::path(get, path = "/notifications", tag = "notifications", security(("bearer" = [])), params(NotificationQuery),
     responses((status = 200, body = NotificationPage), (status = 401, body = crate::error::ProblemBody)))]
-async fn list(State(state): State<AppState>, me: AuthUser, Query(q): Query<NotificationQuery>) -> ApiResult<Json<NotificationPage>> {
+async fn list_notifications(State(state): State<AppState>, me: AuthUser, Query(q): Query<NotificationQuery>) -> ApiResult<Json<NotificationPage>> {
     let (page, per_page) = super::PageParams::resolve(q.page, q.per_page)?;
     let mine = Condition::all().add(notification::Column::UserId.eq(me.id));
     let unread = notification::Entity::find().filter(mine.clone()).filter(notification::Column::ReadAt.is_null()).count(&state.db).await?;

@@ -4,6 +4,7 @@
 mod common;
 
 mod auth;
+mod browser;
 mod excel;
 mod tracking;
 mod workflow;

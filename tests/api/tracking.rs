@@ -404,3 +404,31 @@ async fn the_webhook_outbox_retries_a_failing_robot_and_delivers_after_a_restart
     assert_eq!(nothing, verifund::outbox::DeliveryReport::default(), "delivered once");
     let _ = Role::Admin;
 }
+
+#[tokio::test]
+async fn the_cli_imports_a_csv_calendar_year_and_shows_it() {
+    let app = spawn_app().await;
+    let csv_path = app.data_dir.path().join("2027.csv");
+    std::fs::write(&csv_path, "\u{feff}日期,类型,名称\n2027-01-01,休,元旦\n2027-02-06,休,春节\n2027-02-20,班,春节调休\n").unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_verifund"))
+            .args(args)
+            .env("DATABASE_URL", &app.database_url)
+            .env("VERIFUND_DATA_DIR", app.data_dir.path())
+            .output()
+            .unwrap()
+    };
+    let out = run(&["calendar", "import", csv_path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("imported 2027: 2 holidays, 1 make-up workdays"));
+    let out = run(&["calendar", "show", "2027"]);
+    let shown = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(shown.contains("2027-02-20 Sat") && shown.contains("2027-01-01 Fri"), "{shown}");
+    let bad = app.data_dir.path().join("bad.csv");
+    std::fs::write(&bad, "2027-03-01,班\n").unwrap();
+    let out = run(&["calendar", "import", bad.to_str().unwrap()]);
+    assert!(!out.status.success(), "a weekday cannot be a make-up workday");
+    let cal = verifund::store::calendar::load(&app.db).await.unwrap();
+    assert!(cal.has_year(2027));
+    assert_eq!(cal.add_working_days(NaiveDate::from_ymd_opt(2027, 2, 19).unwrap(), 1).value, NaiveDate::from_ymd_opt(2027, 2, 20).unwrap());
+}

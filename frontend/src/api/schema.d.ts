@@ -229,7 +229,7 @@ export interface paths {
             cookie?: never;
         };
         /** The caller's notifications, newest first, with the unread count. */
-        get: operations["list"];
+        get: operations["list_notifications"];
         put?: never;
         post?: never;
         delete?: never;
@@ -300,13 +300,13 @@ export interface paths {
             cookie?: never;
         };
         /** List a request's attachments. */
-        get: operations["get_requests_id_attachments"];
+        get: operations["list_attachments"];
         put?: never;
         /**
          * Upload an attachment (multipart: `file`, optional `purpose`). The requester may upload
          *     while the request is editable; finance may add payout/refund receipts once approved.
          */
-        post: operations["upload"];
+        post: operations["upload_attachment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -321,7 +321,7 @@ export interface paths {
             cookie?: never;
         };
         /** Download an attachment. Images and PDFs are served inline (for preview) in a sandbox. */
-        get: operations["download"];
+        get: operations["download_attachment"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1691,7 +1691,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    list_notifications: {
         parameters: {
             query?: {
                 /** @description Only unread ones. */
@@ -1991,7 +1991,7 @@ export interface operations {
             };
         };
     };
-    get_requests_id_attachments: {
+    list_attachments: {
         parameters: {
             query?: never;
             header?: never;
@@ -2020,7 +2020,7 @@ export interface operations {
             };
         };
     };
-    upload: {
+    upload_attachment: {
         parameters: {
             query?: never;
             header?: never;
@@ -2078,7 +2078,7 @@ export interface operations {
             };
         };
     };
-    download: {
+    download_attachment: {
         parameters: {
             query?: never;
             header?: never;

@@ -23,8 +23,8 @@ const UPLOAD_TRANSPORT_CAP: usize = 64 * 1024 * 1024;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(upload, list))
-        .routes(routes!(download))
+        .routes(routes!(upload_attachment, list_attachments))
+        .routes(routes!(download_attachment))
         .layer(DefaultBodyLimit::max(UPLOAD_TRANSPORT_CAP))
 }
 
@@ -113,7 +113,7 @@ pub fn clean_filename(raw: &str) -> String {
     responses((status = 201, body = AttachmentView), (status = 403, body = crate::error::ProblemBody),
               (status = 404, body = crate::error::ProblemBody), (status = 413, body = crate::error::ProblemBody),
               (status = 422, body = crate::error::ProblemBody)))]
-async fn upload(State(state): State<AppState>, me: AuthUser, Path(id): Path<i32>, mut multipart: Multipart) -> ApiResult<(StatusCode, Json<AttachmentView>)> {
+async fn upload_attachment(State(state): State<AppState>, me: AuthUser, Path(id): Path<i32>, mut multipart: Multipart) -> ApiResult<(StatusCode, Json<AttachmentView>)> {
     let req = find_visible(&state.db, &me, id).await?;
     let status = status_of(&req);
     let limit = state.config.upload_limit;
@@ -237,7 +237,7 @@ async fn upload(State(state): State<AppState>, me: AuthUser, Path(id): Path<i32>
 #[utoipa::path(get, path = "/requests/{id}/attachments", tag = "attachments", security(("bearer" = [])),
     params(("id" = i32, Path)),
     responses((status = 200, body = Vec<AttachmentView>), (status = 404, body = crate::error::ProblemBody)))]
-async fn list(State(state): State<AppState>, me: AuthUser, Path(id): Path<i32>) -> ApiResult<Json<Vec<AttachmentView>>> {
+async fn list_attachments(State(state): State<AppState>, me: AuthUser, Path(id): Path<i32>) -> ApiResult<Json<Vec<AttachmentView>>> {
     find_visible(&state.db, &me, id).await?;
     Ok(Json(list_for(&state, id).await?))
 }
@@ -246,7 +246,7 @@ async fn list(State(state): State<AppState>, me: AuthUser, Path(id): Path<i32>) 
 #[utoipa::path(get, path = "/requests/{id}/attachments/{aid}", tag = "attachments", security(("bearer" = [])),
     params(("id" = i32, Path), ("aid" = i32, Path)),
     responses((status = 200, description = "the file"), (status = 404, body = crate::error::ProblemBody)))]
-async fn download(State(state): State<AppState>, me: AuthUser, Path((id, aid)): Path<(i32, i32)>) -> ApiResult<Response> {
+async fn download_attachment(State(state): State<AppState>, me: AuthUser, Path((id, aid)): Path<(i32, i32)>) -> ApiResult<Response> {
     find_visible(&state.db, &me, id).await?;
     let a = attachment::Entity::find_by_id(aid)
         .filter(attachment::Column::RequestId.eq(id))

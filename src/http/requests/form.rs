@@ -149,6 +149,19 @@ fn mini_program(errors: &mut Vec<FieldError>, mp: &MiniProgram) -> MiniProgram {
     }
 }
 
+/// A requester sees the admin's ID number and phone masked; sending the masked value back
+/// with an edit means "unchanged", so the stored value is kept instead of being overwritten.
+fn keep_masked_pii(mut new: MiniProgram, old: &MiniProgram) -> MiniProgram {
+    let masked = |v: &Option<String>| v.as_deref().is_some_and(|s| s.contains('*'));
+    if masked(&new.admin_id_number) {
+        new.admin_id_number = old.admin_id_number.clone();
+    }
+    if masked(&new.admin_phone) {
+        new.admin_phone = old.admin_phone.clone();
+    }
+    new
+}
+
 impl RequestInput {
     /// The stored request as input, so that an edit is validated as a whole form.
     pub fn from_model(m: &request::Model) -> RequestInput {
@@ -191,7 +204,10 @@ impl RequestInput {
             transfer_remark: patch.transfer_remark.or(self.transfer_remark),
             order_date: patch.order_date.or(self.order_date),
             purpose: patch.purpose.or(self.purpose),
-            mini_program: patch.mini_program.or(self.mini_program),
+            mini_program: match (patch.mini_program, self.mini_program) {
+                (Some(new), Some(old)) => Some(keep_masked_pii(new, &old)),
+                (new, old) => new.or(old),
+            },
             version: patch.version.or(self.version),
         }
     }

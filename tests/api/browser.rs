@@ -1,0 +1,86 @@
+//! The web UI in a real browser (Debian's Chromium through playwright-core) against the real
+//! router with the embedded UI, and the frontend's unit tests. Under CI=true a missing
+//! browser or npm fails; elsewhere these tests say why they skipped.
+use crate::common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn in_ci() -> bool {
+    matches!(std::env::var("CI").as_deref(), Ok("true") | Ok("1"))
+}
+
+fn frontend() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("frontend")
+}
+
+fn have(cmd: &str, arg: &str) -> bool {
+    Command::new(cmd).arg(arg).output().map(|o| o.status.success()).unwrap_or(false)
+}
+
+#[tokio::test]
+async fn the_frontend_unit_tests_pass() {
+    if !have("npm", "--version") {
+        assert!(!in_ci(), "npm is required under CI");
+        eprintln!("skipped: npm is not installed");
+        return;
+    }
+    let out = Command::new("npm").args(["test", "--silent"]).current_dir(frontend()).output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "vitest failed:\n{text}");
+}
+
+#[tokio::test]
+async fn a_request_goes_from_draft_to_refunded_in_the_browser() {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !Path::new(&chromium).exists() || !have("node", "--version") {
+        assert!(!in_ci(), "Chromium ({chromium}) and node are required under CI");
+        eprintln!("skipped: no browser at {chromium} or no node");
+        return;
+    }
+    let app = spawn_app().await;
+    let seed = Command::new(env!("CARGO_BIN_EXE_verifund"))
+        .args(["demo", "seed", "--requests", "3"])
+        .env("DATABASE_URL", &app.database_url)
+        .env("VERIFUND_DATA_DIR", app.data_dir.path())
+        .output()
+        .unwrap();
+    assert!(seed.status.success(), "{}", String::from_utf8_lossy(&seed.stderr));
+    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/artifacts").join(format!("e2e-{}", backend_name()));
+    let app_base = app.base.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg("e2e/run.mjs")
+            .current_dir(frontend())
+            .env("BASE_URL", app_base)
+            .env("ARTIFACTS_DIR", &artifacts)
+            .env("CHROMIUM", chromium)
+            .env("ADMIN_PASSWORD", "verifund-demo")
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "the browser run failed:\n{text}");
+    assert!(text.contains("incl. payout and refund"), "the run must carry the request to refunded:\n{text}");
+}
+
+#[tokio::test]
+async fn the_typed_api_client_matches_the_servers_openapi_document() {
+    if !have("npm", "--version") {
+        assert!(!in_ci(), "npm is required under CI");
+        eprintln!("skipped: npm is not installed");
+        return;
+    }
+    let app = spawn_app().await;
+    let base = app.base.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("npm").args(["run", "--silent", "gen:api", "--", "--check"]).env("VERIFUND_URL", base).current_dir(frontend()).output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "frontend/src/api/schema.d.ts is stale; run `npm run gen:api` against a running server:\n{text}");
+    assert!(!text.contains("operationId"), "operation ids must be unique:\n{text}");
+}
