@@ -26,6 +26,7 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     pub limiter: Arc<LoginLimiter>,
     pub clock: Arc<dyn Clock>,
+    pub pii: Arc<crate::pii::PiiCipher>,
 }
 
 impl AppState {
@@ -41,7 +42,9 @@ impl AppState {
             None => crate::db::get_or_init_setting(&db, "jwt_secret", || crate::db::random_token(32)).await?,
         };
         let jwt = JwtKeys::new(secret.as_bytes(), config.token_ttl);
+        let pii = crate::pii::PiiCipher::new(crate::pii::load_key(config.pii_key.as_deref(), &config.data_dir)?);
         Ok(AppState {
+            pii: Arc::new(pii),
             db,
             jwt: Arc::new(jwt),
             limiter: Arc::new(LoginLimiter::new(config.login.clone())),
@@ -91,7 +94,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(http::calendar::router())
         .merge(http::notifications::router())
         .merge(http::exports::router())
-        .merge(http::bank_statements::router());
+        .merge(http::bank_statements::router())
+        .merge(http::mini_programs::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
         .merge(http::health::router())

@@ -60,6 +60,7 @@ impl GlobalArgs {
         c.webhook_secret = self.webhook_secret.clone().filter(|s| !s.is_empty());
         // Read here and nowhere else; never printed.
         c.jwt_secret = std::env::var("VERIFUND_JWT_SECRET").ok().filter(|s| !s.is_empty());
+        c.pii_key = std::env::var("VERIFUND_PII_KEY").ok().filter(|s| !s.is_empty());
         c
     }
 }

@@ -26,6 +26,8 @@ pub struct Config {
     pub webhook_secret: Option<String>,
     /// Run the daily jobs and the outbox worker inside the server.
     pub background_jobs: bool,
+    /// 64 hex digits encrypting personal data at rest; generated into the data directory when unset.
+    pub pii_key: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -66,6 +68,7 @@ impl Config {
             webhook_url: None,
             webhook_secret: None,
             background_jobs: true,
+            pii_key: None,
         }
     }
 

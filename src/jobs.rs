@@ -165,6 +165,9 @@ async fn expire(db: &DatabaseConnection, config: &Config, today: NaiveDate, now:
                 now,
             )
             .await?;
+        if let Some(expired_model) = request::Entity::find_by_id(m.id).one(&tx).await? {
+            crate::store::mini_programs::follow_request(&tx, &mut cursor, &expired_model, (None, "system"), now).await?;
+        }
         let notice = Notice {
             kind: "expired",
             title: "申请已过期".into(),

@@ -14,4 +14,5 @@ pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod outbox;
+pub mod pii;
 pub mod store;

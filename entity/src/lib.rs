@@ -13,3 +13,5 @@ pub mod refund;
 pub mod bank_mapping;
 pub mod bank_statement;
 pub mod bank_statement_line;
+pub mod mini_program;
+pub mod mini_program_material;

@@ -47,6 +47,8 @@ pub struct Model {
     pub refund_amount_fen: Option<i64>,
     pub refund_reference: Option<String>,
     pub flags: String,
+    /// The registry record this payment is for, when linked.
+    pub mini_program_id: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

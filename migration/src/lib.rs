@@ -5,6 +5,7 @@ mod m20261130_000001_foundation;
 mod m20261130_000002_requests;
 mod m20261130_000003_tracking;
 mod m20261130_000004_bank_statements;
+mod m20261130_000005_mini_programs;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000002_requests::Migration),
             Box::new(m20261130_000003_tracking::Migration),
             Box::new(m20261130_000004_bank_statements::Migration),
+            Box::new(m20261130_000005_mini_programs::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@ pub mod docs;
 pub mod exports;
 pub mod extract;
 pub mod health;
+pub mod mini_programs;
 pub mod notifications;
 pub mod requests;
 pub mod ui;

@@ -6,5 +6,6 @@ mod common;
 mod auth;
 mod browser;
 mod excel;
+mod registry;
 mod tracking;
 mod workflow;

@@ -221,6 +221,79 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/mini-programs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The registry: requesters see the records they created; finance, admin and auditors all. */
+        get: operations["list_mini_programs"];
+        put?: never;
+        /**
+         * Register a mini-program. For `certification` a 300-元 `certification_fee` draft request is
+         *     created and linked.
+         */
+        post: operations["create_mini_program"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mini-programs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One record. */
+        get: operations["get_mini_program"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Edit a record (`version` required), or record a manual outcome with `status`. */
+        patch: operations["update_mini_program"];
+        trace?: never;
+    };
+    "/api/v1/mini-programs/{id}/materials/{item}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Tick a checklist item with its document (multipart `file`: pdf, png, jpg or xlsx). */
+        post: operations["upload_material"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mini-programs/{id}/materials/{item}/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download a checklist document. */
+        get: operations["download_material"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/notifications": {
         parameters: {
             query?: never;
@@ -622,6 +695,16 @@ export interface components {
             /** Format: int32 */
             request_id: number;
         };
+        MaterialView: {
+            done: boolean;
+            filename?: string | null;
+            item: string;
+            name_zh: string;
+            note_zh: string;
+            required: boolean;
+            /** Format: date-time */
+            uploaded_at?: string | null;
+        };
         MeView: components["schemas"]["UserView"] & {
             /** @description Things the caller should act on, e.g. for admins a missing calendar for next year. */
             warnings: string[];
@@ -640,6 +723,62 @@ export interface components {
             name: string;
             registration_email: string;
         };
+        MiniProgramInput: {
+            admin_id_number?: string | null;
+            admin_name?: string | null;
+            admin_phone?: string | null;
+            appid?: string | null;
+            entity_credit_code?: string | null;
+            entity_name?: string | null;
+            entity_subtype?: string | null;
+            entity_type?: components["schemas"]["EntityType"] | null;
+            name?: string | null;
+            registration_email?: string | null;
+            status?: components["schemas"]["MpStatus"] | null;
+            verification_method?: components["schemas"]["VerificationMethod"] | null;
+            /**
+             * Format: int32
+             * @description Required on edit.
+             */
+            version?: number | null;
+        };
+        MiniProgramView: {
+            /** @description Masked for everyone but finance and admin. */
+            admin_id_number: string;
+            admin_name: string;
+            /** @description Masked for everyone but finance and admin. */
+            admin_phone: string;
+            appid?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: int32 */
+            created_by: number;
+            entity_credit_code?: string | null;
+            entity_name: string;
+            entity_subtype?: string | null;
+            entity_type: components["schemas"]["EntityType"];
+            /** Format: int32 */
+            id: number;
+            materials: components["schemas"]["MaterialView"][];
+            missing_materials: string[];
+            name: string;
+            registration_email: string;
+            request_ids: number[];
+            /**
+             * Format: date
+             * @description Deadline of the 1–5 working-day certification review.
+             */
+            review_due?: string | null;
+            status: components["schemas"]["MpStatus"];
+            /** Format: date-time */
+            updated_at: string;
+            verification_method: components["schemas"]["VerificationMethod"];
+            /** Format: int32 */
+            version: number;
+            warnings: string[];
+        };
+        /** @enum {string} */
+        MpStatus: "registering" | "awaiting_payment" | "awaiting_refund" | "verified" | "failed" | "certification_review";
         NotificationPage: components["schemas"]["Page_NotificationView"] & {
             /** Format: int64 */
             unread: number;
@@ -677,6 +816,50 @@ export interface components {
                 request_id?: number | null;
                 /** Format: int64 */
                 seq: number;
+            }[];
+            /** Format: int64 */
+            page: number;
+            /** Format: int64 */
+            per_page: number;
+            /** Format: int64 */
+            total: number;
+        };
+        /** @description `{items, total, page, per_page}`: the shape of every list. */
+        Page_MiniProgramView: {
+            items: {
+                /** @description Masked for everyone but finance and admin. */
+                admin_id_number: string;
+                admin_name: string;
+                /** @description Masked for everyone but finance and admin. */
+                admin_phone: string;
+                appid?: string | null;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: int32 */
+                created_by: number;
+                entity_credit_code?: string | null;
+                entity_name: string;
+                entity_subtype?: string | null;
+                entity_type: components["schemas"]["EntityType"];
+                /** Format: int32 */
+                id: number;
+                materials: components["schemas"]["MaterialView"][];
+                missing_materials: string[];
+                name: string;
+                registration_email: string;
+                request_ids: number[];
+                /**
+                 * Format: date
+                 * @description Deadline of the 1–5 working-day certification review.
+                 */
+                review_due?: string | null;
+                status: components["schemas"]["MpStatus"];
+                /** Format: date-time */
+                updated_at: string;
+                verification_method: components["schemas"]["VerificationMethod"];
+                /** Format: int32 */
+                version: number;
+                warnings: string[];
             }[];
             /** Format: int64 */
             page: number;
@@ -739,6 +922,11 @@ export interface components {
                 manager_approver_id?: number | null;
                 manager_approver_name?: string | null;
                 mini_program?: components["schemas"]["MiniProgram"] | null;
+                /**
+                 * Format: int32
+                 * @description The registry record this payment is for.
+                 */
+                mini_program_id?: number | null;
                 /** @description `YF{YYYYMM}-{NNNN}`, assigned at first submit. */
                 number?: string | null;
                 /** Format: date */
@@ -893,6 +1081,11 @@ export interface components {
             currency?: string | null;
             kind?: components["schemas"]["Kind"] | null;
             mini_program?: components["schemas"]["MiniProgram"] | null;
+            /**
+             * Format: int32
+             * @description A registry record: its details fill `mini_program`, and the request follows it.
+             */
+            mini_program_id?: number | null;
             /** Format: date */
             order_date?: string | null;
             payee_account?: string | null;
@@ -943,6 +1136,11 @@ export interface components {
             manager_approver_id?: number | null;
             manager_approver_name?: string | null;
             mini_program?: components["schemas"]["MiniProgram"] | null;
+            /**
+             * Format: int32
+             * @description The registry record this payment is for.
+             */
+            mini_program_id?: number | null;
             /** @description `YF{YYYYMM}-{NNNN}`, assigned at first submit. */
             number?: string | null;
             /** Format: date */
@@ -1091,6 +1289,8 @@ export interface components {
             roles: components["schemas"]["Role"][];
             username: string;
         };
+        /** @enum {string} */
+        VerificationMethod: "transfer" | "certification" | "legal_person_face" | "e_license";
         WorkingDayAnswer: {
             /** Format: date */
             date: string;
@@ -1682,6 +1882,277 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
+    list_mini_programs: {
+        parameters: {
+            query?: {
+                /** @description Matches name, AppID, e-mail or entity. */
+                q?: string;
+                status?: components["schemas"]["MpStatus"];
+                verification_method?: components["schemas"]["VerificationMethod"];
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_MiniProgramView"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
+    create_mini_program: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MiniProgramInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MiniProgramView"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
+    get_mini_program: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MiniProgramView"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
+    update_mini_program: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MiniProgramInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MiniProgramView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
+    upload_material: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                item: string;
+            };
+            cookie?: never;
+        };
+        /** @description `file` */
+        requestBody?: {
+            content: {
+                "multipart/form-data": unknown;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MiniProgramView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
+    download_material: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                item: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -88,6 +88,11 @@ async fn decide(state: &AppState, me: &AuthUser, current: request::Model, action
     let next = transition(status, action, me.actor(), &facts_of(&current, state.config.four_eyes), comment.as_deref())
         .map_err(|r| refusal(&current, action, r))?;
     let now = state.clock.now();
+    if action == Action::Submit {
+        // A draft may have been created incomplete (the certification fee of a registry
+        // record); nothing is submitted until the whole form is valid.
+        super::form::RequestInput::from_model(&current).validate(china_date(now))?;
+    }
 
     use request::Column as C;
     let mut changes: Vec<(C, SimpleExpr)> =

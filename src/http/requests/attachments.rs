@@ -113,46 +113,11 @@ pub fn clean_filename(raw: &str) -> String {
     responses((status = 201, body = AttachmentView), (status = 403, body = crate::error::ProblemBody),
               (status = 404, body = crate::error::ProblemBody), (status = 413, body = crate::error::ProblemBody),
               (status = 422, body = crate::error::ProblemBody)))]
-async fn upload_attachment(State(state): State<AppState>, me: AuthUser, Path(id): Path<i32>, mut multipart: Multipart) -> ApiResult<(StatusCode, Json<AttachmentView>)> {
+async fn upload_attachment(State(state): State<AppState>, me: AuthUser, Path(id): Path<i32>, multipart: Multipart) -> ApiResult<(StatusCode, Json<AttachmentView>)> {
     let req = find_visible(&state.db, &me, id).await?;
     let status = status_of(&req);
-    let limit = state.config.upload_limit;
-    let mut file: Option<(String, Vec<u8>)> = None;
-    let mut purpose: Option<String> = None;
-    let bad = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge(Msg::new(
-                format!("附件不能超过 {} MB", limit / 1024 / 1024),
-                format!("attachments are limited to {} MB", limit / 1024 / 1024),
-            ))
-        } else {
-            ApiError::BadRequest(Msg::new(format!("无法解析上传内容：{}", e.body_text()), format!("malformed multipart body: {}", e.body_text())))
-        }
-    };
-    while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
-        match field.name() {
-            Some("file") => {
-                let name = clean_filename(field.file_name().unwrap_or("file"));
-                let mut data = Vec::new();
-                while let Some(chunk) = field.chunk().await.map_err(bad)? {
-                    if data.len() + chunk.len() > limit {
-                        return Err(ApiError::PayloadTooLarge(Msg::new(
-                            format!("附件不能超过 {} MB", limit / 1024 / 1024),
-                            format!("attachments are limited to {} MB", limit / 1024 / 1024),
-                        )));
-                    }
-                    data.extend_from_slice(&chunk);
-                }
-                file = Some((name, data));
-            }
-            Some("purpose") => purpose = Some(field.text().await.map_err(bad)?.trim().to_owned()),
-            other => {
-                let name = other.unwrap_or("").to_owned();
-                return Err(ApiError::field(&name, "不允许的表单字段", "unknown form field; use file and purpose"));
-            }
-        }
-    }
-    let purpose = purpose.unwrap_or_else(|| "general".to_owned());
+    let upload = read_upload(&state, multipart).await?;
+    let purpose = upload.purpose.clone().unwrap_or_else(|| "general".to_owned());
     let allowed = match purpose.as_str() {
         "general" => me.id == req.requester_id && status.is_editable(),
         "payout_receipt" => me.has(Role::Finance) && matches!(status, Status::Approved | Status::Paid | Status::Closed),
@@ -165,30 +130,10 @@ async fn upload_attachment(State(state): State<AppState>, me: AuthUser, Path(id)
             "you cannot upload this now: the requester uploads while the request is editable, finance adds receipts once it is approved",
         )));
     }
-    let Some((filename, data)) = file else {
-        return Err(ApiError::field("file", "请选择要上传的文件", "a file is required"));
-    };
-    if data.is_empty() {
-        return Err(ApiError::field("file", "文件为空", "the file is empty"));
-    }
-    let Some((content_type, extensions)) = sniff(&data) else {
-        return Err(ApiError::field("file", "只接受 PDF、PNG、JPG 或 XLSX 文件", "only PDF, PNG, JPG or XLSX files are accepted"));
-    };
-    let ext = filename.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
-    if !extensions.contains(&ext.as_str()) {
-        return Err(ApiError::field(
-            "file",
-            format!("文件扩展名与内容不符（内容为 {}）", extensions[0]),
-            format!("the file name's extension does not match its content ({})", extensions[0]),
-        ));
-    }
+    let Upload { filename, content_type, data, .. } = upload;
     let sha256 = hex::encode(Sha256::digest(&data));
-    let storage_key = uuid::Uuid::new_v4().simple().to_string();
-    let dir = state.config.attachments_dir();
-    tokio::fs::create_dir_all(&dir).await.map_err(ApiError::internal)?;
-    let path = dir.join(&storage_key);
-    tokio::fs::write(&path, &data).await.map_err(ApiError::internal)?;
-
+    let storage_key = store_file(&state, &data).await?;
+    let path = state.config.attachments_dir().join(&storage_key);
     let now = state.clock.now();
     let saved = async {
         let (tx, mut cursor) = audit::begin(&state.db).await?;
@@ -231,6 +176,82 @@ async fn upload_attachment(State(state): State<AppState>, me: AuthUser, Path(id)
             Err(e.into())
         }
     }
+}
+
+/// A checked upload: the content is one of the accepted kinds and matches the name's extension.
+pub struct Upload {
+    pub filename: String,
+    pub content_type: &'static str,
+    pub data: Vec<u8>,
+    pub purpose: Option<String>,
+}
+
+/// Reads a multipart body with a `file` (and optional `purpose`), enforcing the size limit
+/// while streaming and checking the content by its bytes.
+pub async fn read_upload(state: &AppState, mut multipart: Multipart) -> ApiResult<Upload> {
+    let limit = state.config.upload_limit;
+    let too_large = || {
+        ApiError::PayloadTooLarge(Msg::new(
+            format!("附件不能超过 {} MB", limit / 1024 / 1024),
+            format!("attachments are limited to {} MB", limit / 1024 / 1024),
+        ))
+    };
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            ApiError::BadRequest(Msg::new(format!("无法解析上传内容：{}", e.body_text()), format!("malformed multipart body: {}", e.body_text())))
+        }
+    };
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut purpose = None;
+    while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
+        match field.name() {
+            Some("file") => {
+                let name = clean_filename(field.file_name().unwrap_or("file"));
+                let mut data = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(bad)? {
+                    if data.len() + chunk.len() > limit {
+                        return Err(too_large());
+                    }
+                    data.extend_from_slice(&chunk);
+                }
+                file = Some((name, data));
+            }
+            Some("purpose") => purpose = Some(field.text().await.map_err(bad)?.trim().to_owned()),
+            other => {
+                let name = other.unwrap_or("").to_owned();
+                return Err(ApiError::field(&name, "不允许的表单字段", "unknown form field; use file and purpose"));
+            }
+        }
+    }
+    let Some((filename, data)) = file else {
+        return Err(ApiError::field("file", "请选择要上传的文件", "a file is required"));
+    };
+    if data.is_empty() {
+        return Err(ApiError::field("file", "文件为空", "the file is empty"));
+    }
+    let Some((content_type, extensions)) = sniff(&data) else {
+        return Err(ApiError::field("file", "只接受 PDF、PNG、JPG 或 XLSX 文件", "only PDF, PNG, JPG or XLSX files are accepted"));
+    };
+    let ext = filename.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    if !extensions.contains(&ext.as_str()) {
+        return Err(ApiError::field(
+            "file",
+            format!("文件扩展名与内容不符（内容为 {}）", extensions[0]),
+            format!("the file name's extension does not match its content ({})", extensions[0]),
+        ));
+    }
+    Ok(Upload { filename, content_type, data, purpose })
+}
+
+/// Writes the bytes under a server-generated name in the attachments directory.
+pub async fn store_file(state: &AppState, data: &[u8]) -> ApiResult<String> {
+    let storage_key = uuid::Uuid::new_v4().simple().to_string();
+    let dir = state.config.attachments_dir();
+    tokio::fs::create_dir_all(&dir).await.map_err(ApiError::internal)?;
+    tokio::fs::write(dir.join(&storage_key), data).await.map_err(ApiError::internal)?;
+    Ok(storage_key)
 }
 
 /// List a request's attachments.

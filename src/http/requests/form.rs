@@ -48,6 +48,8 @@ pub struct RequestInput {
     pub order_date: Option<NaiveDate>,
     pub purpose: Option<String>,
     pub mini_program: Option<MiniProgram>,
+    /// A registry record: its details fill `mini_program`, and the request follows it.
+    pub mini_program_id: Option<i32>,
     /// Required on edit: the version the change is based on.
     pub version: Option<i32>,
 }
@@ -71,6 +73,7 @@ pub struct Form {
     pub pay_by: NaiveDate,
     pub purpose: String,
     pub mini_program: Option<MiniProgram>,
+    pub mini_program_id: Option<i32>,
 }
 
 /// "请在10天内完成汇款，否则将注册失败" (the seed).
@@ -182,6 +185,7 @@ impl RequestInput {
             order_date: Some(m.order_date),
             purpose: Some(m.purpose.clone()),
             mini_program: m.mini_program.clone().and_then(|v| serde_json::from_value(v).ok()),
+            mini_program_id: m.mini_program_id,
             version: Some(m.version),
         }
     }
@@ -208,6 +212,7 @@ impl RequestInput {
                 (Some(new), Some(old)) => Some(keep_masked_pii(new, &old)),
                 (new, old) => new.or(old),
             },
+            mini_program_id: patch.mini_program_id.or(self.mini_program_id),
             version: patch.version.or(self.version),
         }
     }
@@ -308,6 +313,7 @@ impl RequestInput {
                     pay_by: pay_by(order_date),
                     purpose,
                     mini_program,
+                    mini_program_id: self.mini_program_id,
                 })
             }
             _ => Err(ApiError::Validation(errors)),

@@ -265,6 +265,7 @@ fn form_columns(f: &Form) -> Vec<(request::Column, SimpleExpr)> {
         (C::PayBy, Expr::value(f.pay_by)),
         (C::Purpose, Expr::value(f.purpose.clone())),
         (C::MiniProgram, Expr::value(f.mini_program.as_ref().and_then(|mp| serde_json::to_value(mp).ok()))),
+        (C::MiniProgramId, Expr::value(f.mini_program_id)),
     ]
 }
 
@@ -289,6 +290,8 @@ async fn create_request(
         return Err(ApiError::field("version", "新建申请不需要 version", "version is not accepted on create"));
     }
     let now = state.clock.now();
+    let mut input = input;
+    resolve_mini_program(&state, &me, &mut input).await?;
     let form = input.validate(china_date(now))?;
     let (tx, mut cursor) = audit::begin(&state.db).await?;
     let mut am = request::ActiveModel {
@@ -319,6 +322,7 @@ async fn create_request(
             now,
         )
         .await?;
+    crate::store::mini_programs::follow_request(&tx, &mut cursor, &m, (Some(me.id), &me.display_name), now).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(detail(&state, &me, &m, Vec::new()).await?)))
 }
@@ -340,6 +344,16 @@ fn apply_form(am: &mut request::ActiveModel, f: &Form) {
     am.pay_by = Set(f.pay_by);
     am.purpose = Set(f.purpose.clone());
     am.mini_program = Set(f.mini_program.as_ref().and_then(|mp| serde_json::to_value(mp).ok()));
+    am.mini_program_id = Set(f.mini_program_id);
+}
+
+/// When the form names a registry record, its details replace the typed-in mini-program.
+async fn resolve_mini_program(state: &AppState, me: &AuthUser, input: &mut RequestInput) -> ApiResult<()> {
+    if let Some(id) = input.mini_program_id {
+        let (_, snapshot) = crate::http::mini_programs::for_request(state, me, id).await?;
+        input.mini_program = serde_json::from_value(snapshot).ok();
+    }
+    Ok(())
 }
 
 /// Edit a draft or a returned request (the requester only; `version` required).
@@ -368,7 +382,11 @@ async fn update_request(
         return Err(state_conflict(&current, "edit"));
     }
     let now = state.clock.now();
-    let form = RequestInput::from_model(&current).overlay(patch).validate(china_date(now))?;
+    let mut merged = RequestInput::from_model(&current).overlay(patch);
+    if merged.mini_program_id != current.mini_program_id {
+        resolve_mini_program(&state, &me, &mut merged).await?;
+    }
+    let form = merged.validate(china_date(now))?;
     let (tx, mut cursor) = audit::begin(&state.db).await?;
     let mut changes = form_columns(&form);
     changes.push((request::Column::UpdatedAt, Expr::value(now)));

@@ -225,6 +225,7 @@ pub(crate) async fn payout(state: &AppState, me: &AuthUser, current: request::Mo
         Some(due) => format!("{} 已于 {} 打款 {}，腾讯应于 {due} 前退回", updated.number.as_deref().unwrap_or(""), body.paid_at, format_yuan(money.fen())),
         None => format!("{} 已于 {} 打款 {}", updated.number.as_deref().unwrap_or(""), body.paid_at, format_yuan(money.fen())),
     };
+    crate::store::mini_programs::follow_request(&tx, &mut cursor, &updated, (Some(me.id), &me.display_name), now).await?;
     let notice = Notice { kind: "paid", title: "已打款".into(), body: text, request_id: Some(updated.id), dedupe_key: format!("paid:{}", updated.id) };
     notify(&tx, &[updated.requester_id], &notice, state.config.webhook_url.is_some(), now).await?;
     tx.commit().await?;
@@ -302,6 +303,7 @@ pub(crate) async fn refund(state: &AppState, me: &AuthUser, current: request::Mo
             now,
         )
         .await?;
+    crate::store::mini_programs::follow_request(&tx, &mut cursor, &updated, (Some(me.id), &me.display_name), now).await?;
     let number = updated.number.as_deref().unwrap_or("");
     let (title, text) = if next == Status::Refunded {
         ("退款已到账", format!("{number} 已全额退回 {}", format_yuan(total)))
