@@ -121,8 +121,13 @@ pub fn build_router(state: AppState) -> Router {
     api.merge(http::docs::router(spec))
         .merge(http::ui::router())
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(middleware::from_fn(problem_documents))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
+        // A panic is a bug, but the client still gets a problem document, not a dropped connection.
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
+            tracing::error!("a handler panicked");
+            Problem::from_status(axum::http::StatusCode::INTERNAL_SERVER_ERROR).into_response_in(Lang::Zh)
+        }))
+        .layer(middleware::from_fn(problem_documents))
         .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))

@@ -229,3 +229,130 @@ pub async fn bench_export(rows: u64, keep: Option<&Path>) -> anyhow::Result<()> 
     println!("ratio: verifund is {:.2}x the speed of the Python peer", py_secs / rust_secs);
     Ok(())
 }
+
+/// Latency percentiles in milliseconds.
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// Open-loop load: requests are sent on a fixed schedule whatever the server does, and each
+/// latency is measured from its scheduled time, so a slow server cannot hide its queueing.
+async fn open_loop(client: &reqwest::Client, url: &str, token: &str, rate: u32, secs: u64) -> (Vec<f64>, usize) {
+    let total = rate as u64 * secs;
+    let interval = std::time::Duration::from_secs_f64(1.0 / rate as f64);
+    let start = tokio::time::Instant::now();
+    let mut handles = Vec::with_capacity(total as usize);
+    for i in 0..total {
+        let due = start + interval * i as u32;
+        tokio::time::sleep_until(due).await;
+        let (client, url, token) = (client.clone(), url.to_owned(), token.to_owned());
+        handles.push(tokio::spawn(async move {
+            let ok = client.get(&url).bearer_auth(&token).send().await.map(|r| r.status().is_success()).unwrap_or(false);
+            (due.elapsed().as_secs_f64() * 1000.0, ok)
+        }));
+    }
+    let mut lat = Vec::with_capacity(handles.len());
+    let mut errors = 0;
+    for h in handles {
+        if let Ok((ms, ok)) = h.await {
+            lat.push(ms);
+            if !ok {
+                errors += 1;
+            }
+        }
+    }
+    lat.sort_by(|a, b| a.total_cmp(b));
+    (lat, errors)
+}
+
+pub async fn bench_http(requests: u64, rate: u32, secs: u64, approvals: u64) -> anyhow::Result<()> {
+    use crate::domain::roles::Role;
+    use sea_orm::{ColumnTrait, QueryFilter, sea_query::Expr};
+    let dir = tempfile::tempdir()?;
+    let mut config = crate::config::Config::new(dir.path().to_path_buf());
+    config.background_jobs = false;
+    config.login.max_failures_per_ip = u32::MAX;
+    let db = crate::db::connect_and_migrate(&config).await?;
+    crate::cli_demo::seed(&db, 0).await?;
+    let requester = crate::store::users::find_by_username(&db, "zhangsan").await?.ok_or_else(|| anyhow::anyhow!("no demo user"))?;
+    let manager = crate::store::users::find_by_username(&db, "lisi").await?.ok_or_else(|| anyhow::anyhow!("no demo manager"))?;
+    let dept = requester.department_id.unwrap_or_default();
+    let t = Instant::now();
+    seed_requests(&db, requests + approvals, requester.id, dept).await?;
+    // The last `approvals` rows wait on the manager, for the transition benchmark.
+    let first_pending = requests as i32 + 1;
+    request::Entity::update_many()
+        .col_expr(request::Column::Status, Expr::value(Status::PendingManager.as_str()))
+        .col_expr(request::Column::ManagerApproverId, Expr::value(manager.id))
+        .col_expr(request::Column::ManagerApprovedBy, Expr::value(Option::<i32>::None))
+        .col_expr(request::Column::PayBy, Expr::value(crate::clock::china_date(Utc::now()) + Duration::days(10)))
+        .filter(request::Column::Id.gte(first_pending))
+        .exec(&db)
+        .await?;
+    eprintln!("seeded {} requests in {:.1}s", requests + approvals, t.elapsed().as_secs_f64());
+
+    let state = crate::app::AppState::new(db.clone(), config).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let router = crate::app::build_router(state);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await;
+    });
+    let client = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;
+    let login = |u: &'static str| {
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            let v: serde_json::Value = client
+                .post(format!("{base}/api/v1/auth/login"))
+                .json(&serde_json::json!({"username": u, "password": crate::cli_demo::DEMO_PASSWORD}))
+                .send()
+                .await?
+                .json()
+                .await?;
+            Ok::<_, anyhow::Error>(v["access_token"].as_str().unwrap_or_default().to_owned())
+        }
+    };
+    let finance = login("wangwu").await?;
+    let lisi = login("lisi").await?;
+    let _ = Role::Finance;
+
+    // Warm up both paths, then measure the floor and the list at the same rate.
+    let list_url = format!("{base}/api/v1/requests?status=paid&per_page=20");
+    let health_url = format!("{base}/healthz");
+    open_loop(&client, &list_url, &finance, rate, 1).await;
+    let (health, health_err) = open_loop(&client, &health_url, &finance, rate, secs).await;
+    let (list, list_err) = open_loop(&client, &list_url, &finance, rate, secs).await;
+    println!(
+        "GET /healthz (floor)          rate={rate}/s n={} p50={:.2}ms p99={:.2}ms errors={health_err}",
+        health.len(),
+        percentile(&health, 0.5),
+        percentile(&health, 0.99)
+    );
+    println!(
+        "GET /api/v1/requests (list)   rate={rate}/s n={} p50={:.2}ms p99={:.2}ms errors={list_err}  over {requests} requests",
+        list.len(),
+        percentile(&list, 0.5),
+        percentile(&list, 0.99)
+    );
+    println!("list p99 / floor p99 = {:.2}", percentile(&list, 0.99) / percentile(&health, 0.99));
+
+    // Approvals: 16 at a time, each a full audited, conditional transition.
+    let ids: Vec<i32> = (first_pending..first_pending + approvals as i32).collect();
+    let t = Instant::now();
+    let mut ok = 0u64;
+    for chunk in ids.chunks(16) {
+        let calls = chunk.iter().map(|id| client.post(format!("{base}/api/v1/requests/{id}/approve")).bearer_auth(&lisi).json(&serde_json::json!({})).send());
+        for r in futures_util::future::join_all(calls).await {
+            if r.map(|r| r.status().is_success()).unwrap_or(false) {
+                ok += 1;
+            }
+        }
+    }
+    let secs_taken = t.elapsed().as_secs_f64();
+    println!("POST approve: {ok}/{approvals} in {secs_taken:.2}s = {:.0} transitions/s (SQLite, audited)", ok as f64 / secs_taken);
+    Ok(())
+}

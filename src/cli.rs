@@ -200,6 +200,19 @@ pub enum BenchCommand {
         #[arg(long)]
         keep: Option<PathBuf>,
     },
+    /// Seed N requests, then measure the list endpoint under open-loop load against /healthz
+    /// as the floor, and approval transitions per second.
+    Http {
+        #[arg(long, default_value_t = 100_000)]
+        requests: u64,
+        /// Requests per second, sent on schedule whatever the latency.
+        #[arg(long, default_value_t = 1000)]
+        rate: u32,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 2000)]
+        approvals: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -332,6 +345,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Bench { command: BenchCommand::Export { rows, keep } } => {
             crate::bench::bench_export(rows, keep.as_deref()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { command: BenchCommand::Http { requests, rate, seconds, approvals } } => {
+            crate::bench::bench_http(requests, rate, seconds, approvals).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit { command: AuditCommand::Verify } => {

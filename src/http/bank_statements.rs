@@ -168,7 +168,21 @@ async fn candidates(state: &AppState, line: &Line) -> ApiResult<(Vec<i32>, &'sta
             let paid = r.payout_amount_fen.unwrap_or(r.amount_fen);
             amount == paid || amount == paid - r.refund_amount_fen.unwrap_or(0)
         };
-        Ok((rows.iter().filter(|r| fits(r) && same_party(r)).map(|r| r.id).collect(), "refund"))
+        let mut ids = Vec::new();
+        for r in rows.iter().filter(|r| fits(r) && same_party(r)) {
+            // A refund already entered by hand (same day, same amount) is not this line's to add again.
+            let recorded = entity::refund::Entity::find()
+                .filter(entity::refund::Column::RequestId.eq(r.id))
+                .filter(entity::refund::Column::RefundedAt.eq(line.date))
+                .filter(entity::refund::Column::AmountFen.eq(amount))
+                .one(&state.db)
+                .await?
+                .is_some();
+            if !recorded {
+                ids.push(r.id);
+            }
+        }
+        Ok((ids, "refund"))
     }
 }
 
@@ -296,29 +310,22 @@ async fn import(State(state): State<AppState>, me: AuthUser, mut multipart: Mult
         return Err(bad_file("没有可识别的对账单行，请检查列映射", "no line could be read; check the mapping"));
     }
 
-    // Decide every line first; a request claimed by one line is no longer free for another.
-    let mut taken = HashSet::new();
-    let mut decisions = Vec::new();
-    for (line, fp) in lines {
-        let (ids, action) = candidates(&state, &line).await?;
-        let free: Vec<i32> = ids.into_iter().filter(|id| !taken.contains(id)).collect();
-        match free.as_slice() {
-            [one] => {
-                taken.insert(*one);
-                result.matched.push(MatchedLine { line: line.line, request_id: *one, action: action.to_owned() });
-                decisions.push((line, fp, Some((*one, action))));
-            }
-            [] => {
-                result.unmatched.push(line.line);
-                decisions.push((line, fp, None));
-            }
-            many => {
-                result.ambiguous.push(AmbiguousLine { line: line.line, candidates: many.to_vec() });
-                decisions.push((line, fp, None));
+    // Preview: decide every line against the current state; a request claimed by one line is
+    // no longer free for another.
+    if !commit {
+        let mut taken = HashSet::new();
+        for (line, _) in &lines {
+            let (ids, action) = candidates(&state, line).await?;
+            let free: Vec<i32> = ids.into_iter().filter(|id| !taken.contains(id)).collect();
+            match free.as_slice() {
+                [one] => {
+                    taken.insert(*one);
+                    result.matched.push(MatchedLine { line: line.line, request_id: *one, action: action.to_owned() });
+                }
+                [] => result.unmatched.push(line.line),
+                many => result.ambiguous.push(AmbiguousLine { line: line.line, candidates: many.to_vec() }),
             }
         }
-    }
-    if !commit {
         return Ok((StatusCode::OK, Json(result)));
     }
 
@@ -336,7 +343,9 @@ async fn import(State(state): State<AppState>, me: AuthUser, mut multipart: Mult
     result.statement_id = Some(statement.id);
     let mut applied = 0;
     let mut kept_matches = Vec::new();
-    for (line, fp, decision) in decisions {
+    // Commit: line by line in file order, each decided after the previous one was applied, so a
+    // statement holding both a payout and its refund records both.
+    for (line, fp) in lines {
         // The fingerprint is unique: a concurrent import of the same line loses here.
         let inserted = bank_statement_line::Entity::insert(bank_statement_line::ActiveModel {
             statement_id: Set(statement.id),
@@ -358,15 +367,26 @@ async fn import(State(state): State<AppState>, me: AuthUser, mut multipart: Mult
             result.duplicates += 1;
             continue;
         }
-        let Some((request_id, action)) = decision else { continue };
+        let (ids, action) = candidates(&state, &line).await?;
+        let request_id = match ids.as_slice() {
+            [one] => *one,
+            [] => {
+                result.unmatched.push(line.line);
+                continue;
+            }
+            many => {
+                result.ambiguous.push(AmbiguousLine { line: line.line, candidates: many.to_vec() });
+                continue;
+            }
+        };
         let reference = if line.reference.trim().is_empty() { format!("对账单{}#{}", statement.id, line.line) } else { line.reference.clone() };
         let reference: String = reference.chars().take(200).collect();
         let outcome = match request::Entity::find_by_id(request_id).one(&state.db).await? {
             None => Err(ApiError::not_found("申请", "request")),
             Some(current) if action == "payout" => {
-                payout(&state, &me, current, PayoutBody { paid_at: line.date, amount_fen: line.amount_fen.abs(), reference, override_reason: None, version: None }).await
+                payout(&state, &me, current, PayoutBody { paid_at: line.date, amount_fen: line.amount_fen.abs(), reference, override_reason: None, version: None }, None).await
             }
-            Some(current) => refund(&state, &me, current, RefundBody { refunded_at: line.date, amount_fen: line.amount_fen.abs(), reference, version: None }).await,
+            Some(current) => refund(&state, &me, current, RefundBody { refunded_at: line.date, amount_fen: line.amount_fen.abs(), reference, version: None }, None).await,
         };
         match outcome {
             Ok(_) => {
@@ -380,6 +400,9 @@ async fn import(State(state): State<AppState>, me: AuthUser, mut multipart: Mult
                 kept_matches.push(MatchedLine { line: line.line, request_id, action: action.to_owned() });
             }
             Err(e) => {
+                // Not applied: forget the line, so a later import (e.g. by another finance
+                // user, for four-eyes) can still record it.
+                bank_statement_line::Entity::delete_many().filter(bank_statement_line::Column::Fingerprint.eq(fp)).exec(&state.db).await?;
                 let message = match &e {
                     ApiError::Forbidden(m) | ApiError::NotFound(m) => m.zh.to_string(),
                     ApiError::Conflict { msg, .. } => msg.zh.to_string(),

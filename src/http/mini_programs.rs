@@ -375,7 +375,7 @@ async fn check_limits(tx: &DatabaseTransaction, state: &AppState, v: &Valid, exc
 
 fn mp_summary(m: &mini_program::Model) -> serde_json::Value {
     // PII stays out of the audit log: it is immutable, so it must never hold what we may have to erase.
-    serde_json::json!({"id": m.id, "name": m.name, "appid": m.appid, "registration_email": m.registration_email,
+    serde_json::json!({"id": m.id, "name": m.name, "appid": m.appid,
         "entity_type": m.entity_type, "verification_method": m.verification_method, "status": m.status, "version": m.version})
 }
 
@@ -449,7 +449,9 @@ async fn certification_draft(
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
     let today = china_date(now);
-    let snapshot = snapshot(m, &v.id_number, &v.phone);
+    let snapshot = serde_json::from_value::<crate::http::requests::form::MiniProgram>(snapshot(m, &v.id_number, &v.phone))
+        .map(|mp| mp.seal(&state.pii))
+        .map_err(ApiError::internal)?;
     let amount = Kind::CertificationFee.default_amount_fen().unwrap_or(30_000);
     let r = request::ActiveModel {
         kind: Set(Kind::CertificationFee.as_str().to_owned()),
@@ -498,7 +500,6 @@ async fn certification_draft(
         )
         .await?;
     follow_request(tx, cursor, &r, (Some(me.id), &me.display_name), now).await?;
-    let _ = state;
     Ok(())
 }
 
@@ -513,11 +514,12 @@ pub fn snapshot(m: &mini_program::Model, id_number: &str, phone: &str) -> serde_
 
 /// A registry record the caller may link a request to, with its snapshot.
 pub async fn for_request(state: &AppState, me: &AuthUser, id: i32) -> ApiResult<(mini_program::Model, serde_json::Value)> {
+    // Only the registrant's own payments are linked: another person's request must not move it.
     let m = mini_program::Entity::find_by_id(id)
-        .filter(visible_to(me))
+        .filter(mini_program::Column::CreatedBy.eq(me.id))
         .one(&state.db)
         .await?
-        .ok_or_else(|| ApiError::field("mini_program_id", "没有这个小程序登记，或您无权使用", "no such mini-program record, or not yours to use"))?;
+        .ok_or_else(|| ApiError::field("mini_program_id", "没有这个小程序登记，或不是您登记的", "no such mini-program record, or not registered by you"))?;
     let (id_number, phone) = clear_pii(state, &m);
     let snap = snapshot(&m, &id_number, &phone);
     Ok((m, snap))

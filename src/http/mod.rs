@@ -38,8 +38,8 @@ impl PageParams {
     pub fn resolve(page: Option<u64>, per_page: Option<u64>) -> Result<(u64, u64), crate::error::ApiError> {
         let page = page.unwrap_or(1);
         let per_page = per_page.unwrap_or(20);
-        if page == 0 {
-            return Err(crate::error::ApiError::field("page", "页码从 1 开始", "page starts at 1"));
+        if page == 0 || page > 1_000_000 {
+            return Err(crate::error::ApiError::field("page", "页码须在 1 到 1000000 之间", "page must be between 1 and 1000000"));
         }
         if !(1..=200).contains(&per_page) {
             return Err(crate::error::ApiError::field("per_page", "每页条数须在 1 到 200 之间", "per_page must be between 1 and 200"));

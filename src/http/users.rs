@@ -177,7 +177,7 @@ async fn update_user(
     };
     let revoke = body.disabled == Some(true) || new_hash.is_some() || roles.is_some_and(|r| r.to_db() != current.roles);
     let now = state.clock.now();
-    let before = UserView::from(current.clone());
+    let before = users::audit_summary(&current);
     let mut am = current.clone().into_active_model();
     if let Some(n) = body.display_name {
         am.display_name = Set(n.trim().to_owned());
@@ -211,8 +211,8 @@ async fn update_user(
                 actor_id: Some(me.id),
                 actor_name: me.display_name.clone(),
                 action: "user_update".into(),
-                before: serde_json::to_value(&before).ok(),
-                after: serde_json::to_value(UserView::from(updated.clone())).ok(),
+                before: Some(before),
+                after: Some(users::audit_summary(&updated)),
                 ..Default::default()
             },
             now,

@@ -14,6 +14,8 @@ pub enum Claim {
     Mismatch,
     /// The first request with this key has not finished.
     InFlight,
+    /// The money was recorded but the first answer was lost; show the current state.
+    Committed,
 }
 
 /// A claim older than this is taken to be abandoned by a crashed process.
@@ -44,6 +46,9 @@ pub async fn claim(db: &impl ConnectionTrait, user_id: i32, k: &str, endpoint: &
     }
     match (row.state.as_str(), row.response_status, row.response_body) {
         ("done", Some(status), Some(body)) => Ok(Claim::Replay { status: status as u16, body }),
+        // Committed, but the process stopped before the answer was stored: answer with the
+        // request as it is now.
+        ("done", _, None) => Ok(Claim::Committed),
         _ if row.created_at < now - Duration::minutes(STALE_AFTER_MINUTES) => {
             // Take over an abandoned claim: only one taker can move created_at forward.
             let taken = key::Entity::update_many()
@@ -72,8 +77,28 @@ pub async fn finish(db: &impl ConnectionTrait, user_id: i32, k: &str, status: u1
     Ok(())
 }
 
-/// Forget a claim whose request failed on our side, so the client can retry with the same key.
+/// Marks the key as used inside the transaction that records the money, so that the key and
+/// the money commit together: if the process dies after the commit, a retry replays instead
+/// of recording again. The response body is filled in by `finish` after the commit.
+pub async fn mark_committed(tx: &impl ConnectionTrait, user_id: i32, k: &str) -> Result<(), DbErr> {
+    key::Entity::update_many()
+        .col_expr(key::Column::State, sea_orm::sea_query::Expr::value("done"))
+        .col_expr(key::Column::ResponseStatus, sea_orm::sea_query::Expr::value(200))
+        .filter(key::Column::UserId.eq(user_id))
+        .filter(key::Column::Key.eq(k))
+        .exec(tx)
+        .await?;
+    Ok(())
+}
+
+/// Forget a claim whose request failed on our side before anything was recorded, so the
+/// client can retry with the same key. A key whose money committed is never forgotten.
 pub async fn release(db: &impl ConnectionTrait, user_id: i32, k: &str) -> Result<(), DbErr> {
-    key::Entity::delete_many().filter(key::Column::UserId.eq(user_id)).filter(key::Column::Key.eq(k)).exec(db).await?;
+    key::Entity::delete_many()
+        .filter(key::Column::UserId.eq(user_id))
+        .filter(key::Column::Key.eq(k))
+        .filter(key::Column::State.eq("in_flight"))
+        .exec(db)
+        .await?;
     Ok(())
 }

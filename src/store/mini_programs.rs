@@ -68,6 +68,14 @@ pub async fn follow_request(
     }
     let kind = Kind::parse(&req.kind);
     let status = Status::parse(&req.status);
+    // Only the payment of the record's own verification method moves it.
+    let follows = matches!(
+        (mp.verification_method.as_str(), kind),
+        ("transfer", Some(Kind::VerificationTransfer)) | ("certification", Some(Kind::CertificationFee))
+    );
+    if !follows {
+        return Ok(());
+    }
     let mut review_due = mp.review_due;
     let next = match (kind, status) {
         (Some(Kind::VerificationTransfer), Some(Status::Paid)) => MpStatus::AwaitingRefund,

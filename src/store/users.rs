@@ -85,6 +85,14 @@ pub fn check_display_name(name: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// A user as the append-only audit log keeps it: no e-mail, nothing that might have to be erased.
+pub fn audit_summary(u: &user::Model) -> serde_json::Value {
+    serde_json::json!({
+        "id": u.id, "username": u.username, "display_name": u.display_name, "roles": u.roles,
+        "department_id": u.department_id, "manager_id": u.manager_id, "disabled": u.disabled,
+    })
+}
+
 pub async fn find_by_username(db: &DatabaseConnection, username: &str) -> Result<Option<user::Model>, sea_orm::DbErr> {
     user::Entity::find().filter(user::Column::Username.eq(username.trim())).one(db).await
 }
@@ -191,7 +199,7 @@ pub async fn create(db: &DatabaseConnection, new: NewUser, by: &Operator, now: D
                 actor_id: by.id,
                 actor_name: by.name.clone(),
                 action: "user_create".into(),
-                after: Some(serde_json::to_value(UserView::from(inserted.clone())).unwrap_or_default()),
+                after: Some(audit_summary(&inserted)),
                 ..Default::default()
             },
             now,

@@ -282,3 +282,21 @@ async fn statement_imports_refuse_bad_files_mappings_and_non_finance_users() {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert!(p["errors"][0]["message"].as_str().unwrap().contains("压缩炸弹"));
 }
+
+#[tokio::test]
+async fn a_refund_already_entered_by_hand_is_not_recorded_again_from_the_statement() {
+    let app = spawn_app().await;
+    let o = org(&app).await;
+    let today_s = today().to_string();
+    let r = approved(&app, &o, request_body("verification_transfer", 20_000)).await;
+    app.call(&o.finance2.token, &format!("/api/v1/requests/{}/payout", id(&r)), json!({"paid_at": today_s, "amount_fen": 20_000, "reference": "P"})).await;
+    let (s, _) = app.call(&o.finance1.token, &format!("/api/v1/requests/{}/refund", id(&r)), json!({"refunded_at": today_s, "amount_fen": 10_000, "reference": "手工"})).await;
+    assert_eq!(s, StatusCode::OK);
+    let csv = format!("日期,金额,户名\n{today_s},100.00,财付通支付科技有限公司\n");
+    let mapping = json!({"date": "日期", "amount": "金额", "counterparty_name": "户名"});
+    let (s, res) = import(&app, &o.finance1.token, csv.into_bytes(), "s.csv", mapping, true).await;
+    assert_eq!(s, StatusCode::OK, "{res}");
+    assert_eq!(res["matched"], json!([]), "{res}");
+    let after = app.detail(&o.finance1.token, id(&r)).await;
+    assert_eq!((after["status"].as_str(), after["refund_amount_fen"].as_i64()), (Some("paid"), Some(10_000)));
+}

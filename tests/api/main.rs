@@ -7,5 +7,6 @@ mod auth;
 mod browser;
 mod excel;
 mod registry;
+mod reliability;
 mod tracking;
 mod workflow;

@@ -474,7 +474,7 @@ async fn the_list_filters_sorts_and_paginates() {
     assert_eq!(get("?flag=payout_overdue").await["total"], 0);
     let from = today().to_string();
     assert_eq!(app.json(app.get(Some(&o.finance1.token), &format!("/api/v1/requests?from={from}&to={from}")).await).await.1["total"], 6);
-    for bad in ["?sort=password", "?status=nope", "?flag=nope", "?per_page=0", "?page=0", "?from=yesterday", "?extra=1"] {
+    for bad in ["?sort=password", "?status=nope", "?flag=nope", "?per_page=0", "?page=0", "?page=18446744073709551615", "?page=99999999999", "?from=yesterday", "?extra=1"] {
         let (s, body) = app.json(app.get(Some(&o.finance1.token), &format!("/api/v1/requests{bad}")).await).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
         assert!(body["errors"][0]["field"].is_string(), "{bad}: {body}");
@@ -530,4 +530,48 @@ async fn the_print_view_is_the_paper_form_with_signatures() {
     for needle in ["日升集团应(预)付款审批单", r["number"].as_str().unwrap(), "¥1,409.50", "人民币壹仟肆佰零玖元伍角整", "manager 名（同意）", "finance1 名（同意）", "@page"] {
         assert!(html.contains(needle), "missing {needle}");
     }
+}
+
+#[tokio::test]
+async fn a_second_open_request_with_the_same_amount_and_payee_is_flagged_and_warned() {
+    let app = spawn_app().await;
+    let o = org(&app).await;
+    let first = app.create_request(&o.requester.token, request_body("verification_transfer", 12_321)).await;
+    assert_eq!(first["flags"], json!([]));
+    assert_eq!(first["warnings"], json!([]));
+    let second = app.create_request(&o.requester.token, request_body("verification_transfer", 12_321)).await;
+    assert_eq!(second["flags"], json!(["duplicate_suspect"]));
+    assert!(second["warnings"][0].as_str().unwrap().contains(&format!("#{}", id(&first))), "{}", second["warnings"]);
+    let (_, list) = app.json(app.get(Some(&o.finance1.token), "/api/v1/requests?flag=duplicate_suspect").await).await;
+    assert_eq!(list["total"], 1);
+    // Changing the amount clears it; withdrawing the first makes a new twin harmless.
+    let (s, second) = app.json(app.patch(Some(&o.requester.token), &format!("/api/v1/requests/{}", id(&second)), json!({"amount_fen": 12_323, "version": second["version"]})).await).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(second["flags"], json!([]));
+    app.act(&o.requester.token, id(&first), "withdraw", json!({})).await;
+    let third = app.create_request(&o.requester.token, request_body("verification_transfer", 12_321)).await;
+    assert_eq!(third["flags"], json!([]));
+}
+
+#[tokio::test]
+async fn the_admins_id_number_and_phone_on_a_request_are_encrypted_at_rest() {
+    let app = spawn_app().await;
+    let o = org(&app).await;
+    let r = app.create_request(&o.requester.token, request_body("verification_transfer", 4_444)).await;
+    let backend = app.db.get_database_backend();
+    let row = app.db.query_one_raw(sea_orm::Statement::from_string(backend, format!("SELECT mini_program FROM requests WHERE id = {}", id(&r)))).await.unwrap().unwrap();
+    let raw: Value = row.try_get("", "mini_program").unwrap();
+    let text = raw.to_string();
+    assert!(!text.contains("11010519491231002X") && !text.contains("13812345678"), "{text}");
+    assert!(text.contains("日升商城"), "the rest is stored as is");
+    assert_eq!(app.detail(&o.finance1.token, id(&r)).await["mini_program"]["admin_phone"], "13812345678");
+    // An edit that sends the masked values back keeps the real ones.
+    let masked = app.detail(&o.requester.token, id(&r)).await;
+    let mut mp = masked["mini_program"].clone();
+    mp["name"] = json!("日升商城二期");
+    let (s, _) = app.json(app.patch(Some(&o.requester.token), &format!("/api/v1/requests/{}", id(&r)), json!({"mini_program": mp, "version": masked["version"]})).await).await;
+    assert_eq!(s, StatusCode::OK);
+    let after = app.detail(&o.finance1.token, id(&r)).await;
+    assert_eq!(after["mini_program"]["admin_id_number"], "11010519491231002X");
+    assert_eq!(after["mini_program"]["name"], "日升商城二期");
 }

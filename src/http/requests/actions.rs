@@ -91,7 +91,7 @@ async fn decide(state: &AppState, me: &AuthUser, current: request::Model, action
     if action == Action::Submit {
         // A draft may have been created incomplete (the certification fee of a registry
         // record); nothing is submitted until the whole form is valid.
-        super::form::RequestInput::from_model(&current).validate(china_date(now))?;
+        super::form::RequestInput::from_model(&current, &state.pii).validate(china_date(now))?;
     }
 
     use request::Column as C;

@@ -76,6 +76,31 @@ pub struct Form {
     pub mini_program_id: Option<i32>,
 }
 
+const SEALED: &str = "enc:";
+
+impl MiniProgram {
+    /// The stored form: the admin's ID number and phone encrypted, the rest as is.
+    pub fn seal(&self, pii: &crate::pii::PiiCipher) -> serde_json::Value {
+        let mut mp = self.clone();
+        let enc = |v: &Option<String>| v.as_deref().map(|s| format!("{SEALED}{}", pii.encrypt(s)));
+        mp.admin_id_number = enc(&self.admin_id_number);
+        mp.admin_phone = enc(&self.admin_phone);
+        serde_json::to_value(mp).unwrap_or_default()
+    }
+
+    /// Reads the stored form back (values stored before sealing existed pass through).
+    pub fn open(v: &serde_json::Value, pii: &crate::pii::PiiCipher) -> Option<MiniProgram> {
+        let mut mp: MiniProgram = serde_json::from_value(v.clone()).ok()?;
+        let dec = |v: Option<String>| match v {
+            Some(s) if s.starts_with(SEALED) => pii.decrypt(&s[SEALED.len()..]),
+            other => other,
+        };
+        mp.admin_id_number = dec(mp.admin_id_number.take());
+        mp.admin_phone = dec(mp.admin_phone.take());
+        Some(mp)
+    }
+}
+
 /// "请在10天内完成汇款，否则将注册失败" (the seed).
 pub const PAY_WITHIN_DAYS: i64 = 10;
 
@@ -167,7 +192,7 @@ fn keep_masked_pii(mut new: MiniProgram, old: &MiniProgram) -> MiniProgram {
 
 impl RequestInput {
     /// The stored request as input, so that an edit is validated as a whole form.
-    pub fn from_model(m: &request::Model) -> RequestInput {
+    pub fn from_model(m: &request::Model, pii: &crate::pii::PiiCipher) -> RequestInput {
         RequestInput {
             kind: Kind::parse(&m.kind),
             title: Some(m.title.clone()),
@@ -184,7 +209,7 @@ impl RequestInput {
             transfer_remark: Some(m.transfer_remark.clone()),
             order_date: Some(m.order_date),
             purpose: Some(m.purpose.clone()),
-            mini_program: m.mini_program.clone().and_then(|v| serde_json::from_value(v).ok()),
+            mini_program: m.mini_program.as_ref().and_then(|v| MiniProgram::open(v, pii)),
             mini_program_id: m.mini_program_id,
             version: Some(m.version),
         }

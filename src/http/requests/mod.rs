@@ -172,7 +172,7 @@ async fn list_requests(State(state): State<AppState>, me: AuthUser, Query(q): Qu
     let total = paginator.num_items().await?;
     let rows = paginator.fetch_page(page - 1).await?;
     let names = Names::load(&state.db, &rows).await?;
-    let items = rows.iter().map(|m| view::view(m, &me, &names, today, state.config.four_eyes)).collect();
+    let items = rows.iter().map(|m| view::view(m, &me, &names, today, &state)).collect();
     Ok(Json(Page { items, total, page, per_page }))
 }
 
@@ -231,7 +231,7 @@ pub async fn detail(state: &AppState, me: &AuthUser, m: &request::Model, warning
     let today = china_date(state.clock.now());
     let names = Names::load(&state.db, std::slice::from_ref(m)).await?;
     Ok(RequestDetail {
-        request: view::view(m, me, &names, today, state.config.four_eyes),
+        request: view::view(m, me, &names, today, state),
         attachments: attachments::list_for(state, m.id).await?,
         timeline: timeline(state, m.id).await?,
         warnings,
@@ -246,7 +246,7 @@ async fn get_request(State(state): State<AppState>, me: AuthUser, Path(id): Path
     Ok(Json(detail(&state, &me, &m, Vec::new()).await?))
 }
 
-fn form_columns(f: &Form) -> Vec<(request::Column, SimpleExpr)> {
+fn form_columns(f: &Form, pii: &crate::pii::PiiCipher) -> Vec<(request::Column, SimpleExpr)> {
     use request::Column as C;
     vec![
         (C::Kind, Expr::value(f.kind.as_str())),
@@ -264,7 +264,7 @@ fn form_columns(f: &Form) -> Vec<(request::Column, SimpleExpr)> {
         (C::OrderDate, Expr::value(f.order_date)),
         (C::PayBy, Expr::value(f.pay_by)),
         (C::Purpose, Expr::value(f.purpose.clone())),
-        (C::MiniProgram, Expr::value(f.mini_program.as_ref().and_then(|mp| serde_json::to_value(mp).ok()))),
+        (C::MiniProgram, Expr::value(f.mini_program.as_ref().map(|mp| mp.seal(pii)))),
         (C::MiniProgramId, Expr::value(f.mini_program_id)),
     ]
 }
@@ -293,6 +293,7 @@ async fn create_request(
     let mut input = input;
     resolve_mini_program(&state, &me, &mut input).await?;
     let form = input.validate(china_date(now))?;
+    let (flags, warnings) = duplicates_of(&state, &form, None).await?;
     let (tx, mut cursor) = audit::begin(&state.db).await?;
     let mut am = request::ActiveModel {
         currency: Set("CNY".to_owned()),
@@ -301,12 +302,12 @@ async fn create_request(
         status: Set(Status::Draft.as_str().to_owned()),
         version: Set(1),
         round: Set(0),
-        flags: Set(String::new()),
+        flags: Set(flags),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
     };
-    apply_form(&mut am, &form);
+    apply_form(&mut am, &form, &state.pii);
     let m = am.insert(&tx).await?;
     cursor
         .append(
@@ -324,10 +325,10 @@ async fn create_request(
         .await?;
     crate::store::mini_programs::follow_request(&tx, &mut cursor, &m, (Some(me.id), &me.display_name), now).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(detail(&state, &me, &m, Vec::new()).await?)))
+    Ok((StatusCode::CREATED, Json(detail(&state, &me, &m, warnings).await?)))
 }
 
-fn apply_form(am: &mut request::ActiveModel, f: &Form) {
+fn apply_form(am: &mut request::ActiveModel, f: &Form, pii: &crate::pii::PiiCipher) {
     am.kind = Set(f.kind.as_str().to_owned());
     am.title = Set(f.title.clone());
     am.amount_fen = Set(f.amount.fen());
@@ -343,8 +344,36 @@ fn apply_form(am: &mut request::ActiveModel, f: &Form) {
     am.order_date = Set(f.order_date);
     am.pay_by = Set(f.pay_by);
     am.purpose = Set(f.purpose.clone());
-    am.mini_program = Set(f.mini_program.as_ref().and_then(|mp| serde_json::to_value(mp).ok()));
+    am.mini_program = Set(f.mini_program.as_ref().map(|mp| mp.seal(pii)));
     am.mini_program_id = Set(f.mini_program_id);
+}
+
+/// Other open requests with the same amount and payee: with one odd amount, two open cases make
+/// the bank match ambiguous, and one of them is usually a mistake.
+async fn duplicates_of(state: &AppState, f: &Form, except: Option<i32>) -> ApiResult<(String, Vec<String>)> {
+    let open: Vec<&str> = Status::ALL.iter().filter(|s| s.is_open()).map(|s| s.as_str()).collect();
+    let mut q = request::Entity::find()
+        .filter(request::Column::AmountFen.eq(f.amount.fen()))
+        .filter(request::Column::Status.is_in(open))
+        .filter(
+            Condition::any()
+                .add(request::Column::PayeeAccount.eq(f.payee_account.as_str()))
+                .add(request::Column::PayeeName.eq(f.payee_name.clone())),
+        );
+    if let Some(id) = except {
+        q = q.filter(request::Column::Id.ne(id));
+    }
+    let twins = q.order_by_asc(request::Column::Id).all(&state.db).await?;
+    if twins.is_empty() {
+        return Ok((String::new(), Vec::new()));
+    }
+    let names: Vec<String> = twins.iter().map(|t| t.number.clone().unwrap_or_else(|| format!("#{}", t.id))).collect();
+    let warning = format!(
+        "已有 {} 张未完成的申请金额与收款方相同（{}），请确认不是重复申请；否则银行流水将无法自动对应",
+        twins.len(),
+        names.join("、")
+    );
+    Ok(("duplicate_suspect".to_owned(), vec![warning]))
 }
 
 /// When the form names a registry record, its details replace the typed-in mini-program.
@@ -382,13 +411,15 @@ async fn update_request(
         return Err(state_conflict(&current, "edit"));
     }
     let now = state.clock.now();
-    let mut merged = RequestInput::from_model(&current).overlay(patch);
+    let mut merged = RequestInput::from_model(&current, &state.pii).overlay(patch);
     if merged.mini_program_id != current.mini_program_id {
         resolve_mini_program(&state, &me, &mut merged).await?;
     }
     let form = merged.validate(china_date(now))?;
+    let (flags, warnings) = duplicates_of(&state, &form, Some(id)).await?;
     let (tx, mut cursor) = audit::begin(&state.db).await?;
-    let mut changes = form_columns(&form);
+    let mut changes = form_columns(&form, &state.pii);
+    changes.push((request::Column::Flags, Expr::value(flags)));
     changes.push((request::Column::UpdatedAt, Expr::value(now)));
     if !crate::store::requests::conditional_update(&tx, &current, changes).await? {
         drop(tx);
@@ -412,7 +443,7 @@ async fn update_request(
         )
         .await?;
     tx.commit().await?;
-    Ok(Json(detail(&state, &me, &updated, Vec::new()).await?))
+    Ok(Json(detail(&state, &me, &updated, warnings).await?))
 }
 
 /// Delete a draft that was never submitted (the requester only).
@@ -532,7 +563,7 @@ async fn tasks(State(state): State<AppState>, me: AuthUser) -> ApiResult<Json<Ta
         .await?;
     let today = china_date(state.clock.now());
     let names = Names::load(&state.db, &rows).await?;
-    let items: Vec<RequestView> = rows.iter().map(|m| view::view(m, &me, &names, today, state.config.four_eyes)).collect();
+    let items: Vec<RequestView> = rows.iter().map(|m| view::view(m, &me, &names, today, &state)).collect();
     let total = counts.manager_approval + counts.finance_approval + counts.payout + counts.refund + counts.resubmit;
     Ok(Json(Tasks { items, total, counts }))
 }

@@ -71,7 +71,7 @@ pub async fn record(state: &AppState, me: &AuthUser, id: i32, action: Action, he
         },
     };
     let Some(key) = key else {
-        return Ok(outcome_response(run(state, me, id, action, body).await, lang).0);
+        return Ok(outcome_response(run(state, me, id, action, body, None).await, lang).0);
     };
     // The fingerprint ignores formatting: the body is compared as parsed JSON.
     let canonical = serde_json::from_slice::<serde_json::Value>(body).map(|v| v.to_string()).unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned());
@@ -90,13 +90,19 @@ pub async fn record(state: &AppState, me: &AuthUser, id: i32, action: Action, he
             "该 Idempotency-Key 已用于另一个请求内容，请换一个新的键",
             "this Idempotency-Key was used with a different request; use a new key",
         )])),
+        Claim::Committed => {
+            let current = find_visible(&state.db, me, id).await?;
+            let (mut res, _) = outcome_response(detail(state, me, &current, Vec::new()).await, lang);
+            res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+            Ok(res)
+        }
         Claim::InFlight => Err(ApiError::Conflict {
             code: "idempotency_in_flight",
             msg: Msg::new("相同 Idempotency-Key 的请求仍在处理中，请稍后重试", "a request with this Idempotency-Key is still being processed"),
             current: None,
         }),
         Claim::New => {
-            let (res, text) = outcome_response(run(state, me, id, action, body).await, lang);
+            let (res, text) = outcome_response(run(state, me, id, action, body, Some(&key)).await, lang);
             if res.status().is_server_error() {
                 idempotency::release(&state.db, me.id, &key).await?;
             } else {
@@ -125,11 +131,11 @@ fn outcome_response(outcome: ApiResult<super::RequestDetail>, lang: Lang) -> (Re
     }
 }
 
-async fn run(state: &AppState, me: &AuthUser, id: i32, action: Action, body: &[u8]) -> ApiResult<super::RequestDetail> {
+async fn run(state: &AppState, me: &AuthUser, id: i32, action: Action, body: &[u8], key: Option<&str>) -> ApiResult<super::RequestDetail> {
     let current = find_visible(&state.db, me, id).await?;
     let (m, warnings) = match action {
-        Action::Payout => payout(state, me, current, parse_json(body)?).await?,
-        _ => refund(state, me, current, parse_json(body)?).await?,
+        Action::Payout => payout(state, me, current, parse_json(body)?, key).await?,
+        _ => refund(state, me, current, parse_json(body)?, key).await?,
     };
     detail(state, me, &m, warnings).await
 }
@@ -145,7 +151,13 @@ fn check(state: &AppState, me: &AuthUser, current: &request::Model, action: Acti
     transition(status_of(current), action, me.actor(), &facts_of(current, state.config.four_eyes), None).map_err(|r| refusal(current, action, r))
 }
 
-pub(crate) async fn payout(state: &AppState, me: &AuthUser, current: request::Model, body: PayoutBody) -> ApiResult<(request::Model, Vec<String>)> {
+pub(crate) async fn payout(
+    state: &AppState,
+    me: &AuthUser,
+    current: request::Model,
+    body: PayoutBody,
+    idempotency_key: Option<&str>,
+) -> ApiResult<(request::Model, Vec<String>)> {
     let next = check(state, me, &current, Action::Payout, body.version)?;
     let now = state.clock.now();
     let today = china_date(now);
@@ -175,14 +187,16 @@ pub(crate) async fn payout(state: &AppState, me: &AuthUser, current: request::Mo
     let (Some(money), true) = (money, errors.is_empty()) else {
         return Err(ApiError::Validation(errors));
     };
+    let override_reason = if differs { override_reason } else { None };
+    // The calendar is read inside the write lock, so a concurrent import cannot leave a stale deadline.
+    let (tx, mut cursor) = audit::begin(&state.db).await?;
     let (refund_due, warnings) = if next == Status::Paid {
-        let cal = crate::store::calendar::load(&state.db).await?;
+        let cal = crate::store::calendar::load(&tx).await?;
         let due = cal.add_working_days(body.paid_at, 10);
         (Some(due.value), crate::store::calendar::missing_year_warnings(&due.missing_years, Lang::Zh))
     } else {
         (None, Vec::new())
     };
-    let override_reason = if differs { override_reason } else { None };
 
     use request::Column as C;
     let changes: Vec<(C, SimpleExpr)> = vec![
@@ -195,7 +209,6 @@ pub(crate) async fn payout(state: &AppState, me: &AuthUser, current: request::Mo
         (C::RefundDue, Expr::value(refund_due)),
         (C::UpdatedAt, Expr::value(now)),
     ];
-    let (tx, mut cursor) = audit::begin(&state.db).await?;
     if !conditional_update(&tx, &current, changes).await? {
         drop(tx);
         return Err(reload_conflict(state, &current).await?);
@@ -228,6 +241,9 @@ pub(crate) async fn payout(state: &AppState, me: &AuthUser, current: request::Mo
     crate::store::mini_programs::follow_request(&tx, &mut cursor, &updated, (Some(me.id), &me.display_name), now).await?;
     let notice = Notice { kind: "paid", title: "已打款".into(), body: text, request_id: Some(updated.id), dedupe_key: format!("paid:{}", updated.id) };
     notify(&tx, &[updated.requester_id], &notice, state.config.webhook_url.is_some(), now).await?;
+    if let Some(k) = idempotency_key {
+        idempotency::mark_committed(&tx, me.id, k).await?;
+    }
     tx.commit().await?;
     Ok((updated, warnings))
 }
@@ -237,7 +253,13 @@ async fn reload_conflict(state: &AppState, current: &request::Model) -> ApiResul
     Ok(version_conflict(&fresh))
 }
 
-pub(crate) async fn refund(state: &AppState, me: &AuthUser, current: request::Model, body: RefundBody) -> ApiResult<(request::Model, Vec<String>)> {
+pub(crate) async fn refund(
+    state: &AppState,
+    me: &AuthUser,
+    current: request::Model,
+    body: RefundBody,
+    idempotency_key: Option<&str>,
+) -> ApiResult<(request::Model, Vec<String>)> {
     check(state, me, &current, Action::Refund, body.version)?;
     let now = state.clock.now();
     let today = china_date(now);
@@ -312,6 +334,9 @@ pub(crate) async fn refund(state: &AppState, me: &AuthUser, current: request::Mo
     };
     let notice = Notice { kind: "refund", title: title.into(), body: text, request_id: Some(updated.id), dedupe_key: format!("refund:{}:{}", updated.id, updated.version) };
     notify(&tx, &[updated.requester_id], &notice, state.config.webhook_url.is_some(), now).await?;
+    if let Some(k) = idempotency_key {
+        idempotency::mark_committed(&tx, me.id, k).await?;
+    }
     tx.commit().await?;
     Ok((updated, Vec::new()))
 }

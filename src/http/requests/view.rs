@@ -132,10 +132,11 @@ impl Names {
     }
 }
 
-pub fn view(m: &request::Model, me: &AuthUser, names: &Names, today: NaiveDate, four_eyes: bool) -> RequestView {
+pub fn view(m: &request::Model, me: &AuthUser, names: &Names, today: NaiveDate, state: &crate::app::AppState) -> RequestView {
+    let four_eyes = state.config.four_eyes;
     let status = status_of(m);
     let sees_pii = me.has(Role::Finance) || me.has(Role::Admin);
-    let mini_program = m.mini_program.clone().and_then(|v| serde_json::from_value::<MiniProgram>(v).ok()).map(|mut mp| {
+    let mini_program = m.mini_program.as_ref().and_then(|v| MiniProgram::open(v, &state.pii)).map(|mut mp| {
         if !sees_pii {
             mp.admin_id_number = mp.admin_id_number.as_deref().map(mask_id_number);
             mp.admin_phone = mp.admin_phone.as_deref().map(mask_phone);
