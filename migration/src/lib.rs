@@ -6,6 +6,7 @@ mod m20261130_000002_requests;
 mod m20261130_000003_tracking;
 mod m20261130_000004_bank_statements;
 mod m20261130_000005_mini_programs;
+mod m20261130_000006_list_indexes;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000003_tracking::Migration),
             Box::new(m20261130_000004_bank_statements::Migration),
             Box::new(m20261130_000005_mini_programs::Migration),
+            Box::new(m20261130_000006_list_indexes::Migration),
         ]
     }
 }

@@ -83,3 +83,19 @@ impl AuthUser {
         Actor::User { id: self.id, roles: self.roles }
     }
 }
+
+/// An authenticated admin. As an extractor it runs before the body is read, so a caller
+/// without the role gets 403 whatever they sent, never a validation error that would tell
+/// them about the endpoint's shape.
+#[derive(Debug, Clone)]
+pub struct Admin(pub AuthUser);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let user = AuthUser::from_request_parts(parts, state).await?;
+        user.require(Role::Admin)?;
+        Ok(Admin(user))
+    }
+}

@@ -4,4 +4,4 @@ pub mod jwt;
 pub mod limiter;
 pub mod password;
 
-pub use extractor::AuthUser;
+pub use extractor::{Admin, AuthUser};

@@ -8,7 +8,7 @@ use crate::domain::statement::{CellValue, Line, Mapping, decode_text, digits, lo
 use crate::domain::workflow::Status;
 use crate::error::{ApiError, ApiResult, FieldError, Msg};
 use crate::http::requests::money::{PayoutBody, RefundBody, payout, refund};
-use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use entity::{bank_mapping, bank_statement, bank_statement_line, request};
 use sea_orm::{
@@ -193,8 +193,9 @@ async fn candidates(state: &AppState, line: &Line) -> ApiResult<(Vec<i32>, &'sta
     request_body(content_type = "multipart/form-data", description = "`file`, `mapping` (JSON), `bank`, `commit`"),
     responses((status = 200, body = ImportResult), (status = 403, body = crate::error::ProblemBody),
               (status = 413, body = crate::error::ProblemBody), (status = 422, body = crate::error::ProblemBody)))]
-async fn import(State(state): State<AppState>, me: AuthUser, mut multipart: Multipart) -> ApiResult<(StatusCode, Json<ImportResult>)> {
+async fn import(State(state): State<AppState>, me: AuthUser, body: axum::extract::Request) -> ApiResult<(StatusCode, Json<ImportResult>)> {
     me.require(Role::Finance)?;
+    let mut multipart = crate::http::requests::attachments::multipart_of(body, &state).await?;
     let limit = state.config.upload_limit;
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut mapping_text: Option<String> = None;

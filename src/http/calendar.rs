@@ -1,9 +1,8 @@
 //! The working-day calendar: read by everyone, replaced per year by admins.
 use super::extract::{Json, Path, Query};
 use crate::app::AppState;
-use crate::auth::AuthUser;
+use crate::auth::{Admin, AuthUser};
 use crate::domain::calendar::YearCalendar;
-use crate::domain::roles::Role;
 use crate::error::{ApiError, ApiResult, Lang, Msg};
 use crate::store::audit::{self, NewEvent};
 use crate::store::calendar;
@@ -80,11 +79,10 @@ pub fn calendar_error(e: crate::domain::calendar::CalendarError) -> ApiError {
     responses((status = 200, body = CalendarYearView), (status = 403, body = crate::error::ProblemBody), (status = 422, body = crate::error::ProblemBody)))]
 async fn put_year(
     State(state): State<AppState>,
-    me: AuthUser,
+    Admin(me): Admin,
     Path(year): Path<i32>,
     Json(body): Json<CalendarYearInput>,
 ) -> ApiResult<Json<CalendarYearView>> {
-    me.require(Role::Admin)?;
     if body.year.is_some_and(|y| y != year) {
         return Err(ApiError::field("year", "请求体中的年份与路径不一致", "year in the body does not match the path"));
     }

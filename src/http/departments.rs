@@ -1,8 +1,7 @@
 //! Departments and their heads (admin only).
 use super::extract::{Json, Path};
 use crate::app::AppState;
-use crate::auth::AuthUser;
-use crate::domain::roles::Role;
+use crate::auth::Admin;
 use crate::error::{ApiError, ApiResult, FieldError, Msg};
 use crate::store::audit::{self, NewEvent};
 use axum::extract::State;
@@ -37,8 +36,7 @@ async fn view(state: &AppState, d: department::Model) -> ApiResult<DepartmentVie
 /// List departments (admin).
 #[utoipa::path(get, path = "/departments", tag = "departments", security(("bearer" = [])),
     responses((status = 200, body = Vec<DepartmentView>), (status = 403, body = crate::error::ProblemBody)))]
-async fn list_departments(State(state): State<AppState>, me: AuthUser) -> ApiResult<Json<Vec<DepartmentView>>> {
-    me.require(Role::Admin)?;
+async fn list_departments(State(state): State<AppState>, _admin: Admin) -> ApiResult<Json<Vec<DepartmentView>>> {
     let all = department::Entity::find().order_by_asc(department::Column::Name).all(&state.db).await?;
     let heads: std::collections::HashMap<i32, String> = user::Entity::find()
         .filter(user::Column::Id.is_in(all.iter().filter_map(|d| d.head_id).collect::<Vec<_>>()))
@@ -99,10 +97,9 @@ async fn validate(state: &AppState, input: &DepartmentInput, name_required: bool
               (status = 409, body = crate::error::ProblemBody), (status = 422, body = crate::error::ProblemBody)))]
 async fn create_department(
     State(state): State<AppState>,
-    me: AuthUser,
+    Admin(me): Admin,
     Json(body): Json<DepartmentInput>,
 ) -> ApiResult<(StatusCode, Json<DepartmentView>)> {
-    me.require(Role::Admin)?;
     let name = validate(&state, &body, true).await?.unwrap_or_default();
     let now = state.clock.now();
     let (tx, mut cursor) = audit::begin(&state.db).await?;
@@ -133,11 +130,10 @@ async fn create_department(
               (status = 404, body = crate::error::ProblemBody), (status = 422, body = crate::error::ProblemBody)))]
 async fn update_department(
     State(state): State<AppState>,
-    me: AuthUser,
+    Admin(me): Admin,
     Path(id): Path<i32>,
     Json(body): Json<DepartmentInput>,
 ) -> ApiResult<Json<DepartmentView>> {
-    me.require(Role::Admin)?;
     let current = department::Entity::find_by_id(id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("部门", "department"))?;
     let same_name = body.name.as_deref().map(str::trim) == Some(current.name.as_str());
     let name = if same_name { None } else { validate(&state, &body, false).await? };

@@ -13,7 +13,7 @@ use crate::domain::workflow::{Kind, Status};
 use crate::error::{ApiError, ApiResult, FieldError, Msg};
 use crate::store::audit::{self, AuditCursor, NewEvent};
 use crate::store::mini_programs::{MpStatus, follow_request};
-use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -674,12 +674,13 @@ async fn upload_material(
     State(state): State<AppState>,
     me: AuthUser,
     Path((id, item)): Path<(i32, String)>,
-    multipart: Multipart,
+    body: axum::extract::Request,
 ) -> ApiResult<Json<MiniProgramView>> {
     let m = find_visible(&state, &me, id).await?;
     if !may_edit(&me, &m) {
         return Err(ApiError::forbidden());
     }
+    let multipart = crate::http::requests::attachments::multipart_of(body, &state).await?;
     let entity_type = EntityType::parse(&m.entity_type).unwrap_or(EntityType::Enterprise);
     if !required_materials(entity_type, m.entity_subtype.as_deref()).iter().any(|mat| mat.key == item) {
         return Err(ApiError::NotFound(Msg::new(format!("此主体类型的材料清单中没有 {item}"), format!("{item} is not on this entity type's checklist"))));

@@ -2,7 +2,7 @@
 use super::extract::{Json, Path, Query};
 use super::Page;
 use crate::app::AppState;
-use crate::auth::{AuthUser, password};
+use crate::auth::{Admin, password};
 use crate::domain::roles::{Role, RoleSet};
 use crate::error::{ApiError, ApiResult, FieldError, Msg};
 use crate::store::audit::{self, NewEvent};
@@ -37,8 +37,7 @@ pub struct UserQuery {
 /// List users (admin).
 #[utoipa::path(get, path = "/users", tag = "users", security(("bearer" = [])), params(UserQuery),
     responses((status = 200, body = Page<UserView>), (status = 401, body = crate::error::ProblemBody), (status = 403, body = crate::error::ProblemBody)))]
-async fn list_users(State(state): State<AppState>, me: AuthUser, Query(q): Query<UserQuery>) -> ApiResult<Json<Page<UserView>>> {
-    me.require(Role::Admin)?;
+async fn list_users(State(state): State<AppState>, _admin: Admin, Query(q): Query<UserQuery>) -> ApiResult<Json<Page<UserView>>> {
     let (page, per_page) = super::PageParams::resolve(q.page, q.per_page)?;
     let mut cond = Condition::all();
     if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
@@ -76,8 +75,7 @@ pub struct CreateUser {
 #[utoipa::path(post, path = "/users", tag = "users", security(("bearer" = [])), request_body = CreateUser,
     responses((status = 201, body = UserView), (status = 403, body = crate::error::ProblemBody),
               (status = 409, body = crate::error::ProblemBody), (status = 422, body = crate::error::ProblemBody)))]
-async fn create_user(State(state): State<AppState>, me: AuthUser, Json(body): Json<CreateUser>) -> ApiResult<(StatusCode, Json<UserView>)> {
-    me.require(Role::Admin)?;
+async fn create_user(State(state): State<AppState>, Admin(me): Admin, Json(body): Json<CreateUser>) -> ApiResult<(StatusCode, Json<UserView>)> {
     let created = users::create(
         &state.db,
         NewUser {
@@ -134,11 +132,10 @@ where
               (status = 422, body = crate::error::ProblemBody)))]
 async fn update_user(
     State(state): State<AppState>,
-    me: AuthUser,
+    Admin(me): Admin,
     Path(id): Path<i32>,
     Json(body): Json<UpdateUser>,
 ) -> ApiResult<Json<UserView>> {
-    me.require(Role::Admin)?;
     let current = user::Entity::find_by_id(id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("用户", "user"))?;
     let mut errors: Vec<FieldError> = Vec::new();
     if let Some(name) = &body.display_name {

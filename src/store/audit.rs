@@ -29,13 +29,26 @@ pub struct NewEvent {
 pub struct AuditCursor {
     last_seq: i64,
     last_hash: String,
+    /// SQLite only: this process's writer turn, released with the cursor (after the commit).
+    _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
+
+/// SQLite has one writer at a time, and a writer that finds the lock taken waits in SQLite's
+/// busy handler, which sleeps in growing steps (up to 100 ms). Queueing the writers of this
+/// process here instead hands the lock over at once; other processes still meet the busy
+/// handler.
+static SQLITE_WRITER: std::sync::LazyLock<std::sync::Arc<tokio::sync::Mutex<()>>> =
+    std::sync::LazyLock::new(|| std::sync::Arc::new(tokio::sync::Mutex::new(())));
 
 /// Begins a transaction whose first statement takes the audit lock: a write on the single
 /// `audit_head` row. On SQLite that acquires the database write lock before anything is
 /// read (so the transaction can never fail to upgrade); on PostgreSQL it is a row lock that
 /// orders all audited transactions, so the chain never forks.
 pub async fn begin(db: &DatabaseConnection) -> Result<(DatabaseTransaction, AuditCursor), DbErr> {
+    let writer = match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Sqlite => Some(SQLITE_WRITER.clone().lock_owned().await),
+        _ => None,
+    };
     let tx = db.begin().await?;
     let backend = tx.get_database_backend();
     let row = tx
@@ -48,7 +61,7 @@ pub async fn begin(db: &DatabaseConnection) -> Result<(DatabaseTransaction, Audi
         .ok_or_else(|| DbErr::RecordNotFound("audit_head".into()))?;
     let last_seq: i64 = row.try_get("", "last_seq")?;
     let last_hash: String = row.try_get("", "last_hash")?;
-    Ok((tx, AuditCursor { last_seq, last_hash }))
+    Ok((tx, AuditCursor { last_seq, last_hash, _writer: writer }))
 }
 
 impl AuditCursor {

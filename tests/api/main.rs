@@ -4,6 +4,7 @@
 mod common;
 
 mod auth;
+mod authz;
 mod browser;
 mod excel;
 mod registry;

@@ -8,7 +8,7 @@ use crate::error::{ApiError, ApiResult, Msg};
 use crate::http::extract::{Json, Path};
 use crate::store::audit::{self, NewEvent};
 use crate::store::requests::{find_visible, status_of};
-use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -113,8 +113,9 @@ pub fn clean_filename(raw: &str) -> String {
     responses((status = 201, body = AttachmentView), (status = 403, body = crate::error::ProblemBody),
               (status = 404, body = crate::error::ProblemBody), (status = 413, body = crate::error::ProblemBody),
               (status = 422, body = crate::error::ProblemBody)))]
-async fn upload_attachment(State(state): State<AppState>, me: AuthUser, Path(id): Path<i32>, multipart: Multipart) -> ApiResult<(StatusCode, Json<AttachmentView>)> {
+async fn upload_attachment(State(state): State<AppState>, me: AuthUser, Path(id): Path<i32>, body: Request) -> ApiResult<(StatusCode, Json<AttachmentView>)> {
     let req = find_visible(&state.db, &me, id).await?;
+    let multipart = multipart_of(body, &state).await?;
     let status = status_of(&req);
     let upload = read_upload(&state, multipart).await?;
     let purpose = upload.purpose.clone().unwrap_or_else(|| "general".to_owned());
@@ -184,6 +185,18 @@ pub struct Upload {
     pub content_type: &'static str,
     pub data: Vec<u8>,
     pub purpose: Option<String>,
+}
+
+/// The multipart body, read only once the caller has been checked: a caller without access
+/// learns nothing from a malformed-body error.
+pub async fn multipart_of(body: Request, state: &AppState) -> ApiResult<Multipart> {
+    use axum::extract::FromRequest;
+    Multipart::from_request(body, state).await.map_err(|e| {
+        ApiError::UnsupportedMediaType(Msg::new(
+            format!("请求须为 multipart/form-data：{}", e.body_text()),
+            format!("the body must be multipart/form-data: {}", e.body_text()),
+        ))
+    })
 }
 
 /// Reads a multipart body with a `file` (and optional `purpose`), enforcing the size limit
