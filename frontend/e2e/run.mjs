@@ -9,10 +9,13 @@
 // ADMIN_PASSWORD optional: also visit the admin screens as `admin`
 // CI=true      a missing browser fails the run instead of skipping it
 //
-// Flow: zhangsan drafts a verification transfer, attaches a receipt, submits; lisi approves
-// from the to-do list on a phone-width screen; wangwu signs off and prints; zhaoliu records
-// the payout with a receipt and wangwu the refund; zhangsan is
-// refused the users admin; the UI switches to English. Exits 0 on success, 1 on failure.
+// Flow: zhangsan registers a mini-program in the registry (enterprise, transfer), drafts a
+// verification transfer by picking it, attaches a receipt, submits; lisi approves from the
+// to-do list on a phone-width screen; wangwu signs off, finds it on the dashboard's lists and
+// prints; zhaoliu records the payout with a receipt and wangwu the refund; zhangsan is
+// refused the users admin; the UI switches to English; admin (with ADMIN_PASSWORD) sees the
+// registry record's ID number unmasked. A server without the registry (404) skips those
+// steps with a note. Exits 0 on success, 1 on failure.
 import { chromium } from 'playwright-core'
 import { access, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import { constants } from 'node:fs'
@@ -200,11 +203,25 @@ async function approveInDialog(opinion) {
   await dialog.waitFor({ state: 'hidden' })
 }
 
+/** A valid 居民身份证号 (GB 11643) that differs per run, so reruns stay under the 5-per-ID limit. */
+function residentId() {
+  const W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+  const birth = new Date(Date.UTC(1970, 0, 1) + Math.floor(Math.random() * 30 * 365) * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '')
+  const first17 = `110105${birth}${String(Math.floor(Math.random() * 1000)).padStart(3, '0')}`
+  const sum = [...first17].reduce((acc, d, i) => acc + Number(d) * W[i], 0)
+  return first17 + '10X98765432'[sum % 11]
+}
+
 const tag = `E2E-${Date.now().toString(36).toUpperCase()}`
 const title = `小程序「日升优选${tag}」对公打款验证`
 const amountYuan = `0.${String(10 + Math.floor(Math.random() * 89))}`
 let requestId = null
 let paidOut = false
+let registry = false // the server has the mini-program registry
+let mpId = null
+const mpName = `日升优选${tag}`
+const mpAdminId = residentId()
+const mpAdminPhone = `139${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`
 
 try {
   await step('login page shows and refuses a wrong password', async () => {
@@ -226,6 +243,84 @@ try {
     await page.locator(tid('task-counts')).waitFor()
     expect((await page.locator('[data-bucket]').count()) === 5, 'expected five to-do counters')
     await shot('02-tasks-zhangsan')
+  })
+
+  await step('zhangsan registers a mini-program (enterprise, transfer) in the registry', async () => {
+    const probe = await page.evaluate(async () => {
+      const r = await fetch('/api/v1/mini-programs?per_page=1', { headers: { Authorization: `Bearer ${localStorage.getItem('verifund.token')}` } })
+      return r.status
+    })
+    if (probe === 404) {
+      notes.push('the server has no /api/v1/mini-programs (404): registry steps skipped')
+      await page.goto(`${BASE_URL}/mini-programs`)
+      await page.locator(tid('not-built')).waitFor()
+      return
+    }
+    expect(probe === 200, `GET /api/v1/mini-programs answered ${probe}`)
+    registry = true
+    await page.locator(tid('menu-mini-programs')).click()
+    await page.waitForURL(/\/mini-programs$/)
+    await page.locator(tid('mp-new')).click()
+    await page.waitForURL(/\/mini-programs\/new$/)
+    await page.locator(tid('mp-form')).waitFor()
+    await page.locator(tid('mp-rules'), { hasText: '一个身份证号/手机号最多 5 个小程序' }).waitFor()
+
+    // Client checks mirror the server: a bad AppID, and no corporate transfer for an individual.
+    await fill('mpf-appid', 'wx12345')
+    await page.locator('.el-form-item.is-error', { hasText: 'AppID' }).waitFor()
+    await page.locator(tid('mpf-entity-type')).click()
+    await page.getByRole('option', { name: '个人', exact: true }).click()
+    const transfer = page.locator(`${tid('mpf-method')} [data-method="transfer"]`)
+    await transfer.locator('text=个人主体不能使用对公打款验证').waitFor()
+    expect(await transfer.locator('input').isDisabled(), 'transfer is selectable for an individual')
+    await shot('02b-mp-individual-no-transfer')
+    await page.locator(tid('mpf-entity-type')).click()
+    await page.getByRole('option', { name: '企业', exact: true }).click()
+
+    await fill('mpf-name', mpName)
+    await fill('mpf-appid', `wx${Date.now().toString(16).padStart(16, '0').slice(-16)}`)
+    await fill('mpf-email', `mp-${tag.toLowerCase()}@risun.example.com`)
+    await fill('mpf-entity-name', '日升科技（深圳）有限公司')
+    await fill('mpf-credit-code', '91440300MA5DEM0019')
+    await transfer.locator('input').check()
+    await fill('mpf-admin-name', '张三')
+    await fill('mpf-admin-id', mpAdminId)
+    await fill('mpf-admin-phone', mpAdminPhone)
+    expect((await page.locator('.el-form-item.is-error').count()) === 0, 'registry form still shows errors')
+    await shot('02c-mp-form')
+    await page.locator(tid('mpf-save')).click()
+    await page.waitForURL(/\/mini-programs\/\d+$/)
+    mpId = Number(new URL(page.url()).pathname.split('/').pop())
+    await page.locator(tid('mp-status'), { hasText: '注册中' }).waitFor()
+    // A requester sees the admin's ID number masked; the server says what is still to do.
+    const idShown = (await page.locator(tid('mp-admin-id')).innerText()).trim()
+    expect(idShown.includes('*') && idShown !== mpAdminId, `ID number not masked for zhangsan: ${idShown}`)
+    await page.locator(tid('mp-warnings'), { hasText: '对公打款验证' }).waitFor()
+
+    // The checklist: uploading a document ticks its item; the preview is a blob URL.
+    const missingBefore = await page.locator(`${tid('mp-materials')} li:not(.done)`).count()
+    expect(missingBefore > 0, 'no materials to tick for an enterprise')
+    const first = page.locator(`${tid('mp-materials')} li:not(.done)`).first()
+    const item = await first.getAttribute('data-item')
+    const chooser = page.waitForEvent('filechooser')
+    await first.locator(`${tid('material-upload')} .el-upload`).click()
+    await (await chooser).setFiles(contractPng)
+    const ticked = page.locator(`${tid('mp-materials')} li.done[data-item="${item}"]`)
+    await ticked.waitFor()
+    await ticked.locator(tid('material-preview')).click()
+    const img = page.locator(tid('material-image-preview'))
+    await img.waitFor()
+    expect((await img.getAttribute('src')).startsWith('blob:'), 'material preview is not a blob URL')
+    expect(await img.evaluate((i) => i.complete && i.naturalWidth > 0), 'material preview did not load')
+    await page.keyboard.press('Escape')
+    await img.waitFor({ state: 'hidden' })
+    await shot('02d-mp-detail')
+
+    await page.goto(`${BASE_URL}/mini-programs?q=${encodeURIComponent(tag)}`)
+    const row = page.locator(`${tid('mp-table')} .el-table__row`, { hasText: mpName })
+    await row.waitFor()
+    expect((await row.locator('[data-mp-status="registering"]').count()) === 1, 'status tag missing in the registry list')
+    await shot('02e-mp-list')
   })
 
   await step('zhangsan fills a new verification transfer, with client validation and 大写', async () => {
@@ -262,11 +357,20 @@ try {
     await fill('payee-bank', '招商银行深圳分行营业部')
     await fill('payee-account', '755915707910607')
     await fill('transfer-remark', '100002')
-    await fill('mp-name', `日升优选${tag}`)
-    await fill('mp-email', `${tag.toLowerCase()}@risun.example.com`)
-    await fill('mp-admin-name', '张三')
-    await fill('mp-admin-id', '11010519491231002X')
-    await fill('mp-admin-phone', '138 0013 8000')
+    if (registry) {
+      // 选择已登记的小程序: the record fills the mini-program fields (read-only while linked).
+      await page.locator(`${tid('mp-picker')} input`).fill(tag)
+      await page.locator('.el-select-dropdown__item:visible', { hasText: mpName }).click()
+      await page.locator(tid('mp-linked')).waitFor()
+      expect((await page.locator(tid('mp-name')).inputValue()) === mpName, 'picker did not fill the name')
+      expect(await page.locator(tid('mp-name')).isDisabled(), 'linked fields are editable')
+    } else {
+      await fill('mp-name', mpName)
+      await fill('mp-email', `${tag.toLowerCase()}@risun.example.com`)
+      await fill('mp-admin-name', '张三')
+      await fill('mp-admin-id', '11010519491231002X')
+      await fill('mp-admin-phone', '138 0013 8000')
+    }
     const payBy = (await page.locator(tid('pay-by')).innerText()).trim()
     expect(/^\d{4}-\d{2}-\d{2}$/.test(payBy), `pay-by not computed: ${payBy}`)
     expect((await page.locator('.el-form-item.is-error').count()) === 0, 'form still shows errors')
@@ -299,9 +403,16 @@ try {
   })
 
   await step('zhangsan saves the draft, attaches a file, previews it and submits', async () => {
+    const createPromise = page.waitForRequest((r) => r.method() === 'POST' && /\/api\/v1\/requests$/.test(r.url()))
     await page.locator(tid('save-draft')).click()
+    const created = JSON.parse((await createPromise).postData() ?? '{}')
+    if (registry) expect(created.mini_program_id === mpId && created.mini_program === undefined, `create sent ${JSON.stringify({ id: created.mini_program_id, mp: created.mini_program })}`)
     await page.waitForURL(/\/requests\/\d+$/)
     requestId = Number(new URL(page.url()).pathname.split('/').pop())
+    if (registry) {
+      await page.locator(tid('request-mp-link')).waitFor()
+      expect((await page.locator('.el-descriptions__cell', { hasText: mpName }).count()) > 0, 'snapshot of the record not shown')
+    }
     expect(Number.isInteger(requestId), 'no request id in the URL')
     expect((await statusText()) === '草稿', `status after save: ${await statusText()}`)
     // Only what allowed_actions offers: a draft of one's own can be submitted, not approved.
@@ -459,6 +570,23 @@ try {
     await shot('10-detail-approved')
   })
 
+  await step('wangwu finds the approved request on the dashboard lists with exact totals', async () => {
+    await page.goto(`${BASE_URL}/finance/dashboard`)
+    const due = page.locator(tid('dash-due'))
+    const row = due.locator(`[data-request="${requestId}"]`)
+    await row.waitFor()
+    const total = (await page.locator(tid('dash-due-total')).innerText()).trim()
+    expect(/^¥[\d,]+\.\d{2}$/.test(total), `due-to-pay total: ${total}`)
+    for (const id of ['refunds', 'overdue', 'mismatch']) {
+      const t = (await page.locator(tid(`dash-${id}-total`)).innerText()).trim()
+      expect(/^¥[\d,]+\.\d{2}$/.test(t), `${id} total: ${t}`)
+    }
+    await shot('10b-dashboard-lists')
+    await row.locator('a').click()
+    await page.waitForURL(new RegExp(`/requests/${requestId}$`))
+    await page.locator(tid('request-status'), { hasText: '待打款' }).waitFor()
+  })
+
   await step('wangwu prints the approval form (blob URL in a new window)', async () => {
     const popupPromise = page.waitForEvent('popup')
     await page.locator(tid('print')).click()
@@ -587,6 +715,16 @@ try {
     await step('admin creates a user in the users admin', async () => {
       await logout()
       await login('admin', process.env.ADMIN_PASSWORD)
+      if (registry) {
+        await page.goto(`${BASE_URL}/mini-programs/${mpId}`)
+        const idShown = page.locator(tid('mp-admin-id'))
+        await idShown.waitFor()
+        expect((await idShown.innerText()).trim() === mpAdminId, `admin sees ${await idShown.innerText()}, not ${mpAdminId}`)
+        expect((await page.locator(tid('mp-admin-phone')).innerText()).trim() === mpAdminPhone, 'admin phone masked for admin')
+        if (paidOut) await page.locator(tid('mp-status'), { hasText: '已验证' }).waitFor() // refunded → verified
+        await page.locator(`${tid('mp-requests')} a`, { hasText: /YF\d{6}-\d{4}/ }).first().waitFor()
+        await shot('18a-admin-mp-detail')
+      }
       await page.goto(`${BASE_URL}/admin/users`)
       await page.locator(`${tid('user-table')} .el-table__row`).first().waitFor()
       await shot('18-admin-users')

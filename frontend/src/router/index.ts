@@ -52,6 +52,32 @@ const routes: RouteRecordRaw[] = [
         meta: { title: 'form.editTitle', roles: ['requester'] },
       },
       {
+        path: 'mini-programs',
+        name: 'mini-programs',
+        component: () => import('@/views/miniPrograms/MiniProgramListView.vue'),
+        meta: { title: 'nav.miniPrograms' },
+      },
+      {
+        path: 'mini-programs/new',
+        name: 'mini-program-new',
+        component: () => import('@/views/miniPrograms/MiniProgramFormView.vue'),
+        meta: { title: 'mp.newTitle', roles: ['requester'] },
+      },
+      {
+        path: 'mini-programs/:id(\\d+)',
+        name: 'mini-program-detail',
+        component: () => import('@/views/miniPrograms/MiniProgramDetailView.vue'),
+        props: (r) => ({ id: Number(r.params.id) }),
+        meta: { title: 'mp.detailTitle' },
+      },
+      {
+        path: 'mini-programs/:id(\\d+)/edit',
+        name: 'mini-program-edit',
+        component: () => import('@/views/miniPrograms/MiniProgramFormView.vue'),
+        props: (r) => ({ id: Number(r.params.id) }),
+        meta: { title: 'mp.editTitle', roles: ['requester', 'finance', 'admin'] },
+      },
+      {
         path: 'admin/users',
         name: 'users',
         component: () => import('@/views/admin/UsersView.vue'),
