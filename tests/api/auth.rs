@@ -112,6 +112,19 @@ async fn forged_expired_or_misaddressed_tokens_are_refused() {
         b64.encode(claims(alice.id, now, now + 600, "verifund", "verifund-api").to_string())
     );
     bad.push(("alg none", none));
+    // Algorithm confusion: an RS256 header (as if signed with a public key) is refused by the
+    // allow-list before any key is tried; a `kid` pointing anywhere changes nothing.
+    let rs = format!(
+        "{}.{}.{}",
+        b64.encode(br#"{"alg":"RS256","typ":"JWT"}"#),
+        b64.encode(claims(alice.id, now, now + 600, "verifund", "verifund-api").to_string()),
+        b64.encode(b"not an rsa signature")
+    );
+    bad.push(("RS256 confusion", rs));
+    let mut kid_header = Header::new(Algorithm::HS256);
+    kid_header.kid = Some("../../../../dev/null' OR '1'='1".into());
+    let kid = encode(&kid_header, &claims(alice.id, now, now + 600, "verifund", "verifund-api"), &EncodingKey::from_secret(b"")).unwrap();
+    bad.push(("kid injection with an empty key", kid));
     // A valid token with one claim changed: the signature no longer matches.
     let parts: Vec<&str> = good.split('.').collect();
     let tampered_claims = claims(alice.id + 1, now, now + 6000, "verifund", "verifund-api");

@@ -229,3 +229,42 @@ async fn a_server_killed_mid_load_restarts_with_every_acknowledged_action_and_an
     server.child.kill().unwrap();
     server.child.wait().unwrap();
 }
+
+#[tokio::test]
+async fn secrets_passwords_and_tokens_never_reach_the_logs() {
+    let app = spawn_app().await;
+    let seed = std::process::Command::new(env!("CARGO_BIN_EXE_verifund"))
+        .args(["demo", "seed"])
+        .env("DATABASE_URL", &app.database_url)
+        .env("VERIFUND_DATA_DIR", app.data_dir.path())
+        .output()
+        .unwrap();
+    assert!(seed.status.success());
+    let secret = "s3cret-jwt-key-that-must-never-be-printed-0123456789";
+    let port = free_port();
+    let log = app.data_dir.path().join("server.log");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_verifund"))
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", &app.database_url)
+        .env("VERIFUND_DATA_DIR", app.data_dir.path())
+        .env("VERIFUND_JWT_SECRET", secret)
+        .env("VERIFUND_LOG", "trace,hyper=info,h2=info")
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(std::fs::File::options().append(true).open(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    wait_healthy(&client, &base).await;
+    let res: Value = client.post(format!("{base}/api/v1/auth/login")).json(&json!({"username": "zhangsan", "password": "verifund-demo"})).send().await.unwrap().json().await.unwrap();
+    let token = res["access_token"].as_str().unwrap().to_owned();
+    client.get(format!("{base}/api/v1/me")).bearer_auth(&token).send().await.unwrap();
+    client.post(format!("{base}/api/v1/auth/login")).json(&json!({"username": "zhangsan", "password": "wrong-password-typed"})).send().await.unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("/api/v1/me"), "the log is written at all: {text}");
+    for leaked in [secret, "verifund-demo", "wrong-password-typed", token.as_str()] {
+        assert!(!text.contains(leaked), "the log contains a secret ({})", &leaked[..8.min(leaked.len())]);
+    }
+}
