@@ -12,7 +12,6 @@ use std::time::Instant;
 
 /// Inserts `rows` requests in batches, spread over statuses and dates like a real ledger.
 pub async fn seed_requests(db: &DatabaseConnection, rows: u64, requester_id: i32, department_id: i32) -> anyhow::Result<()> {
-    let code = crate::cli_demo::demo_credit_code();
     let base = NaiveDate::from_ymd_opt(2025, 1, 2).unwrap_or_default();
     let statuses = [Status::Draft, Status::PendingManager, Status::Approved, Status::Paid, Status::Refunded, Status::Closed];
     let now = Utc::now();
@@ -25,44 +24,22 @@ pub async fn seed_requests(db: &DatabaseConnection, rows: u64, requester_id: i32
             let status = statuses[(i % statuses.len() as u64) as usize];
             let order_date = base + Duration::days((i % 600) as i64);
             let paid = matches!(status, Status::Paid | Status::Refunded | Status::Closed);
-            let amount = 1 + (i as i64 * 7919) % 99_999;
-            request::ActiveModel {
-                number: Set(Some(format!("YF{}-{:06}", order_date.format("%Y%m"), i + 1))),
-                kind: Set("verification_transfer".into()),
-                title: Set(format!("小程序「日升商城{i}」对公打款验证")),
-                amount_fen: Set(amount),
-                currency: Set("CNY".into()),
-                refundable: Set(status != Status::Closed),
-                payer_entity: Set("日升科技（深圳）有限公司".into()),
-                payer_credit_code: Set(code.clone()),
-                payer_bank: Set("招商银行深圳分行".into()),
-                payer_account: Set("755912345610801".into()),
-                payee_name: Set("财付通支付科技有限公司".into()),
-                payee_bank: Set("招商银行深圳分行营业部".into()),
-                payee_account: Set("755915707910607".into()),
-                transfer_remark: Set(format!("{:06}", i % 1_000_000)),
-                order_date: Set(order_date),
-                pay_by: Set(order_date + Duration::days(10)),
-                purpose: Set("微信小程序注册主体验证打款，腾讯将在 10 个工作日内原路退回".into()),
-                mini_program: Set(Some(serde_json::json!({"name": format!("日升商城{i}"), "registration_email": format!("mp{i}@example.com"), "entity_type": "enterprise"}))),
-                requester_id: Set(requester_id),
-                department_id: Set(Some(department_id)),
-                status: Set(status.as_str().into()),
-                version: Set(1),
-                round: Set(1),
-                manager_approved_by: Set(Some(requester_id)),
-                finance_approved_by: Set(Some(requester_id)),
-                paid_at: Set(paid.then_some(order_date + Duration::days(2))),
-                payout_amount_fen: Set(paid.then_some(amount)),
-                payout_reference: Set(paid.then(|| format!("CMB{i:010}"))),
-                refund_due: Set((paid && status != Status::Closed).then_some(order_date + Duration::days(16))),
-                refunded_at: Set((status == Status::Refunded).then_some(order_date + Duration::days(9))),
-                refund_amount_fen: Set((status == Status::Refunded).then_some(amount)),
-                flags: Set(String::new()),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            }
+            let amount = 1 + (i as i64 * 7919) % 99_999; // what sample_request uses
+            let mut am = crate::cli_demo::sample_request(i, order_date, requester_id, Some(department_id), now);
+            am.number = Set(Some(format!("YF{}-{:06}", order_date.format("%Y%m"), i + 1)));
+            am.refundable = Set(status != Status::Closed);
+            am.pay_by = Set(order_date + Duration::days(10));
+            am.status = Set(status.as_str().into());
+            am.round = Set(1);
+            am.manager_approved_by = Set(Some(requester_id));
+            am.finance_approved_by = Set(Some(requester_id));
+            am.paid_at = Set(paid.then_some(order_date + Duration::days(2)));
+            am.payout_amount_fen = Set(paid.then_some(amount));
+            am.payout_reference = Set(paid.then(|| format!("CMB{i:010}")));
+            am.refund_due = Set((paid && status != Status::Closed).then_some(order_date + Duration::days(16)));
+            am.refunded_at = Set((status == Status::Refunded).then_some(order_date + Duration::days(9)));
+            am.refund_amount_fen = Set((status == Status::Refunded).then_some(amount));
+            am
         });
         request::Entity::insert_many(batch).exec_without_returning(&tx).await?;
         tx.commit().await?;

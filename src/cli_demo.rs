@@ -64,46 +64,68 @@ pub async fn seed(db: &DatabaseConnection, requests: u32) -> anyhow::Result<()> 
     if requests > 0 {
         let requester = find_by_username(db, "zhangsan").await?.ok_or_else(|| anyhow::anyhow!("zhangsan is missing"))?;
         let today = crate::clock::china_date(chrono::Utc::now());
-        let code = demo_credit_code();
-        for i in 0..requests {
+        for i in 0..u64::from(requests) {
             let now = chrono::Utc::now();
-            let order_date = today - chrono::Duration::days(i64::from(i % 7));
-            let amount = 1 + i64::from(i % 99_999);
-            let am = request::ActiveModel {
-                kind: Set("verification_transfer".into()),
-                title: Set(format!("小程序「日升商城{i}」对公打款验证")),
-                amount_fen: Set(amount),
-                currency: Set("CNY".into()),
-                refundable: Set(true),
-                payer_entity: Set("日升科技（深圳）有限公司".into()),
-                payer_credit_code: Set(code.clone()),
-                payer_bank: Set("招商银行深圳分行".into()),
-                payer_account: Set("755912345610801".into()),
-                payee_name: Set("财付通支付科技有限公司".into()),
-                payee_bank: Set("招商银行深圳分行营业部".into()),
-                payee_account: Set("755915707910607".into()),
-                transfer_remark: Set(format!("{:06}", 100_000 + i)),
-                order_date: Set(order_date),
-                pay_by: Set(crate::http::requests::form::pay_by(order_date)),
-                purpose: Set("微信小程序注册主体验证打款，腾讯将在 10 个工作日内原路退回".into()),
-                mini_program: Set(Some(serde_json::json!({
-                    "name": format!("日升商城{i}"), "registration_email": format!("mp{i}@risun.example.com"),
-                    "entity_type": "enterprise", "entity_subtype": "企业法人"
-                }))),
-                requester_id: Set(requester.id),
-                department_id: Set(Some(dept_id)),
-                status: Set("draft".into()),
-                version: Set(1),
-                round: Set(0),
-                flags: Set(String::new()),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            };
-            am.insert(db).await?;
+            let order_date = today - chrono::Duration::days((i % 7) as i64);
+            let am = sample_request(i, order_date, requester.id, Some(dept_id), now);
+            // Through the audit log like any draft, so its timeline starts with its creation.
+            let (tx, mut cursor) = crate::store::audit::begin(db).await?;
+            let m = am.insert(&tx).await?;
+            cursor
+                .append(
+                    &tx,
+                    crate::store::audit::NewEvent {
+                        actor_id: Some(requester.id),
+                        actor_name: requester.display_name.clone(),
+                        action: "create".into(),
+                        request_id: Some(m.id),
+                        comment: Some("demo seed".into()),
+                        after: Some(serde_json::json!({"status": m.status, "version": m.version, "amount_fen": m.amount_fen})),
+                        ..Default::default()
+                    },
+                    now,
+                )
+                .await?;
+            tx.commit().await?;
         }
         println!("created {requests} draft requests for zhangsan");
     }
     println!("log in at http://127.0.0.1:8080/ — e.g. zhangsan (申请人), lisi (经理), wangwu / zhaoliu (财务), sunqi (审计)");
     Ok(())
+}
+
+/// A plausible verification-transfer draft (the demo data and the benchmarks use it): an odd
+/// amount, the demo company paying Tenpay, a mini-program without personal data.
+pub fn sample_request(i: u64, order_date: chrono::NaiveDate, requester_id: i32, department_id: Option<i32>, now: chrono::DateTime<chrono::Utc>) -> request::ActiveModel {
+    request::ActiveModel {
+        kind: Set("verification_transfer".into()),
+        title: Set(format!("小程序「日升商城{i}」对公打款验证")),
+        amount_fen: Set(1 + (i as i64 * 7919) % 99_999),
+        currency: Set("CNY".into()),
+        refundable: Set(true),
+        payer_entity: Set("日升科技（深圳）有限公司".into()),
+        payer_credit_code: Set(demo_credit_code()),
+        payer_bank: Set("招商银行深圳分行".into()),
+        payer_account: Set("755912345610801".into()),
+        payee_name: Set("财付通支付科技有限公司".into()),
+        payee_bank: Set("招商银行深圳分行营业部".into()),
+        payee_account: Set("755915707910607".into()),
+        transfer_remark: Set(format!("{:06}", 100_000 + i % 900_000)),
+        order_date: Set(order_date),
+        pay_by: Set(crate::http::requests::form::pay_by(order_date)),
+        purpose: Set("微信小程序注册主体验证打款，腾讯将在 10 个工作日内原路退回".into()),
+        mini_program: Set(Some(serde_json::json!({
+            "name": format!("日升商城{i}"), "registration_email": format!("mp{i}@risun.example.com"),
+            "entity_type": "enterprise", "entity_subtype": "企业法人"
+        }))),
+        requester_id: Set(requester_id),
+        department_id: Set(department_id),
+        status: Set("draft".into()),
+        version: Set(1),
+        round: Set(0),
+        flags: Set(String::new()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
 }

@@ -4,7 +4,7 @@ pub mod app;
 pub mod auth;
 pub mod bench;
 pub mod cli;
-mod cli_demo;
+pub mod cli_demo;
 pub mod clock;
 pub mod config;
 pub mod db;

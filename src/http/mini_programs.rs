@@ -14,8 +14,8 @@ use crate::error::{ApiError, ApiResult, FieldError, Msg};
 use crate::store::audit::{self, AuditCursor, NewEvent};
 use crate::store::mini_programs::{MpStatus, follow_request};
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{mini_program, mini_program_material, request};
 use sea_orm::sea_query::Expr;
@@ -757,12 +757,5 @@ async fn download_material(State(state): State<AppState>, me: AuthUser, Path((id
         .await?
         .ok_or_else(|| ApiError::not_found("材料", "material"))?;
     let data = tokio::fs::read(state.config.attachments_dir().join(&f.storage_key)).await.map_err(|_| ApiError::not_found("材料文件", "material file"))?;
-    let mut res = data.into_response();
-    let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_str(&f.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")));
-    if let Ok(v) = HeaderValue::from_str(&crate::http::requests::attachments::content_disposition("inline", &f.filename)) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"));
-    Ok(res)
+    Ok(crate::http::requests::attachments::file_response(data, &f.content_type, &f.filename))
 }

@@ -290,16 +290,22 @@ async fn download_attachment(State(state): State<AppState>, me: AuthUser, Path((
     let data = tokio::fs::read(state.config.attachments_dir().join(&a.storage_key))
         .await
         .map_err(|_| ApiError::not_found("附件文件", "attachment file"))?;
-    let disposition = if a.content_type.starts_with("image/") || a.content_type == "application/pdf" { "inline" } else { "attachment" };
+    Ok(file_response(data, &a.content_type, &a.filename))
+}
+
+/// A stored file as a download: images and PDFs inline (for preview), in a sandbox so that a
+/// crafted file cannot run anything on our origin, and never cached by shared caches.
+pub fn file_response(data: Vec<u8>, content_type: &str, filename: &str) -> Response {
+    let disposition = if content_type.starts_with("image/") || content_type == "application/pdf" { "inline" } else { "attachment" };
     let mut res = data.into_response();
     let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_str(&a.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")));
-    if let Ok(v) = HeaderValue::from_str(&content_disposition(disposition, &a.filename)) {
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")));
+    if let Ok(v) = HeaderValue::from_str(&content_disposition(disposition, filename)) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-    Ok(res)
+    res
 }
 
 /// RFC 6266 / RFC 5987: an ASCII fallback plus the UTF-8 name percent-encoded.

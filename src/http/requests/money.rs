@@ -55,6 +55,29 @@ fn amount(fen: i64) -> Result<Money, FieldError> {
     Money::from_fen(fen).map_err(|e| FieldError::new("amount_fen", e.zh(), e.en()))
 }
 
+/// The checks payouts and refunds share: a valid amount, a bank reference, and a China
+/// calendar day that is not in the future and not before the step it follows.
+fn money_fields(
+    amount_fen: i64,
+    reference: &str,
+    (field, label_zh, date): (&str, &str, NaiveDate),
+    earliest: Option<(NaiveDate, &str, &str)>,
+    today: NaiveDate,
+) -> (Option<Money>, Vec<FieldError>) {
+    let mut errors = Vec::new();
+    let money = amount(amount_fen).map_err(|e| errors.push(e)).ok();
+    errors.extend(reference_error(reference));
+    if date > today {
+        errors.push(FieldError::new(field, format!("{label_zh}不能晚于今天"), format!("{field} cannot be in the future")));
+    }
+    if let Some((first, step_zh, step_en)) = earliest
+        && date < first
+    {
+        errors.push(FieldError::new(field, format!("{label_zh}不能早于{step_zh}日期 {first}"), format!("{field} cannot be before {step_en} on {first}")));
+    }
+    (money, errors)
+}
+
 /// `POST /requests/{id}/payout|refund`, wrapped in the idempotency protocol.
 pub async fn record(state: &AppState, me: &AuthUser, id: i32, action: Action, headers: &HeaderMap, body: &[u8]) -> ApiResult<Response> {
     let lang = Lang::from_accept_language(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
@@ -161,17 +184,8 @@ pub(crate) async fn payout(
     let next = check(state, me, &current, Action::Payout, body.version)?;
     let now = state.clock.now();
     let today = china_date(now);
-    let mut errors = Vec::new();
-    let money = amount(body.amount_fen).map_err(|e| errors.push(e)).ok();
-    errors.extend(reference_error(&body.reference));
-    if body.paid_at > today {
-        errors.push(FieldError::new("paid_at", "打款日期不能晚于今天", "paid_at cannot be in the future"));
-    }
-    if let Some(approved) = current.approved_at.map(china_date)
-        && body.paid_at < approved
-    {
-        errors.push(FieldError::new("paid_at", format!("打款日期不能早于批准日期 {approved}"), format!("paid_at cannot be before the approval on {approved}")));
-    }
+    let (money, mut errors) =
+        money_fields(body.amount_fen, &body.reference, ("paid_at", "打款日期", body.paid_at), current.approved_at.map(china_date).map(|d| (d, "批准", "the approval")), today);
     let override_reason = body.override_reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned);
     let differs = money.is_some_and(|m| m.fen() != current.amount_fen);
     if differs && override_reason.is_none() {
@@ -263,17 +277,8 @@ pub(crate) async fn refund(
     check(state, me, &current, Action::Refund, body.version)?;
     let now = state.clock.now();
     let today = china_date(now);
-    let mut errors = Vec::new();
-    let money = amount(body.amount_fen).map_err(|e| errors.push(e)).ok();
-    errors.extend(reference_error(&body.reference));
-    if body.refunded_at > today {
-        errors.push(FieldError::new("refunded_at", "退款日期不能晚于今天", "refunded_at cannot be in the future"));
-    }
-    if let Some(paid) = current.paid_at
-        && body.refunded_at < paid
-    {
-        errors.push(FieldError::new("refunded_at", format!("退款日期不能早于打款日期 {paid}"), format!("refunded_at cannot be before the payout on {paid}")));
-    }
+    let (money, errors) =
+        money_fields(body.amount_fen, &body.reference, ("refunded_at", "退款日期", body.refunded_at), current.paid_at.map(|d| (d, "打款", "the payout")), today);
     let (Some(money), true) = (money, errors.is_empty()) else {
         return Err(ApiError::Validation(errors));
     };
