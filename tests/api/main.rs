@@ -7,6 +7,7 @@ mod auth;
 mod authz;
 mod browser;
 mod excel;
+mod fuzz;
 mod properties;
 mod registry;
 mod reliability;
