@@ -76,7 +76,7 @@ fn bad_file(zh: impl Into<String>, en: impl Into<String>) -> ApiError {
 }
 
 /// Rows of the first sheet (xlsx) or of the CSV, each with its 1-based row number.
-fn read_rows(filename: &str, bytes: &[u8]) -> ApiResult<Vec<(u32, Vec<CellValue>)>> {
+pub fn read_rows(filename: &str, bytes: &[u8]) -> ApiResult<Vec<(u32, Vec<CellValue>)>> {
     if bytes.starts_with(b"PK\x03\x04") {
         return read_xlsx(bytes);
     }

@@ -44,3 +44,31 @@ async fn schemathesis_finds_no_server_error_and_no_schema_mismatch_for_any_role(
         assert!(out.status.success(), "schemathesis as {user} found problems:\n{text}\n{}", String::from_utf8_lossy(&out.stderr));
     }
 }
+
+/// A short coverage-guided run (cargo fuzz, libFuzzer with AddressSanitizer) of the parsers a
+/// client can reach: amounts, identifiers, request bodies, bank statements (CSV and xlsx).
+/// .ci/run builds the target first; here it runs for 20 seconds and must find nothing.
+#[tokio::test]
+async fn the_parsers_survive_a_short_fuzzing_run() {
+    let has_cargo_fuzz = Command::new("cargo").args(["fuzz", "--version"]).output().map(|o| o.status.success()).unwrap_or(false);
+    if !has_cargo_fuzz {
+        assert!(!matches!(std::env::var("CI").as_deref(), Ok("true") | Ok("1")), "cargo-fuzz is required under CI (cargo install cargo-fuzz)");
+        eprintln!("skipped: cargo-fuzz is not installed");
+        return;
+    }
+    let out = tokio::task::spawn_blocking(|| {
+        Command::new("cargo")
+            .args(["fuzz", "run", "parsers", "--", "-max_total_time=20", "-rss_limit_mb=2048", "-print_final_stats=1"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            // The fuzz build does not need the web UI, and cargo fuzz needs nightly flags.
+            .env("VERIFUND_SKIP_UI", "1")
+            .env("RUSTC_BOOTSTRAP", "1")
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the fuzzer found a crash:\n{}", err.lines().rev().take(60).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n"));
+    assert!(err.contains("Done ") && err.contains(" runs in "), "the fuzzer ran:\n{err}");
+}

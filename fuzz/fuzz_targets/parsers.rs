@@ -1,0 +1,62 @@
+//! Everything that parses bytes or text a client sends: amounts and 大写, credit codes and
+//! the other identifiers, request bodies, and bank statements (CSV in any encoding, xlsx).
+//! None of it may panic, whatever the input.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use verifund::domain::{ids, money, statement};
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&selector, rest)) = data.split_first() else { return };
+    let text = String::from_utf8_lossy(rest);
+    match selector % 5 {
+        0 => {
+            if let Some(fen) = money::parse_yuan(&text) {
+                let _ = money::amount_in_words(fen);
+                let _ = money::format_yuan(fen);
+            }
+            if rest.len() >= 8 {
+                let fen = i64::from_le_bytes(rest[..8].try_into().unwrap_or_default());
+                let _ = money::amount_in_words(fen);
+                let _ = money::Money::from_fen(fen);
+            }
+        }
+        1 => {
+            let _ = ids::CreditCode::parse(&text);
+            let _ = ids::AccountNumber::parse(&text);
+            let _ = ids::ResidentIdNumber::parse(&text);
+            let _ = ids::MobilePhone::parse(&text);
+            let _ = ids::Email::parse(&text);
+            let _ = ids::AppId::parse(&text);
+            let _ = ids::mask_id_number(&text);
+            let _ = ids::mask_phone(&text);
+        }
+        2 => {
+            let _ = verifund::http::extract::parse_json::<verifund::http::requests::form::RequestInput>(rest);
+            let _ = verifund::http::extract::parse_json::<statement::Mapping>(rest);
+        }
+        3 => {
+            let _ = verifund::http::bank_statements::read_rows("statement.csv", rest);
+            let _ = statement::decode_text(rest);
+        }
+        _ => {
+            if let Ok(rows) = verifund::http::bank_statements::read_rows("statement.xlsx", rest)
+                && let Some((_, header)) = rows.first()
+            {
+                let mapping = statement::Mapping {
+                    date: "日期".into(),
+                    amount: Some("金额".into()),
+                    debit: None,
+                    credit: None,
+                    counterparty_name: "户名".into(),
+                    counterparty_account: None,
+                    reference: None,
+                };
+                if let Ok(cols) = statement::locate(header, &mapping) {
+                    for (n, row) in rows.iter().skip(1) {
+                        let _ = statement::parse_row(*n, row, &cols);
+                    }
+                }
+            }
+        }
+    }
+});
