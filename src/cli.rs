@@ -348,7 +348,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { command: BenchCommand::Http { requests, rate, seconds, approvals } } => {
-            crate::bench::bench_http(requests, rate, seconds, approvals).await?;
+            crate::bench::bench_http(requests, rate, seconds, approvals, config.database_url.clone()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit { command: AuditCommand::Verify } => {
