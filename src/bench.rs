@@ -247,7 +247,6 @@ async fn open_loop(client: &reqwest::Client, url: &str, token: &str, rate: u32, 
 }
 
 pub async fn bench_http(requests: u64, rate: u32, secs: u64, approvals: u64, database_url: Option<String>) -> anyhow::Result<()> {
-    use crate::domain::roles::Role;
     use sea_orm::{ColumnTrait, QueryFilter, sea_query::Expr};
     let dir = tempfile::tempdir()?;
     let mut config = crate::config::Config::new(dir.path().to_path_buf());
@@ -311,7 +310,6 @@ pub async fn bench_http(requests: u64, rate: u32, secs: u64, approvals: u64, dat
     };
     let finance = login("wangwu").await?;
     let lisi = login("lisi").await?;
-    let _ = Role::Finance;
 
     // Warm up both paths, then measure the floor and the list at the same rate.
     let list_url = format!("{base}/api/v1/requests?status=paid&per_page=20");

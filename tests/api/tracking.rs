@@ -4,7 +4,6 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use verifund::clock::FixedClock;
-use verifund::domain::roles::Role;
 
 fn id(v: &Value) -> i64 {
     v["id"].as_i64().unwrap()
@@ -402,7 +401,6 @@ async fn the_webhook_outbox_retries_a_failing_robot_and_delivers_after_a_restart
     assert!(body["text"]["content"].as_str().unwrap().contains("待您审批"));
     let nothing = verifund::outbox::deliver_due(&restarted, &reqwest::Client::new(), &robot_url, None, later + chrono::Duration::hours(2)).await.unwrap();
     assert_eq!(nothing, verifund::outbox::DeliveryReport::default(), "delivered once");
-    let _ = Role::Admin;
 }
 
 #[tokio::test]

@@ -103,14 +103,14 @@ async fn nobody_approves_their_own_request_whatever_their_roles() {
     // Holds every role, heads the department, and is their own manager's manager's report.
     let boss = app.user("boss", &Role::ALL, Some(dept), None).await;
     app.set_department_head(dept, boss.id).await;
-    let deputy = app.user("deputy", &[Role::Manager, Role::Requester], Some(dept), Some(boss.id)).await;
+    // A deputy reporting to the boss: the boss still has nobody above.
+    app.user("deputy", &[Role::Manager, Role::Requester], Some(dept), Some(boss.id)).await;
     let r = app.create_request(&boss.token, request_body("verification_transfer", 101)).await;
     // The department head is the requester, so the step goes to nobody above → cannot submit.
     let (s, body) = app.act(&boss.token, id(&r), "submit", json!({})).await;
     assert_eq!(s, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["code"], "no_approver");
-    // Give the boss a manager: the deputy (a loop is not possible: deputy reports to boss,
-    // so instead use a fresh chairman).
+    // Give the boss a manager of their own (the deputy cannot be: that would be a loop).
     let chair = app.user("chair", &[Role::Manager], None, None).await;
     let admin = app.user("root", &[Role::Admin], None, None).await;
     let (s, _) = app.json(app.patch(Some(&admin.token), &format!("/api/v1/users/{}", boss.id), json!({"manager_id": chair.id})).await).await;
@@ -129,7 +129,6 @@ async fn nobody_approves_their_own_request_whatever_their_roles() {
     assert_eq!(s, StatusCode::OK, "{r}");
     let (s, _) = app.act(&boss_token, id(&r), "approve", json!({})).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "finance sign-off of one's own request");
-    let _ = deputy;
 }
 
 #[tokio::test]
