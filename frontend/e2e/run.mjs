@@ -27,7 +27,8 @@ const ARTIFACTS_DIR = path.resolve(process.env.ARTIFACTS_DIR ?? 'e2e-artifacts')
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
 const CI = process.env.CI === 'true' || process.env.CI === '1'
 const PASSWORD = process.env.DEMO_PASSWORD ?? 'verifund-demo'
-const STEP_TIMEOUT = 15_000
+// Generous: CI runs this beside the rest of the suite on two cores.
+const STEP_TIMEOUT = Number(process.env.E2E_STEP_TIMEOUT ?? 30_000)
 
 const DESKTOP = { width: 1440, height: 900 }
 const PHONE = { width: 390, height: 844 }

@@ -95,6 +95,8 @@ pub struct MaterialView {
     pub required: bool,
     pub done: bool,
     pub note_zh: String,
+    /// The uploaded document (download it at `.../materials/{item}/file`).
+    pub attachment_id: Option<i32>,
     pub filename: Option<String>,
     pub uploaded_at: Option<DateTime<Utc>>,
 }
@@ -246,6 +248,7 @@ async fn view(state: &AppState, me: &AuthUser, m: mini_program::Model, mut warni
                 required: mat.required,
                 done: file.is_some(),
                 note_zh: mat.note_zh.to_owned(),
+                attachment_id: file.map(|f| f.id),
                 filename: file.map(|f| f.filename.clone()),
                 uploaded_at: file.map(|f| f.created_at),
             }

@@ -240,6 +240,7 @@ async fn the_materials_checklist_follows_the_entity_type_and_ticks_with_a_file()
     assert_eq!(v["missing_materials"], json!(["org_code_certificate"]));
     let lic = v["materials"].as_array().unwrap().iter().find(|m| m["item"] == "business_license").unwrap().clone();
     assert_eq!((lic["done"].as_bool(), lic["filename"].as_str()), (Some(true), Some("营业执照.pdf")));
+    assert!(lic["attachment_id"].is_i64(), "{lic}");
     assert_eq!(upload("no_such_item", o.requester.token.clone()).await.unwrap().status(), StatusCode::NOT_FOUND);
     assert_eq!(upload("business_license", o.outsider.token.clone()).await.unwrap().status(), StatusCode::NOT_FOUND);
     let res = app.get(Some(&o.finance1.token), &format!("/api/v1/mini-programs/{}/materials/business_license/file", id(&mp))).await;

@@ -696,6 +696,11 @@ export interface components {
             request_id: number;
         };
         MaterialView: {
+            /**
+             * Format: int32
+             * @description The uploaded document (download it at `.../materials/{item}/file`).
+             */
+            attachment_id?: number | null;
             done: boolean;
             filename?: string | null;
             item: string;
