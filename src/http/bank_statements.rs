@@ -202,20 +202,17 @@ async fn import(State(state): State<AppState>, me: AuthUser, body: axum::extract
     let mut bank: Option<String> = None;
     let mut commit = false;
     let bad = |e: axum::extract::multipart::MultipartError| ApiError::BadRequest(Msg::new(format!("无法解析上传内容：{}", e.body_text()), e.body_text()));
-    while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
+    while let Some(field) = multipart.next_field().await.map_err(bad)? {
         match field.name().unwrap_or("") {
             "file" => {
                 let name = field.file_name().unwrap_or("statement").to_owned();
-                let mut data = Vec::new();
-                while let Some(chunk) = field.chunk().await.map_err(bad)? {
-                    if data.len() + chunk.len() > limit {
-                        return Err(ApiError::PayloadTooLarge(Msg::new(
-                            format!("对账单文件不能超过 {} MB", limit / 1024 / 1024),
-                            format!("the statement is limited to {} MB", limit / 1024 / 1024),
-                        )));
-                    }
-                    data.extend_from_slice(&chunk);
-                }
+                let too_large = || {
+                    ApiError::PayloadTooLarge(Msg::new(
+                        format!("对账单文件不能超过 {} MB", limit / 1024 / 1024),
+                        format!("the statement is limited to {} MB", limit / 1024 / 1024),
+                    ))
+                };
+                let data = crate::http::requests::attachments::read_file_field(field, limit, too_large, bad).await?;
                 file = Some((name, data));
             }
             "mapping" => mapping_text = Some(field.text().await.map_err(bad)?),

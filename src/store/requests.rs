@@ -88,6 +88,13 @@ pub fn state_conflict(m: &request::Model, action: &str) -> ApiError {
     }
 }
 
+/// After a conditional update matched nothing: reload the request and say what changed —
+/// its version (someone else acted) or, at the same version, its state.
+pub async fn conflict_after_race(db: &DatabaseConnection, current: &request::Model, action: &str) -> Result<ApiError, ApiError> {
+    let fresh = request::Entity::find_by_id(current.id).one(db).await?.ok_or_else(|| ApiError::not_found("申请", "request"))?;
+    Ok(if fresh.version != current.version { version_conflict(&fresh) } else { state_conflict(&fresh, action) })
+}
+
 /// The next `YF{YYYYMM}-{NNNN}` number. Runs inside the caller's transaction: a single
 /// upsert that both creates the month's counter and increments it, so concurrent submitters
 /// are serialised by the database and a rolled-back submit gives its number back (no gaps).

@@ -10,7 +10,7 @@ use crate::error::{ApiError, ApiResult, Msg};
 use crate::http::extract::{Json, Path, parse_json};
 use crate::store::audit::{self, NewEvent};
 use crate::store::requests::{
-    conditional_update, facts_of, find_visible, next_number, resolve_manager_approver, state_conflict, status_of,
+    conditional_update, conflict_after_race, facts_of, find_visible, next_number, resolve_manager_approver, state_conflict, status_of,
     version_conflict,
 };
 use axum::extract::State;
@@ -134,8 +134,7 @@ async fn decide(state: &AppState, me: &AuthUser, current: request::Model, action
     }
     if !conditional_update(&tx, &current, changes).await? {
         drop(tx);
-        let fresh = request::Entity::find_by_id(current.id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("申请", "request"))?;
-        return Err(if fresh.version != current.version { version_conflict(&fresh) } else { state_conflict(&fresh, action.as_str()) });
+        return Err(conflict_after_race(&state.db, &current, action.as_str()).await?);
     }
     let updated = request::Entity::find_by_id(current.id).one(&tx).await?.ok_or_else(|| ApiError::not_found("申请", "request"))?;
     cursor

@@ -218,18 +218,11 @@ pub async fn read_upload(state: &AppState, mut multipart: Multipart) -> ApiResul
     };
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut purpose = None;
-    while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
+    while let Some(field) = multipart.next_field().await.map_err(bad)? {
         match field.name() {
             Some("file") => {
                 let name = clean_filename(field.file_name().unwrap_or("file"));
-                let mut data = Vec::new();
-                while let Some(chunk) = field.chunk().await.map_err(bad)? {
-                    if data.len() + chunk.len() > limit {
-                        return Err(too_large());
-                    }
-                    data.extend_from_slice(&chunk);
-                }
-                file = Some((name, data));
+                file = Some((name, read_file_field(field, limit, too_large, bad).await?));
             }
             Some("purpose") => purpose = Some(field.text().await.map_err(bad)?.trim().to_owned()),
             other => {
@@ -256,6 +249,23 @@ pub async fn read_upload(state: &AppState, mut multipart: Multipart) -> ApiResul
         ));
     }
     Ok(Upload { filename, content_type, data, purpose })
+}
+
+/// A multipart file field read chunk by chunk, refused as soon as it passes `limit`.
+pub async fn read_file_field(
+    mut field: axum::extract::multipart::Field<'_>,
+    limit: usize,
+    too_large: impl Fn() -> ApiError,
+    bad: impl Fn(axum::extract::multipart::MultipartError) -> ApiError,
+) -> ApiResult<Vec<u8>> {
+    let mut data = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(&bad)? {
+        if data.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        data.extend_from_slice(&chunk);
+    }
+    Ok(data)
 }
 
 /// Writes the bytes under a server-generated name in the attachments directory.

@@ -423,8 +423,7 @@ async fn update_request(
     changes.push((request::Column::UpdatedAt, Expr::value(now)));
     if !crate::store::requests::conditional_update(&tx, &current, changes).await? {
         drop(tx);
-        let fresh = find_visible(&state.db, &me, id).await?;
-        return Err(version_conflict(&fresh));
+        return Err(crate::store::requests::conflict_after_race(&state.db, &current, "edit").await?);
     }
     let updated = request::Entity::find_by_id(id).one(&tx).await?.ok_or_else(|| ApiError::not_found("申请", "request"))?;
     cursor
@@ -470,8 +469,7 @@ async fn delete_request(State(state): State<AppState>, me: AuthUser, Path(id): P
         .await?;
     if deleted.rows_affected != 1 {
         drop(tx);
-        let fresh = find_visible(&state.db, &me, id).await?;
-        return Err(version_conflict(&fresh));
+        return Err(crate::store::requests::conflict_after_race(&state.db, &current, "delete").await?);
     }
     cursor
         .append(

@@ -12,7 +12,7 @@ use crate::http::extract::parse_json;
 use crate::store::audit::{self, NewEvent};
 use crate::store::idempotency::{self, Claim};
 use crate::store::notify::{Notice, notify};
-use crate::store::requests::{conditional_update, facts_of, find_visible, status_of, version_conflict};
+use crate::store::requests::{conditional_update, conflict_after_race, facts_of, find_visible, status_of, version_conflict};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
@@ -225,7 +225,7 @@ pub(crate) async fn payout(
     ];
     if !conditional_update(&tx, &current, changes).await? {
         drop(tx);
-        return Err(reload_conflict(state, &current).await?);
+        return Err(conflict_after_race(&state.db, &current, Action::Payout.as_str()).await?);
     }
     let updated = request::Entity::find_by_id(current.id).one(&tx).await?.ok_or_else(|| ApiError::not_found("申请", "request"))?;
     cursor
@@ -262,11 +262,6 @@ pub(crate) async fn payout(
     Ok((updated, warnings))
 }
 
-async fn reload_conflict(state: &AppState, current: &request::Model) -> ApiResult<ApiError> {
-    let fresh = request::Entity::find_by_id(current.id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("申请", "request"))?;
-    Ok(version_conflict(&fresh))
-}
-
 pub(crate) async fn refund(
     state: &AppState,
     me: &AuthUser,
@@ -297,7 +292,7 @@ pub(crate) async fn refund(
     let (tx, mut cursor) = audit::begin(&state.db).await?;
     if !conditional_update(&tx, &current, changes).await? {
         drop(tx);
-        return Err(reload_conflict(state, &current).await?);
+        return Err(conflict_after_race(&state.db, &current, Action::Refund.as_str()).await?);
     }
     refund::ActiveModel {
         request_id: Set(current.id),
