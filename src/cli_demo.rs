@@ -16,8 +16,9 @@ pub fn demo_credit_code() -> String {
 
 pub async fn seed(db: &DatabaseConnection, requests: u32) -> anyhow::Result<()> {
     let dept_id = crate::cli::ensure_department(db, "市场部").await?;
-    let people: [(&str, &str, &[Role]); 7] = [
+    let people: [(&str, &str, &[Role]); 8] = [
         ("admin", "管理员", &[Role::Admin, Role::Requester]),
+        ("wujiu", "吴九", &[Role::Manager, Role::Requester]),
         ("lisi", "李四", &[Role::Manager, Role::Requester]),
         ("zhangsan", "张三", &[Role::Requester]),
         ("wangwu", "王五", &[Role::Finance, Role::Requester]),
@@ -31,7 +32,12 @@ pub async fn seed(db: &DatabaseConnection, requests: u32) -> anyhow::Result<()> 
         let (state, user) = match exists {
             Some(u) => ("exists ", u),
             None => {
-                let manager_id = if matches!(username, "zhangsan" | "zhouba") { find_by_username(db, "lisi").await?.map(|u| u.id) } else { None };
+                // 李四 heads 市场部 and reports to 吴九, the vice-president in charge (分管领导).
+                let manager_id = match username {
+                    "zhangsan" | "zhouba" => find_by_username(db, "lisi").await?.map(|u| u.id),
+                    "lisi" => find_by_username(db, "wujiu").await?.map(|u| u.id),
+                    _ => None,
+                };
                 let u = crate::store::users::create(
                     db,
                     NewUser {
@@ -61,6 +67,7 @@ pub async fn seed(db: &DatabaseConnection, requests: u32) -> anyhow::Result<()> 
         am.head_id = Set(Some(head.id));
         am.update(db).await?;
     }
+    seed_companies(db).await?;
     if requests > 0 {
         let requester = find_by_username(db, "zhangsan").await?.ok_or_else(|| anyhow::anyhow!("zhangsan is missing"))?;
         let today = crate::clock::china_date(chrono::Utc::now());
@@ -91,6 +98,58 @@ pub async fn seed(db: &DatabaseConnection, requests: u32) -> anyhow::Result<()> 
         println!("created {requests} draft requests for zhangsan");
     }
     println!("log in at http://127.0.0.1:8080/ — e.g. zhangsan (申请人), lisi (经理), wangwu / zhaoliu (财务), sunqi (审计)");
+    Ok(())
+}
+
+/// A valid credit code from 17 characters (the check digit is computed).
+fn credit_code(first17: &str) -> String {
+    format!("{first17}{}", check_char(first17).unwrap_or('0'))
+}
+
+/// Two companies of the group, each with its corporate accounts; the second one's requests
+/// are signed off by its own finance users.
+async fn seed_companies(db: &DatabaseConnection) -> anyhow::Result<()> {
+    use entity::{company, company_account, company_finance_user};
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let finance: Vec<i32> = [find_by_username(db, "wangwu").await?, find_by_username(db, "zhaoliu").await?].into_iter().flatten().map(|u| u.id).collect();
+    let companies: [(&str, String, &[(&str, &str)], bool); 2] = [
+        ("日升集团有限公司", demo_credit_code(), &[("招商银行深圳分行", "755912345610801"), ("中国工商银行深圳福田支行", "4000020309200012345")], false),
+        ("日升科技（深圳）有限公司", credit_code("91440300MA5G7K2P1"), &[("中国建设银行深圳科技园支行", "44250100003600001234")], true),
+    ];
+    for (name, code, accounts, own_finance) in companies {
+        if company::Entity::find().filter(company::Column::Name.eq(name)).one(db).await?.is_some() {
+            continue;
+        }
+        let now = chrono::Utc::now();
+        let c = company::ActiveModel {
+            name: Set(name.into()),
+            credit_code: Set(code),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+        for (i, (bank, account)) in accounts.iter().enumerate() {
+            company_account::ActiveModel {
+                company_id: Set(c.id),
+                bank: Set((*bank).into()),
+                account: Set((*account).into()),
+                is_default: Set(i == 0),
+                retired: Set(false),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+        }
+        if own_finance {
+            for f in &finance {
+                company_finance_user::ActiveModel { company_id: Set(c.id), user_id: Set(*f) }.insert(db).await?;
+            }
+        }
+        println!("  created  company {name}");
+    }
     Ok(())
 }
 

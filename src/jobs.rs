@@ -7,7 +7,7 @@ use crate::domain::roles::Role;
 use crate::domain::workflow::{Action, Actor, Status, transition};
 use crate::store::audit::{self, NewEvent};
 use crate::store::notify::{Notice, notify, users_with_role};
-use crate::store::requests::{conditional_update, facts_of, status_of};
+use crate::store::requests::{conditional_update, status_of};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use entity::request;
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -97,16 +97,20 @@ pub async fn run_daily(db: &DatabaseConnection, config: &Config, now: DateTime<U
         if cal.working_days_between(since, today).value <= 2 {
             continue;
         }
-        let to: Vec<i32> = match status_of(m) {
-            Status::PendingManager => m.manager_approver_id.into_iter().collect(),
-            _ => finance.iter().copied().filter(|u| *u != m.requester_id && Some(*u) != m.manager_approved_by).collect(),
+        let chain = crate::store::chain::chain_of(m);
+        let to: Vec<i32> = match chain.current_step() {
+            Some(step) if step.open_to_finance() => {
+                let acted = chain.all_actors();
+                finance.iter().copied().filter(|u| *u != m.requester_id && !acted.contains(u)).collect()
+            }
+            _ => chain.pending(),
         };
         let notice = Notice {
             kind: "approval_overdue",
             title: "催办：审批已等待超过 2 个工作日".into(),
             body: label(m),
             request_id: Some(m.id),
-            dedupe_key: format!("urge:{}:{}:{}", m.id, m.round, m.status),
+            dedupe_key: format!("urge:{}:{}:{}", m.id, m.round, chain.current),
         };
         report.reminders += notify(db, &to, &notice, webhook, now).await?;
     }
@@ -141,7 +145,7 @@ async fn expire(db: &DatabaseConnection, config: &Config, today: NaiveDate, now:
         .await?;
     let mut expired = 0;
     for m in candidates {
-        let Ok(next) = transition(status_of(&m), Action::Expire, Actor::System, &facts_of(&m, config.four_eyes), None) else {
+        let Ok(next) = transition(status_of(&m), Action::Expire, Actor::System, &crate::store::chain::facts_without_step(&m, &crate::store::chain::chain_of(&m), config.four_eyes), None) else {
             continue;
         };
         let (tx, mut cursor) = audit::begin(db).await?;

@@ -15,3 +15,8 @@ pub mod bank_statement;
 pub mod bank_statement_line;
 pub mod mini_program;
 pub mod mini_program_material;
+pub mod company;
+pub mod company_account;
+pub mod company_finance_user;
+pub mod delegation;
+pub mod request_person;

@@ -49,6 +49,11 @@ pub struct Model {
     pub flags: String,
     /// The registry record this payment is for, when linked.
     pub mini_program_id: Option<i32>,
+    /// The paying company and account, when picked from the group's companies.
+    pub company_id: Option<i32>,
+    pub payer_account_id: Option<i32>,
+    /// The approval steps of the current round (see `verifund::domain::chain`).
+    pub chain: Option<Json>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

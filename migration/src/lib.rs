@@ -7,6 +7,7 @@ mod m20261130_000003_tracking;
 mod m20261130_000004_bank_statements;
 mod m20261130_000005_mini_programs;
 mod m20261130_000006_list_indexes;
+mod m20261130_000007_approval_chain;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000004_bank_statements::Migration),
             Box::new(m20261130_000005_mini_programs::Migration),
             Box::new(m20261130_000006_list_indexes::Migration),
+            Box::new(m20261130_000007_approval_chain::Migration),
         ]
     }
 }

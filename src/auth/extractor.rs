@@ -17,6 +17,9 @@ pub struct AuthUser {
     pub roles: RoleSet,
     pub department_id: Option<i32>,
     pub manager_id: Option<i32>,
+    /// The China calendar day of this request (the application clock): delegations and
+    /// deadlines are judged against it.
+    pub today: chrono::NaiveDate,
 }
 
 fn unauthorized(zh: &'static str, en: &'static str) -> ApiError {
@@ -58,6 +61,7 @@ impl FromRequestParts<AppState> for AuthUser {
             roles: RoleSet::from_db(&user.roles),
             department_id: user.department_id,
             manager_id: user.manager_id,
+            today: crate::clock::china_date(state.clock.now()),
         })
     }
 }

@@ -1,5 +1,6 @@
 //! Pure domain logic: no I/O, no database, no HTTP. Table-driven unit tests live beside each rule.
 pub mod calendar;
+pub mod chain;
 pub mod entity_type;
 pub mod ids;
 pub mod money;

@@ -4,6 +4,7 @@
 //! change, and `allowed_actions` is computed by asking it about every action, so the UI can
 //! never offer what the server would refuse.
 use super::roles::{Role, RoleSet};
+use super::chain::{Access, RecallRefusal};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -89,13 +90,28 @@ pub enum Action {
     Withdraw,
     Payout,
     Refund,
+    /// 转交: hand the current step to someone else.
+    Transfer,
+    /// 加签: add an approver before or after oneself.
+    AddApprover,
+    /// 撤回: take back one's approval while the next step has not acted.
+    Recall,
     Expire,
 }
 
 impl Action {
     /// The actions a person can take (everything but the system's `expire`).
-    pub const BY_PEOPLE: [Action; 6] =
-        [Action::Submit, Action::Approve, Action::Reject, Action::Withdraw, Action::Payout, Action::Refund];
+    pub const BY_PEOPLE: [Action; 9] = [
+        Action::Submit,
+        Action::Approve,
+        Action::Reject,
+        Action::Withdraw,
+        Action::Payout,
+        Action::Refund,
+        Action::Transfer,
+        Action::AddApprover,
+        Action::Recall,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -105,6 +121,9 @@ impl Action {
             Action::Withdraw => "withdraw",
             Action::Payout => "payout",
             Action::Refund => "refund",
+            Action::Transfer => "transfer",
+            Action::AddApprover => "add_approver",
+            Action::Recall => "recall",
             Action::Expire => "expire",
         }
     }
@@ -178,17 +197,42 @@ pub enum Actor {
     System,
 }
 
-/// What the rules need to know about one request beyond its status.
+/// What the rules need to know about one request beyond its status, as seen by one actor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Facts {
     pub requester_id: i32,
-    /// Resolved at submit: who must decide the manager step of the current round.
-    pub manager_approver_id: Option<i32>,
-    pub manager_approved_by: Option<i32>,
-    pub finance_approved_by: Option<i32>,
+    /// Who gave the finance sign-off, and for whom when they acted as a delegate.
+    pub finance_signed_by: [Option<i32>; 2],
     pub refundable: bool,
     /// Payout by someone other than the finance sign-off (config, default on).
     pub four_eyes: bool,
+    pub step: StepFacts,
+}
+
+/// The actor and the current approval step (see `chain`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepFacts {
+    pub access: Access,
+    /// The current step is the finance sign-off: it needs the finance role.
+    pub finance_step: bool,
+    /// The actor (or the approver they stand in for) already approved a step of this request;
+    /// for the finance sign-off, in any round.
+    pub acted_before: bool,
+    /// Where approving now leads.
+    pub after_approve: Status,
+    /// Where recalling now leads, or why it cannot.
+    pub recall: Result<Status, RecallRefusal>,
+}
+
+impl StepFacts {
+    /// No step in play (drafts, the scheduler, payouts).
+    pub const NONE: StepFacts = StepFacts {
+        access: Access::None,
+        finance_step: false,
+        acted_before: false,
+        after_approve: Status::PendingManager,
+        recall: Err(RecallRefusal::NothingToRecall),
+    };
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,6 +250,8 @@ pub enum Reason {
     NotRequester,
     OwnRequest,
     NotManagerApprover,
+    NotStepApprover,
+    NothingToRecall,
     NotFinance,
     AlreadyApproved,
     FourEyes,
@@ -217,9 +263,11 @@ impl Reason {
         match self {
             Reason::NotRequester => "只有申请人本人可以执行此操作",
             Reason::OwnRequest => "不能审批或支付自己提交的申请",
-            Reason::NotManagerApprover => "您不是此申请的经理审批人",
+            Reason::NotManagerApprover => "您不是此申请当前步骤的审批人",
+            Reason::NotStepApprover => "您不是此申请当前步骤的审批人",
+            Reason::NothingToRecall => "您在本轮没有可撤回的审批",
             Reason::NotFinance => "此操作需要财务角色",
-            Reason::AlreadyApproved => "您已在本轮审批过此申请，财务审批须由其他人完成",
+            Reason::AlreadyApproved => "您（或您代理的审批人）已审批过此申请，此步须由其他人完成",
             Reason::FourEyes => "双人复核：打款人不能是财务审批人",
             Reason::SystemOnly => "此操作只能由系统执行",
         }
@@ -229,10 +277,12 @@ impl Reason {
         match self {
             Reason::NotRequester => "only the requester may do this",
             Reason::OwnRequest => "nobody may approve or pay their own request",
-            Reason::NotManagerApprover => "you are not the manager approver of this request",
+            Reason::NotManagerApprover => "you are not an approver of this request's current step",
+            Reason::NotStepApprover => "you are not an approver of this request's current step",
+            Reason::NothingToRecall => "you have no approval in this round to recall",
             Reason::NotFinance => "this action needs the finance role",
             Reason::AlreadyApproved => {
-                "you already approved this request in this round; the finance sign-off must be someone else"
+                "you (or the approver you stand in for) already approved this request; this step must be someone else's"
             }
             Reason::FourEyes => "four-eyes rule: the payout must be recorded by someone other than the finance sign-off",
             Reason::SystemOnly => "only the system may do this",
@@ -284,37 +334,40 @@ pub fn transition(status: Status, action: Action, actor: Actor, facts: &Facts, c
                 _ => Err(WrongState(status)),
             }
         }
-        Action::Approve | Action::Reject => {
-            let approved_next = match status {
-                S::PendingManager => {
-                    if is_requester {
-                        return Err(NotAllowed(Reason::OwnRequest));
-                    }
-                    if facts.manager_approver_id != Some(id) {
-                        return Err(NotAllowed(Reason::NotManagerApprover));
-                    }
-                    S::PendingFinance
-                }
-                S::PendingFinance => {
-                    if is_requester {
-                        return Err(NotAllowed(Reason::OwnRequest));
-                    }
-                    if !is_finance {
-                        return Err(NotAllowed(Reason::NotFinance));
-                    }
-                    if facts.manager_approved_by == Some(id) {
-                        return Err(NotAllowed(Reason::AlreadyApproved));
-                    }
-                    S::Approved
-                }
-                _ => return Err(WrongState(status)),
-            };
-            if action == Action::Approve {
-                return Ok(approved_next);
+        Action::Approve | Action::Reject | Action::Transfer | Action::AddApprover => {
+            if !matches!(status, S::PendingManager | S::PendingFinance) {
+                return Err(WrongState(status));
             }
-            match comment.map(str::trim) {
-                Some(c) if !c.is_empty() => Ok(S::Returned),
-                _ => Err(Refusal::CommentRequired),
+            if is_requester {
+                return Err(NotAllowed(Reason::OwnRequest));
+            }
+            let step = facts.step;
+            if status == S::PendingFinance && step.finance_step && !is_finance {
+                return Err(NotAllowed(Reason::NotFinance));
+            }
+            if step.access == Access::None {
+                return Err(NotAllowed(if status == S::PendingManager { Reason::NotManagerApprover } else { Reason::NotStepApprover }));
+            }
+            if step.acted_before {
+                return Err(NotAllowed(Reason::AlreadyApproved));
+            }
+            match action {
+                Action::Approve => Ok(step.after_approve),
+                Action::Reject => match comment.map(str::trim) {
+                    Some(c) if !c.is_empty() => Ok(S::Returned),
+                    _ => Err(Refusal::CommentRequired),
+                },
+                _ => Ok(status),
+            }
+        }
+        Action::Recall => {
+            if !matches!(status, S::PendingManager | S::PendingFinance | S::Approved) {
+                return Err(WrongState(status));
+            }
+            match facts.step.recall {
+                Ok(next) => Ok(next),
+                Err(RecallRefusal::NextActed) => Err(WrongState(status)),
+                Err(RecallRefusal::NothingToRecall) => Err(NotAllowed(Reason::NothingToRecall)),
             }
         }
         Action::Payout => {
@@ -327,7 +380,7 @@ pub fn transition(status: Status, action: Action, actor: Actor, facts: &Facts, c
             if is_requester {
                 return Err(NotAllowed(Reason::OwnRequest));
             }
-            if facts.four_eyes && facts.finance_approved_by == Some(id) {
+            if facts.four_eyes && facts.finance_signed_by.contains(&Some(id)) {
                 return Err(NotAllowed(Reason::FourEyes));
             }
             Ok(if facts.refundable { S::Paid } else { S::Closed })
@@ -365,6 +418,7 @@ pub fn allowed_actions(status: Status, actor: Actor, facts: &Facts) -> Vec<Actio
 
 #[cfg(test)]
 mod tests {
+    use super::super::chain::{Chain, Mode, Stage, Step, StepKind};
     use super::*;
     use Action as A;
     use Status as S;
@@ -379,20 +433,44 @@ mod tests {
         Actor::User { id, roles: roles.iter().copied().collect() }
     }
 
-    fn facts() -> Facts {
+    /// A manager step for MANAGER and a finance step open to every finance user, advanced to
+    /// `status` (MANAGER approved, then FINANCE_1 signed off).
+    fn chain_at(status: Status, manager: i32) -> Chain {
+        let mut c = Chain::new(vec![
+            Step::new("经理审批", StepKind::Manager, Stage::Manager, Mode::Any, vec![manager]),
+            Step::new("财务审批", StepKind::Finance, Stage::Finance, Mode::Any, vec![]),
+        ]);
+        let t = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+        if matches!(status, S::PendingFinance | S::Approved | S::Paid | S::Refunded | S::Closed) {
+            c.approve(manager, manager, t);
+        }
+        if matches!(status, S::Approved | S::Paid | S::Refunded | S::Closed) {
+            c.approve(FINANCE_1, FINANCE_1, t);
+        }
+        c
+    }
+
+    fn facts_with(status: Status, actor: i32, manager: i32) -> Facts {
         Facts {
             requester_id: REQUESTER,
-            manager_approver_id: Some(MANAGER),
-            manager_approved_by: Some(MANAGER),
-            finance_approved_by: Some(FINANCE_1),
+            finance_signed_by: [Some(FINANCE_1), None],
             refundable: true,
             four_eyes: true,
+            step: chain_at(status, manager).facts_for(actor, &[]),
         }
+    }
+
+    fn facts(status: Status, actor: i32) -> Facts {
+        facts_with(status, actor, MANAGER)
+    }
+
+    fn act(status: Status, action: Action, actor: Actor, comment: Option<&str>) -> Result<Status, Refusal> {
+        let Actor::User { id, .. } = actor else { unreachable!() };
+        transition(status, action, actor, &facts(status, id), comment)
     }
 
     #[test]
     fn the_happy_path_moves_draft_to_refunded() {
-        let f = facts();
         let steps = [
             (S::Draft, A::Submit, user(REQUESTER, &[Role::Requester]), S::PendingManager),
             (S::PendingManager, A::Approve, user(MANAGER, &[Role::Manager]), S::PendingFinance),
@@ -401,13 +479,13 @@ mod tests {
             (S::Paid, A::Refund, user(FINANCE_1, &[Role::Finance]), S::Refunded),
         ];
         for (from, action, actor, to) in steps {
-            assert_eq!(transition(from, action, actor, &f, None), Ok(to), "{from:?} {action:?}");
+            assert_eq!(act(from, action, actor, None), Ok(to), "{from:?} {action:?}");
         }
     }
 
     #[test]
     fn a_non_refundable_payout_closes_the_request() {
-        let f = Facts { refundable: false, ..facts() };
+        let f = Facts { refundable: false, ..facts(S::Approved, FINANCE_2) };
         assert_eq!(transition(S::Approved, A::Payout, user(FINANCE_2, &[Role::Finance]), &f, None), Ok(S::Closed));
     }
 
@@ -415,55 +493,65 @@ mod tests {
     fn nobody_approves_their_own_request_whatever_their_roles() {
         let all = [Role::Requester, Role::Manager, Role::Finance, Role::Admin, Role::Auditor];
         let me = user(REQUESTER, &all);
-        let f = Facts { manager_approver_id: Some(REQUESTER), manager_approved_by: None, finance_approved_by: None, ..facts() };
         for status in [S::PendingManager, S::PendingFinance] {
-            for action in [A::Approve, A::Reject] {
-                assert_eq!(
-                    transition(status, action, me, &f, Some("x")),
-                    Err(Refusal::NotAllowed(Reason::OwnRequest)),
-                    "{status:?} {action:?}"
-                );
+            // Even if a broken routing named the requester as the approver.
+            let f = facts_with(status, REQUESTER, REQUESTER);
+            for action in [A::Approve, A::Reject, A::Transfer, A::AddApprover] {
+                assert_eq!(transition(status, action, me, &f, Some("x")), Err(Refusal::NotAllowed(Reason::OwnRequest)), "{status:?} {action:?}");
             }
         }
-        assert_eq!(transition(S::Approved, A::Payout, me, &f, None), Err(Refusal::NotAllowed(Reason::OwnRequest)));
-        assert_eq!(transition(S::Paid, A::Refund, me, &f, None), Err(Refusal::NotAllowed(Reason::OwnRequest)));
+        assert_eq!(act(S::Approved, A::Payout, me, None), Err(Refusal::NotAllowed(Reason::OwnRequest)));
+        assert_eq!(act(S::Paid, A::Refund, me, None), Err(Refusal::NotAllowed(Reason::OwnRequest)));
     }
 
     #[test]
     fn admin_without_the_role_cannot_move_money_or_approve() {
         let admin = user(ADMIN, &[Role::Admin, Role::Requester]);
-        let f = facts();
-        assert_eq!(transition(S::PendingManager, A::Approve, admin, &f, None), Err(Refusal::NotAllowed(Reason::NotManagerApprover)));
-        assert_eq!(transition(S::PendingFinance, A::Approve, admin, &f, None), Err(Refusal::NotAllowed(Reason::NotFinance)));
-        assert_eq!(transition(S::Approved, A::Payout, admin, &f, None), Err(Refusal::NotAllowed(Reason::NotFinance)));
-        assert_eq!(transition(S::Paid, A::Refund, admin, &f, None), Err(Refusal::NotAllowed(Reason::NotFinance)));
-        assert_eq!(transition(S::Draft, A::Submit, admin, &f, None), Err(Refusal::NotAllowed(Reason::NotRequester)));
+        assert_eq!(act(S::PendingManager, A::Approve, admin, None), Err(Refusal::NotAllowed(Reason::NotManagerApprover)));
+        assert_eq!(act(S::PendingFinance, A::Approve, admin, None), Err(Refusal::NotAllowed(Reason::NotFinance)));
+        assert_eq!(act(S::Approved, A::Payout, admin, None), Err(Refusal::NotAllowed(Reason::NotFinance)));
+        assert_eq!(act(S::Paid, A::Refund, admin, None), Err(Refusal::NotAllowed(Reason::NotFinance)));
+        assert_eq!(act(S::Draft, A::Submit, admin, None), Err(Refusal::NotAllowed(Reason::NotRequester)));
+        assert_eq!(act(S::PendingManager, A::Transfer, admin, None), Err(Refusal::NotAllowed(Reason::NotManagerApprover)));
     }
 
     #[test]
     fn the_manager_approver_cannot_also_sign_off_finance() {
         let both = user(MANAGER, &[Role::Manager, Role::Finance]);
-        assert_eq!(
-            transition(S::PendingFinance, A::Approve, both, &facts(), None),
-            Err(Refusal::NotAllowed(Reason::AlreadyApproved))
-        );
+        assert_eq!(act(S::PendingFinance, A::Approve, both, None), Err(Refusal::NotAllowed(Reason::AlreadyApproved)));
+        assert_eq!(act(S::PendingFinance, A::Transfer, both, None), Err(Refusal::NotAllowed(Reason::AlreadyApproved)));
+    }
+
+    #[test]
+    fn an_approver_of_an_earlier_round_cannot_sign_off_finance() {
+        let mut c = chain_at(S::PendingFinance, 9);
+        c.earlier_actors = vec![MANAGER];
+        let f = Facts { step: c.facts_for(MANAGER, &[]), ..facts(S::PendingFinance, MANAGER) };
+        let both = user(MANAGER, &[Role::Manager, Role::Finance]);
+        assert_eq!(transition(S::PendingFinance, A::Approve, both, &f, None), Err(Refusal::NotAllowed(Reason::AlreadyApproved)));
     }
 
     #[test]
     fn four_eyes_separates_sign_off_and_payout_unless_turned_off() {
         let signer = user(FINANCE_1, &[Role::Finance]);
-        assert_eq!(transition(S::Approved, A::Payout, signer, &facts(), None), Err(Refusal::NotAllowed(Reason::FourEyes)));
-        let relaxed = Facts { four_eyes: false, ..facts() };
+        assert_eq!(act(S::Approved, A::Payout, signer, None), Err(Refusal::NotAllowed(Reason::FourEyes)));
+        let relaxed = Facts { four_eyes: false, ..facts(S::Approved, FINANCE_1) };
         assert_eq!(transition(S::Approved, A::Payout, signer, &relaxed, None), Ok(S::Paid));
+        let delegated = Facts { finance_signed_by: [Some(FINANCE_2), Some(FINANCE_1)], ..facts(S::Approved, FINANCE_1) };
+        assert_eq!(
+            transition(S::Approved, A::Payout, signer, &delegated, None),
+            Err(Refusal::NotAllowed(Reason::FourEyes)),
+            "the approver a delegate signed for may not pay either"
+        );
     }
 
     #[test]
     fn reject_needs_an_opinion_and_returns_to_the_requester() {
         let m = user(MANAGER, &[Role::Manager]);
-        assert_eq!(transition(S::PendingManager, A::Reject, m, &facts(), None), Err(Refusal::CommentRequired));
-        assert_eq!(transition(S::PendingManager, A::Reject, m, &facts(), Some("  ")), Err(Refusal::CommentRequired));
-        assert_eq!(transition(S::PendingManager, A::Reject, m, &facts(), Some("金额不对")), Ok(S::Returned));
-        assert_eq!(transition(S::Returned, A::Submit, user(REQUESTER, &[]), &facts(), None), Ok(S::PendingManager));
+        assert_eq!(act(S::PendingManager, A::Reject, m, None), Err(Refusal::CommentRequired));
+        assert_eq!(act(S::PendingManager, A::Reject, m, Some("  ")), Err(Refusal::CommentRequired));
+        assert_eq!(act(S::PendingManager, A::Reject, m, Some("金额不对")), Ok(S::Returned));
+        assert_eq!(act(S::Returned, A::Submit, user(REQUESTER, &[]), None), Ok(S::PendingManager));
     }
 
     #[test]
@@ -473,30 +561,44 @@ mod tests {
         let fin = user(FINANCE_2, &[Role::Finance]);
         for status in Status::ALL {
             let submit_ok = matches!(status, S::Draft | S::Returned);
-            assert_eq!(transition(status, A::Submit, r, &facts(), None).is_ok(), submit_ok, "{status:?}");
+            assert_eq!(act(status, A::Submit, r, None).is_ok(), submit_ok, "{status:?}");
             let withdraw_ok = matches!(status, S::Draft | S::Returned | S::PendingManager | S::PendingFinance);
-            assert_eq!(transition(status, A::Withdraw, r, &facts(), None).is_ok(), withdraw_ok, "{status:?}");
+            assert_eq!(act(status, A::Withdraw, r, None).is_ok(), withdraw_ok, "{status:?}");
             if !matches!(status, S::PendingManager | S::PendingFinance) {
-                assert_eq!(transition(status, A::Approve, m, &facts(), None), Err(Refusal::WrongState(status)));
+                for a in [A::Approve, A::Transfer, A::AddApprover] {
+                    assert_eq!(act(status, a, m, None), Err(Refusal::WrongState(status)));
+                }
+            }
+            if !matches!(status, S::PendingManager | S::PendingFinance | S::Approved) {
+                assert_eq!(act(status, A::Recall, m, None), Err(Refusal::WrongState(status)));
             }
             if status != S::Approved {
-                assert!(transition(status, A::Payout, fin, &facts(), None).is_err());
+                assert!(act(status, A::Payout, fin, None).is_err());
             }
             if status != S::Paid {
-                assert_eq!(transition(status, A::Refund, fin, &facts(), None), Err(Refusal::WrongState(status)));
+                assert_eq!(act(status, A::Refund, fin, None), Err(Refusal::WrongState(status)));
             }
         }
+    }
+
+    #[test]
+    fn recall_is_for_the_approver_and_only_until_the_next_step_acts() {
+        let m = user(MANAGER, &[Role::Manager]);
+        assert_eq!(act(S::PendingFinance, A::Recall, m, None), Ok(S::PendingManager));
+        assert_eq!(act(S::Approved, A::Recall, m, None), Err(Refusal::WrongState(S::Approved)), "finance has acted");
+        assert_eq!(act(S::Approved, A::Recall, user(FINANCE_1, &[Role::Finance]), None), Ok(S::PendingFinance));
+        assert_eq!(act(S::PendingFinance, A::Recall, user(ADMIN, &[Role::Admin]), None), Err(Refusal::NotAllowed(Reason::NothingToRecall)));
     }
 
     #[test]
     fn only_the_system_expires_and_only_unpaid_requests() {
         for status in Status::ALL {
             let ok = matches!(status, S::PendingManager | S::PendingFinance | S::Approved);
-            assert_eq!(transition(status, A::Expire, Actor::System, &facts(), None).is_ok(), ok);
+            assert_eq!(transition(status, A::Expire, Actor::System, &facts(status, 0), None).is_ok(), ok);
         }
         let everyone = user(ADMIN, &Role::ALL);
         assert_eq!(
-            transition(S::Approved, A::Expire, everyone, &facts(), None),
+            transition(S::Approved, A::Expire, everyone, &facts(S::Approved, ADMIN), None),
             Err(Refusal::NotAllowed(Reason::SystemOnly))
         );
     }
@@ -504,15 +606,17 @@ mod tests {
     #[test]
     fn allowed_actions_lists_exactly_what_transition_accepts() {
         let m = user(MANAGER, &[Role::Manager]);
-        assert_eq!(allowed_actions(S::PendingManager, m, &facts()), vec![A::Approve, A::Reject]);
+        let at = |status: Status, actor: Actor, id: i32| allowed_actions(status, actor, &facts(status, id));
+        assert_eq!(at(S::PendingManager, m, MANAGER), vec![A::Approve, A::Reject, A::Transfer, A::AddApprover]);
+        assert_eq!(at(S::PendingFinance, m, MANAGER), vec![A::Recall]);
         let r = user(REQUESTER, &[Role::Requester]);
-        assert_eq!(allowed_actions(S::PendingManager, r, &facts()), vec![A::Withdraw]);
-        assert_eq!(allowed_actions(S::Draft, r, &facts()), vec![A::Submit, A::Withdraw]);
+        assert_eq!(at(S::PendingManager, r, REQUESTER), vec![A::Withdraw]);
+        assert_eq!(at(S::Draft, r, REQUESTER), vec![A::Submit, A::Withdraw]);
         let fin = user(FINANCE_2, &[Role::Finance]);
-        assert_eq!(allowed_actions(S::Approved, fin, &facts()), vec![A::Payout]);
+        assert_eq!(at(S::Approved, fin, FINANCE_2), vec![A::Payout]);
         let auditor = user(9, &[Role::Auditor]);
         for status in Status::ALL {
-            assert!(allowed_actions(status, auditor, &facts()).is_empty());
+            assert!(at(status, auditor, 9).is_empty());
         }
     }
 

@@ -139,10 +139,61 @@ pub async fn export(
     Ok(total)
 }
 
-const LEDGER_HEADERS: [&str; 24] = [
+const LEDGER_HEADERS: [&str; 25] = [
     "单号", "申请日期", "申请人", "部门", "付款主体", "付款账户", "收款方", "收款账号", "金额", "大写金额", "用途", "小程序", "状态",
     "经理审批", "财务审批", "打款日期", "打款流水号", "退款截止日", "退款日期", "退款金额", "差额", "逾期工作日", "类型", "标记",
+    "审批过程",
 ];
+
+/// Every step of the latest round with who decided it (and for whom, when a delegate acted),
+/// then the hand-offs on the way: `经理审批：李四；分管领导：吴九（王五代）；财务审批：赵六；转交：李四→王五`.
+fn approval_path(m: &request::Model, names: &Names, handoffs: &[String]) -> String {
+    let mut parts = Vec::new();
+    if m.round > 0 {
+        for step in crate::store::chain::chain_of(m).steps {
+            let who: Vec<String> = step
+                .approvals
+                .iter()
+                .map(|a| {
+                    let user = names.user(Some(a.user_id));
+                    if a.by_user_id == a.user_id { user } else { format!("{user}（{}代）", names.user(Some(a.by_user_id))) }
+                })
+                .collect();
+            let who = if who.is_empty() { "—".to_owned() } else { who.join("、") };
+            parts.push(format!("{}：{who}", step.name));
+        }
+    }
+    parts.extend(handoffs.iter().cloned());
+    parts.join("；")
+}
+
+/// The hand-offs (转交, 加签, 撤回) of a page of requests, from the audit log.
+async fn handoffs(db: &DatabaseConnection, ids: Vec<i32>, names: &Names) -> Result<HashMap<i32, Vec<String>>, DbErr> {
+    let events = entity::audit_event::Entity::find()
+        .filter(entity::audit_event::Column::RequestId.is_in(ids))
+        .filter(entity::audit_event::Column::Action.is_in(["transfer", "add_approver", "recall"]))
+        .order_by_asc(entity::audit_event::Column::Seq)
+        .all(db)
+        .await?;
+    let mut out: HashMap<i32, Vec<String>> = HashMap::new();
+    for e in events {
+        let after: serde_json::Value = e.after_state.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
+        let to = after.get("to_user_name").and_then(|v| v.as_str()).unwrap_or("");
+        let actor = match e.on_behalf_of_id {
+            Some(b) => format!("{}（代{}）", e.actor_name, names.user(Some(b))),
+            None => e.actor_name.clone(),
+        };
+        let text = match e.action.as_str() {
+            "transfer" => format!("转交：{actor}→{to}"),
+            "add_approver" => format!("加签：{actor}加{to}"),
+            _ => format!("撤回：{actor}"),
+        };
+        if let Some(r) = e.request_id {
+            out.entry(r).or_default().push(text);
+        }
+    }
+    Ok(out)
+}
 
 fn highlighted(fl: &[String]) -> bool {
     fl.iter().any(|f| matches!(f.as_str(), "payout_overdue" | "refund_overdue" | "refund_mismatch"))
@@ -170,6 +221,7 @@ async fn ledger_sheet(db: &DatabaseConnection, wb: &mut Workbook, filter: &Condi
             .await?;
         let Some(last) = page.last() else { break };
         last_id = last.id;
+        let moves = handoffs(db, page.iter().map(|m| m.id).collect(), &ctx.names).await?;
         for m in &page {
             let fl = flags(m, ctx.today);
             let status = Status::parse(&m.status).map(|s| s.label_zh()).unwrap_or("");
@@ -198,6 +250,7 @@ async fn ledger_sheet(db: &DatabaseConnection, wb: &mut Workbook, filter: &Condi
                 Cell::Int(ctx.days_overdue(m)),
                 Cell::text(Kind::parse(&m.kind).map(|k| k.label_zh()).unwrap_or("")),
                 Cell::text(fl.join(",")),
+                Cell::text(approval_path(m, &ctx.names, moves.get(&m.id).map(Vec::as_slice).unwrap_or(&[]))),
             ];
             sheet.write(cells, highlighted(&fl), &ctx.formats)?;
         }

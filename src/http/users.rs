@@ -18,7 +18,7 @@ use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_users, create_user)).routes(routes!(update_user))
+    OpenApiRouter::new().routes(routes!(list_users, create_user)).routes(routes!(update_user)).routes(routes!(directory))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -215,6 +215,68 @@ async fn update_user(
             now,
         )
         .await?;
+    if updated.disabled && !current.disabled {
+        // Nothing may wait on someone who can no longer sign in.
+        let webhook = state.config.webhook_url.is_some();
+        crate::store::chain::reroute_from_disabled(&tx, &mut cursor, &updated, (me.id, &me.display_name), now, webhook).await?;
+    }
     tx.commit().await?;
     Ok(Json(updated.into()))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryQuery {
+    /// Matches username or display name.
+    pub q: Option<String>,
+    /// Only users holding this role (e.g. `finance` for a finance hand-off).
+    pub role: Option<Role>,
+    /// At most this many (1–50, default 20).
+    pub limit: Option<u64>,
+}
+
+/// One colleague, as anyone may look them up (to hand over, copy in, mention or delegate).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct DirectoryEntry {
+    pub id: i32,
+    pub username: String,
+    pub display_name: String,
+    pub department_id: Option<i32>,
+    pub department_name: Option<String>,
+    pub roles: Vec<Role>,
+}
+
+/// Active colleagues by name (everyone signed in): no e-mail, no account details.
+#[utoipa::path(get, path = "/users/directory", tag = "users", security(("bearer" = [])), params(DirectoryQuery),
+    responses((status = 200, body = Vec<DirectoryEntry>), (status = 401, body = crate::error::ProblemBody), (status = 422, body = crate::error::ProblemBody)))]
+async fn directory(State(state): State<AppState>, _me: crate::auth::AuthUser, Query(q): Query<DirectoryQuery>) -> ApiResult<Json<Vec<DirectoryEntry>>> {
+    let limit = q.limit.unwrap_or(20);
+    if !(1..=50).contains(&limit) {
+        return Err(ApiError::field("limit", "limit 须在 1 到 50 之间", "limit must be 1–50"));
+    }
+    let mut cond = Condition::all().add(user::Column::Disabled.eq(false));
+    if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        cond = cond.add(Condition::any().add(user::Column::Username.contains(text)).add(user::Column::DisplayName.contains(text)));
+    }
+    if let Some(role) = q.role {
+        cond = cond.add(user::Column::Roles.contains(role.as_str()));
+    }
+    let rows = user::Entity::find().filter(cond).order_by_asc(user::Column::Username).all(&state.db).await?;
+    let depts: std::collections::HashMap<i32, String> =
+        entity::department::Entity::find().all(&state.db).await?.into_iter().map(|d| (d.id, d.name)).collect();
+    Ok(Json(
+        rows.into_iter()
+            .filter(|u| q.role.is_none_or(|r| RoleSet::from_db(&u.roles).has(r)))
+            .take(limit as usize)
+            .map(|u| DirectoryEntry {
+                department_name: u.department_id.and_then(|d| depts.get(&d).cloned()),
+                roles: RoleSet::from_db(&u.roles).to_vec(),
+                id: u.id,
+                username: u.username,
+                display_name: u.display_name,
+                department_id: u.department_id,
+            })
+            .collect(),
+    ))
 }

@@ -1,6 +1,7 @@
 //! Database queries and transactions, one module per aggregate.
 pub mod audit;
 pub mod calendar;
+pub mod chain;
 pub mod idempotency;
 pub mod mini_programs;
 pub mod notify;

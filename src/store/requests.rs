@@ -1,13 +1,11 @@
 //! The request aggregate: loading with visibility, numbering, and conditional transitions.
 use crate::auth::AuthUser;
 use crate::domain::roles::Role;
-use crate::domain::workflow::{Facts, Status};
+use crate::domain::workflow::Status;
 use crate::error::{ApiError, Msg};
-use entity::{department, request, user};
+use entity::{department, request, request_person, user};
 use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
-};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter};
 
 /// The requests a user may see (DESIGN §1.3): their own; those they must approve or have
 /// approved; their reports' (by `manager_id`) and their department's when they head it.
@@ -35,6 +33,53 @@ pub fn visible_to(me: &AuthUser) -> Condition {
                     .to_owned(),
             ),
         )
+        // Approvers anywhere in the chain, people who acted, people copied in.
+        .add(
+            request::Column::Id.in_subquery(
+                Query::select()
+                    .column(request_person::Column::RequestId)
+                    .from(request_person::Entity)
+                    .and_where(request_person::Column::UserId.eq(me.id))
+                    .to_owned(),
+            ),
+        )
+        // A delegate sees what waits on the approvers who named them, while the delegation runs.
+        .add(waiting_on_my_delegators(me))
+}
+
+/// Requests whose current step has an open place for someone who delegated it to `me`
+/// (in force today, for the request's kind).
+pub fn waiting_on_my_delegators(me: &AuthUser) -> sea_orm::sea_query::SimpleExpr {
+    // Inlined rather than bound: sea-query's custom-expression placeholders differ by
+    // backend, and both values are typed (an integer and a `YYYY-MM-DD` date), so nothing
+    // from a client reaches the SQL text.
+    let (id, today) = (me.id, me.today.format("%Y-%m-%d"));
+    Expr::cust(format!(
+        "requests.id IN (SELECT rp.request_id FROM request_people rp \
+         JOIN delegations d ON d.approver_id = rp.user_id JOIN requests r2 ON r2.id = rp.request_id \
+         WHERE rp.relation = 'current' AND d.delegate_id = {id} AND d.revoked_at IS NULL \
+         AND d.starts_on <= '{today}' AND d.ends_on >= '{today}' \
+         AND (d.kinds IS NULL OR d.kinds LIKE '%,' || r2.kind || ',%'))"
+    ))
+}
+
+/// Requests where `me` has the given relation (`current`, `chain`, `acted`, `cc`).
+pub fn related(me: &AuthUser, relation: &str) -> Condition {
+    Condition::all().add(
+        request::Column::Id.in_subquery(
+            Query::select()
+                .column(request_person::Column::RequestId)
+                .from(request_person::Entity)
+                .and_where(request_person::Column::UserId.eq(me.id))
+                .and_where(request_person::Column::Relation.eq(relation))
+                .to_owned(),
+        ),
+    )
+}
+
+/// Requests with nobody named in the current step (a finance sign-off open to all).
+pub fn open_step() -> sea_orm::sea_query::SimpleExpr {
+    Expr::cust("NOT EXISTS (SELECT 1 FROM request_people rp WHERE rp.request_id = requests.id AND rp.relation = 'current')")
 }
 
 pub async fn find_visible(db: &DatabaseConnection, me: &AuthUser, id: i32) -> Result<request::Model, ApiError> {
@@ -48,17 +93,6 @@ pub async fn find_visible(db: &DatabaseConnection, me: &AuthUser, id: i32) -> Re
 pub fn status_of(m: &request::Model) -> Status {
     // The column only ever holds values written from `Status`; draft is the safe reading otherwise.
     Status::parse(&m.status).unwrap_or(Status::Draft)
-}
-
-pub fn facts_of(m: &request::Model, four_eyes: bool) -> Facts {
-    Facts {
-        requester_id: m.requester_id,
-        manager_approver_id: m.manager_approver_id,
-        manager_approved_by: m.manager_approved_by,
-        finance_approved_by: m.finance_approved_by,
-        refundable: m.refundable,
-        four_eyes,
-    }
 }
 
 /// What a client needs to recover from a conflict: reload at this status and version.
@@ -111,41 +145,6 @@ pub async fn next_number(tx: &DatabaseTransaction, month: &str) -> Result<String
         .ok_or_else(|| DbErr::RecordNotFound("request_seq".into()))?;
     let seq: i32 = row.try_get("", "last_seq")?;
     Ok(format!("YF{month}-{seq:04}"))
-}
-
-/// Who decides the manager step: the requester's `manager_id`, else their department head;
-/// an approver who is the requester or is disabled passes the step one level further up.
-/// `None` when nobody is left, so the request cannot be submitted yet.
-pub async fn resolve_manager_approver(db: &impl ConnectionTrait, requester: &user::Model) -> Result<Option<i32>, DbErr> {
-    let dept_head = |u: &user::Model| {
-        let dept = u.department_id;
-        async move {
-            match dept {
-                Some(d) => Ok::<_, DbErr>(department::Entity::find_by_id(d).one(db).await?.and_then(|d| d.head_id)),
-                None => Ok(None),
-            }
-        }
-    };
-    let mut candidates = Vec::new();
-    candidates.extend(requester.manager_id);
-    candidates.extend(dept_head(requester).await?);
-    let mut seen = std::collections::HashSet::new();
-    let mut i = 0;
-    while i < candidates.len() && i < 32 {
-        let id = candidates[i];
-        i += 1;
-        if !seen.insert(id) {
-            continue;
-        }
-        let Some(u) = user::Entity::find_by_id(id).one(db).await? else { continue };
-        if u.id != requester.id && !u.disabled {
-            return Ok(Some(u.id));
-        }
-        // Escalate: this person's own manager, then their department head.
-        candidates.extend(u.manager_id);
-        candidates.extend(dept_head(&u).await?);
-    }
-    Ok(None)
 }
 
 /// Finance users who could sign off or pay, for routing notices.

@@ -37,6 +37,13 @@ async fn every_endpoint_answers_every_caller_as_the_matrix_says() {
     let mp_body = json!({"name": "矩阵", "registration_email": "m@example.com", "entity_name": "日升", "entity_type": "enterprise",
         "verification_method": "transfer", "admin_name": "张三", "admin_id_number": "11010519491231002X", "admin_phone": "13812345678"});
     let (_, mp) = app.call(&o.requester.token, "/api/v1/mini-programs", mp_body).await;
+    let company_body = json!({"name": "矩阵公司", "credit_code": verifund::cli_demo::demo_credit_code(),
+        "accounts": [{"bank": "招商银行", "account": "755912345610801", "is_default": true}]});
+    let (s, company) = app.call(&o.admin.token, "/api/v1/companies", company_body).await;
+    assert_eq!(s, StatusCode::CREATED, "{company}");
+    let today = verifund::clock::china_date(chrono::Utc::now());
+    let (s, delegation) = app.call(&o.requester.token, "/api/v1/delegations", json!({"delegate_id": o.manager.id, "starts_on": today, "ends_on": today})).await;
+    assert_eq!(s, StatusCode::CREATED, "{delegation}");
     let (s, _) = app.json(app.patch(Some(&o.admin.token), &format!("/api/v1/users/{}", disabled.id), json!({"disabled": true})).await).await;
     assert_eq!(s, StatusCode::OK);
 
@@ -84,6 +91,8 @@ async fn every_endpoint_answers_every_caller_as_the_matrix_says() {
                 .replace("{item}", "business_license")
                 .replace("/users/{id}", &format!("/users/{}", o.requester.id))
                 .replace("/departments/{id}", &format!("/departments/{}", o.dept))
+                .replace("/companies/{id}", &format!("/companies/{}", company["id"]))
+                .replace("/delegations/{id}", &format!("/delegations/{}", delegation["id"]))
                 .replace("/notifications/{id}", "/notifications/1")
                 .replace("{year}", "2026");
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();

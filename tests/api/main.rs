@@ -6,6 +6,7 @@ mod common;
 mod auth;
 mod authz;
 mod browser;
+mod chain;
 mod excel;
 mod fuzz;
 mod properties;

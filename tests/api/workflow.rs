@@ -50,7 +50,7 @@ async fn a_verification_transfer_goes_from_draft_to_approved_through_manager_and
     let (_, tasks) = app.json(app.get(Some(&o.manager.token), "/api/v1/tasks").await).await;
     assert_eq!(tasks["counts"]["manager_approval"], 1);
     assert_eq!(tasks["items"][0]["id"], r["id"]);
-    assert_eq!(tasks["items"][0]["allowed_actions"], json!(["approve", "reject"]));
+    assert_eq!(tasks["items"][0]["allowed_actions"], json!(["approve", "reject", "transfer", "add_approver"]));
 
     let (s, r) = app.act(&o.manager.token, id(&r), "approve", json!({"comment": "同意", "version": r["version"]})).await;
     assert_eq!(s, StatusCode::OK, "{r}");
@@ -62,8 +62,8 @@ async fn a_verification_transfer_goes_from_draft_to_approved_through_manager_and
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["status"], "approved");
     assert!(r["approved_at"].is_string());
-    // Four-eyes: the sign-off may not pay; the other finance user may.
-    assert_eq!(r["allowed_actions"], json!([]));
+    // Four-eyes: the sign-off may not pay (only take the sign-off back); the other finance user may.
+    assert_eq!(r["allowed_actions"], json!(["recall"]));
     let finance2_view = app.detail(&o.finance2.token, id(&r)).await;
     assert_eq!(finance2_view["allowed_actions"], json!(["payout"]));
     assert_eq!(finance2_view["mini_program"]["admin_id_number"], "11010519491231002X", "finance sees PII");
@@ -155,7 +155,7 @@ async fn the_manager_approver_cannot_also_give_the_finance_sign_off() {
     let (_, r) = app.act(&req.token, id(&r), "submit", json!({})).await;
     let (s, r) = app.act(&mgr.token, id(&r), "approve", json!({})).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(r["allowed_actions"], json!([]));
+    assert_eq!(r["allowed_actions"], json!(["recall"]), "they may only take their approval back");
     let (s, body) = app.act(&mgr.token, id(&r), "approve", json!({})).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
 }
@@ -256,10 +256,12 @@ async fn every_action_by_every_role_in_every_reachable_state_is_allowed_only_by_
     let allowed: &[(&Value, &str, &[&str])] = &[
         (&draft, "requester", &["submit", "withdraw"]),
         (&pm, "requester", &["withdraw"]),
-        (&pm, "manager", &["approve", "reject"]),
+        (&pm, "manager", &["approve", "reject", "transfer", "add_approver"]),
         (&pf, "requester", &["withdraw"]),
-        (&pf, "finance1", &["approve", "reject"]),
-        (&pf, "finance2", &["approve", "reject"]),
+        (&pf, "manager", &["recall"]),
+        (&pf, "finance1", &["approve", "reject", "transfer", "add_approver"]),
+        (&pf, "finance2", &["approve", "reject", "transfer", "add_approver"]),
+        (&ap, "finance1", &["recall"]),
         (&ap, "finance2", &["payout"]),
         (&ret, "requester", &["submit", "withdraw"]),
     ];

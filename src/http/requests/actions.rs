@@ -9,16 +9,17 @@ use crate::domain::workflow::{Action, Refusal, Status, transition};
 use crate::error::{ApiError, ApiResult, Msg};
 use crate::http::extract::{Json, Path, parse_json};
 use crate::store::audit::{self, NewEvent};
+use crate::domain::chain::{Access, Chain};
+use crate::store::chain::{self as chains, chain_of, delegations_to, facts_for};
 use crate::store::requests::{
-    conditional_update, conflict_after_race, facts_of, find_visible, next_number, resolve_manager_approver, state_conflict, status_of,
-    version_conflict,
+    conditional_update, conflict_after_race, find_visible, next_number, state_conflict, status_of, version_conflict,
 };
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use entity::{request, user};
-use sea_orm::EntityTrait;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use sea_orm::sea_query::{Expr, SimpleExpr};
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -34,6 +35,8 @@ pub struct ActionBody {
     pub comment: Option<String>,
     /// The version the caller saw; a different current version answers 409.
     pub version: Option<i32>,
+    /// `submit` only: people to copy in (抄送); they may read the request and are notified.
+    pub cc_user_ids: Option<Vec<i32>>,
 }
 
 /// Take a workflow action: `submit`, `approve`, `reject`, `withdraw` (body `{comment?, version?}`).
@@ -42,7 +45,7 @@ pub struct ActionBody {
 /// or has changed since `version`, 422 for a reject without an opinion.
 #[utoipa::path(post, path = "/requests/{id}/{action}", tag = "requests", security(("bearer" = [])),
     params(("id" = i32, Path), ("action" = String, Path, description = "submit | approve | reject | withdraw | payout | refund")),
-    request_body(content = ActionBody, description = "`{comment?, version?}`; payout and refund take their own bodies"),
+    request_body(content = ActionBody, description = "`{comment?, version?, cc_user_ids?}`; payout and refund take their own bodies"),
     responses((status = 200, body = super::RequestDetail), (status = 403, body = crate::error::ProblemBody),
               (status = 404, body = crate::error::ProblemBody), (status = 409, body = crate::error::ProblemBody),
               (status = 422, body = crate::error::ProblemBody)))]
@@ -59,6 +62,9 @@ async fn act(
     };
     if matches!(action, Action::Payout | Action::Refund) {
         return super::money::record(&state, &me, id, action, &headers, &body).await;
+    }
+    if matches!(action, Action::Transfer | Action::AddApprover | Action::Recall) {
+        return super::handoffs::dispatch(&state, &me, id, action, &body).await;
     }
     let current = find_visible(&state.db, &me, id).await?;
     let body: ActionBody = if body.iter().all(u8::is_ascii_whitespace) { ActionBody::default() } else { parse_json(&body)? };
@@ -84,19 +90,27 @@ async fn decide(state: &AppState, me: &AuthUser, current: request::Model, action
     {
         return Err(version_conflict(&current));
     }
+    if body.cc_user_ids.is_some() && action != Action::Submit {
+        return Err(ApiError::field("cc_user_ids", "只有提交时可以抄送", "cc_user_ids is only accepted on submit"));
+    }
     let status = status_of(&current);
-    let next = transition(status, action, me.actor(), &facts_of(&current, state.config.four_eyes), comment.as_deref())
-        .map_err(|r| refusal(&current, action, r))?;
+    let delegations = delegations_to(&state.db, me).await?;
+    let mut chain = chain_of(&current);
+    let facts = facts_for(&current, &chain, me, &delegations, state.config.four_eyes);
+    let next = transition(status, action, me.actor(), &facts, comment.as_deref()).map_err(|r| refusal(&current, action, r))?;
     let now = state.clock.now();
+    let mut cc = Vec::new();
     if action == Action::Submit {
         // A draft may have been created incomplete (the certification fee of a registry
         // record); nothing is submitted until the whole form is valid.
         super::form::RequestInput::from_model(&current, &state.pii).validate(china_date(now))?;
+        cc = check_cc(state, &current, body.cc_user_ids.unwrap_or_default()).await?;
     }
 
     use request::Column as C;
     let mut changes: Vec<(C, SimpleExpr)> =
         vec![(C::Status, Expr::value(next.as_str())), (C::UpdatedAt, Expr::value(now))];
+    let mut on_behalf_of = None;
     let (tx, mut cursor) = audit::begin(&state.db).await?;
     match (action, status) {
         (Action::Submit, _) => {
@@ -104,19 +118,17 @@ async fn decide(state: &AppState, me: &AuthUser, current: request::Model, action
                 .one(&tx)
                 .await?
                 .ok_or_else(|| ApiError::not_found("申请人", "requester"))?;
-            let Some(approver) = resolve_manager_approver(&tx, &requester).await? else {
-                return Err(ApiError::Conflict {
-                    code: "no_approver",
-                    msg: Msg::new(
-                        "找不到可审批的经理（未设置上级或部门负责人），请联系管理员",
-                        "no manager can approve this request (no manager or department head is set); ask an admin",
-                    ),
-                    current: Some(crate::store::requests::current_state(&current)),
-                });
+            let rules = chains::load_rules(&tx).await?;
+            let mut resolved = match chains::resolve(&tx, &current, &requester, &rules).await? {
+                Ok(c) => c,
+                Err(nobody) => {
+                    drop(tx);
+                    drop(cursor);
+                    return Err(nobody_left(state, &current, &nobody.step, now).await?);
+                }
             };
-            changes.push((C::ManagerApproverId, Expr::value(approver)));
-            changes.push((C::ManagerApprovedBy, Expr::value(Option::<i32>::None)));
-            changes.push((C::FinanceApprovedBy, Expr::value(Option::<i32>::None)));
+            resolved.earlier_actors = if current.round > 0 { chain.all_actors() } else { Vec::new() };
+            chain = resolved;
             changes.push((C::ApprovedAt, Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None)));
             changes.push((C::SubmittedAt, Expr::value(now)));
             changes.push((C::Round, Expr::value(current.round + 1)));
@@ -125,86 +137,196 @@ async fn decide(state: &AppState, me: &AuthUser, current: request::Model, action
                 changes.push((C::Number, Expr::value(next_number(&tx, &month).await?)));
             }
         }
-        (Action::Approve, Status::PendingManager) => changes.push((C::ManagerApprovedBy, Expr::value(me.id))),
-        (Action::Approve, Status::PendingFinance) => {
-            changes.push((C::FinanceApprovedBy, Expr::value(me.id)));
-            changes.push((C::ApprovedAt, Expr::value(now)));
+        (Action::Approve, _) => {
+            let slot = match facts.step.access {
+                Access::Delegate(approver) => approver,
+                _ => me.id,
+            };
+            on_behalf_of = (slot != me.id).then_some(slot);
+            chain.approve(slot, me.id, now);
+            if next == Status::Approved {
+                changes.push((C::ApprovedAt, Expr::value(now)));
+            }
         }
         _ => {}
+    }
+    if matches!(action, Action::Submit | Action::Approve) {
+        changes.extend(chain_columns(&chain));
     }
     if !conditional_update(&tx, &current, changes).await? {
         drop(tx);
         return Err(conflict_after_race(&state.db, &current, action.as_str()).await?);
     }
     let updated = request::Entity::find_by_id(current.id).one(&tx).await?.ok_or_else(|| ApiError::not_found("申请", "request"))?;
+    chains::sync_people(&tx, current.id, &chain, next).await?;
+    chains::add_people(&tx, current.id, &cc, "cc").await?;
+    let step_name = match action {
+        Action::Approve | Action::Reject => chain_of(&current).current_step().map(|s| s.name.clone()),
+        _ => None,
+    };
     cursor
         .append(
             &tx,
             NewEvent {
                 actor_id: Some(me.id),
                 actor_name: me.display_name.clone(),
+                on_behalf_of_id: on_behalf_of,
                 action: action.as_str().into(),
                 request_id: Some(current.id),
                 comment,
                 before: Some(serde_json::json!({"status": current.status, "version": current.version, "round": current.round})),
                 after: Some(serde_json::json!({
                     "status": updated.status, "version": updated.version, "round": updated.round, "number": updated.number,
+                    "step": step_name, "cc_user_ids": cc,
                 })),
-                ..Default::default()
             },
             now,
         )
         .await?;
-    announce(&tx, state, action, status, &updated, now).await?;
+    if !cc.is_empty() {
+        notify_cc(&tx, state, &updated, &cc, now).await?;
+    }
+    announce(&tx, state, action, status, &updated, &chain, now).await?;
     tx.commit().await?;
     Ok(updated)
 }
 
+/// The columns kept beside the chain (who decides and gave the manager step, who signed off).
+pub fn chain_columns(chain: &Chain) -> Vec<(request::Column, SimpleExpr)> {
+    use request::Column as C;
+    let (approver, approved_by, finance_by) = chains::summary_columns(chain);
+    vec![
+        (C::Chain, Expr::value(chains::to_json(chain))),
+        (C::ManagerApproverId, Expr::value(approver)),
+        (C::ManagerApprovedBy, Expr::value(approved_by)),
+        (C::FinanceApprovedBy, Expr::value(finance_by)),
+    ]
+}
+
+/// The people copied in on submit: they must exist and be active; the requester is not copied.
+async fn check_cc(state: &AppState, m: &request::Model, ids: Vec<i32>) -> ApiResult<Vec<i32>> {
+    let mut ids: Vec<i32> = ids.into_iter().filter(|id| *id != m.requester_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.len() > 50 {
+        return Err(ApiError::field("cc_user_ids", "最多抄送 50 人", "at most 50 people can be copied in"));
+    }
+    let found = user::Entity::find()
+        .filter(user::Column::Id.is_in(ids.clone()))
+        .filter(user::Column::Disabled.eq(false))
+        .all(&state.db)
+        .await?;
+    if let Some(missing) = ids.iter().find(|id| !found.iter().any(|u| u.id == **id)) {
+        return Err(ApiError::field(
+            "cc_user_ids",
+            format!("抄送人 {missing} 不存在或已停用"),
+            format!("user {missing} does not exist or is disabled"),
+        ));
+    }
+    Ok(ids)
+}
+
+async fn notify_cc(
+    tx: &sea_orm::DatabaseTransaction,
+    state: &AppState,
+    m: &request::Model,
+    cc: &[i32],
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<()> {
+    use crate::store::notify::{Notice, notify};
+    let notice = Notice {
+        kind: "cc",
+        title: "抄送给您".into(),
+        body: format!("{} {}", m.number.as_deref().unwrap_or(""), m.title),
+        request_id: Some(m.id),
+        dedupe_key: format!("cc:{}:{}", m.id, m.round),
+    };
+    notify(tx, cc, &notice, state.config.webhook_url.is_some(), now).await?;
+    Ok(())
+}
+
+/// Nobody is left to decide a step: admins are told (once per request and round), and the
+/// submit answers 409 so the requester knows it did not go anywhere.
+async fn nobody_left(state: &AppState, m: &request::Model, step: &str, now: chrono::DateTime<chrono::Utc>) -> ApiResult<ApiError> {
+    use crate::store::notify::{Notice, notify, users_with_role};
+    let admins = users_with_role(&state.db, crate::domain::roles::Role::Admin).await?;
+    let notice = Notice {
+        kind: "no_approver",
+        title: "审批无人可路由".into(),
+        body: format!(
+            "申请「{}」的步骤「{step}」找不到可审批的人（审批人是申请人本人、已停用或未设置上级/部门负责人），请设置后让申请人重新提交",
+            m.title
+        ),
+        request_id: Some(m.id),
+        dedupe_key: format!("no_approver:{}:{}:{step}", m.id, m.round),
+    };
+    notify(&state.db, &admins, &notice, state.config.webhook_url.is_some(), now).await?;
+    Ok(ApiError::Conflict {
+        code: "no_approver",
+        msg: Msg::new(
+            format!("步骤「{step}」找不到可审批的人（未设置上级或部门负责人），已通知管理员"),
+            format!("nobody can decide the step \"{step}\" (no manager or department head is set); admins have been told"),
+        ),
+        current: Some(crate::store::requests::current_state(m)),
+    })
+}
+
 /// Tells the people the change concerns, in the same transaction as the change.
-async fn announce(
+pub async fn announce(
     tx: &sea_orm::DatabaseTransaction,
     state: &AppState,
     action: Action,
     from: Status,
     m: &request::Model,
+    chain: &Chain,
     now: chrono::DateTime<chrono::Utc>,
 ) -> ApiResult<()> {
     use crate::store::notify::{Notice, notify, users_with_role};
     let label = format!("{} {}", m.number.as_deref().unwrap_or(""), m.title);
-    let finance_except = |ids: Vec<i32>, skip: &[Option<i32>]| {
-        ids.into_iter().filter(|id| *id != m.requester_id && !skip.contains(&Some(*id))).collect::<Vec<_>>()
-    };
-    let (users, notice) = match (action, from) {
-        (Action::Submit, _) => (
-            m.manager_approver_id.into_iter().collect(),
-            Notice {
-                kind: "approval_needed",
-                title: "待您审批".into(),
-                body: label,
-                request_id: Some(m.id),
-                dedupe_key: format!("approve:{}:{}:manager", m.id, m.round),
-            },
-        ),
-        (Action::Approve, Status::PendingManager) => (
-            finance_except(users_with_role(tx, crate::domain::roles::Role::Finance).await?, &[m.manager_approved_by]),
-            Notice {
-                kind: "approval_needed",
-                title: "待财务审批".into(),
-                body: label,
-                request_id: Some(m.id),
-                dedupe_key: format!("approve:{}:{}:finance", m.id, m.round),
-            },
-        ),
-        (Action::Approve, _) => (
-            finance_except(users_with_role(tx, crate::domain::roles::Role::Finance).await?, &[m.finance_approved_by]),
-            Notice {
-                kind: "payout_needed",
-                title: "待打款".into(),
-                body: format!("{label}，请在 {} 前完成汇款", m.pay_by),
-                request_id: Some(m.id),
-                dedupe_key: format!("payout:{}:{}", m.id, m.round),
-            },
-        ),
+    let status = status_of(m);
+    let (users, notice) = match (action, status) {
+        (Action::Submit | Action::Approve | Action::Transfer | Action::AddApprover | Action::Recall, Status::PendingManager | Status::PendingFinance) => {
+            let step = chain.current_step();
+            let users = match step {
+                Some(s) if s.open_to_finance() => {
+                    let acted = chain.all_actors();
+                    users_with_role(tx, crate::domain::roles::Role::Finance)
+                        .await?
+                        .into_iter()
+                        .filter(|id| *id != m.requester_id && !acted.contains(id))
+                        .collect()
+                }
+                _ => chain.pending(),
+            };
+            let name = step.map(|s| s.name.clone()).unwrap_or_default();
+            (
+                users,
+                Notice {
+                    kind: "approval_needed",
+                    title: if status == Status::PendingFinance { "待财务审批".into() } else { format!("待您审批（{name}）") },
+                    body: label,
+                    request_id: Some(m.id),
+                    dedupe_key: format!("approve:{}:{}:{}:{}", m.id, m.round, chain.current, chain.pending().len()),
+                },
+            )
+        }
+        (Action::Approve, Status::Approved) => {
+            let signed: Vec<i32> = chain.all_actors();
+            (
+                users_with_role(tx, crate::domain::roles::Role::Finance)
+                    .await?
+                    .into_iter()
+                    .filter(|id| *id != m.requester_id && !(state.config.four_eyes && signed.contains(id)))
+                    .collect(),
+                Notice {
+                    kind: "payout_needed",
+                    title: "待打款".into(),
+                    body: format!("{label}，请在 {} 前完成汇款", m.pay_by),
+                    request_id: Some(m.id),
+                    dedupe_key: format!("payout:{}:{}", m.id, m.round),
+                },
+            )
+        }
         (Action::Reject, _) => (
             vec![m.requester_id],
             Notice {

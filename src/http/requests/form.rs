@@ -50,6 +50,10 @@ pub struct RequestInput {
     pub mini_program: Option<MiniProgram>,
     /// A registry record: its details fill `mini_program`, and the request follows it.
     pub mini_program_id: Option<i32>,
+    /// A company of the group (`/companies`): when given, the payer fields are taken from it.
+    pub company_id: Option<i32>,
+    /// One of that company's accounts; its default account when absent.
+    pub payer_account_id: Option<i32>,
     /// Required on edit: the version the change is based on.
     pub version: Option<i32>,
 }
@@ -74,6 +78,8 @@ pub struct Form {
     pub purpose: String,
     pub mini_program: Option<MiniProgram>,
     pub mini_program_id: Option<i32>,
+    pub company_id: Option<i32>,
+    pub payer_account_id: Option<i32>,
 }
 
 const SEALED: &str = "enc:";
@@ -124,7 +130,7 @@ fn text(errors: &mut Vec<FieldError>, field: &str, value: Option<&str>, min: usi
     v.to_owned()
 }
 
-fn id_field<T>(errors: &mut Vec<FieldError>, field: &str, label_zh: &str, value: Option<&str>, parse: impl Fn(&str) -> Result<T, crate::domain::ids::IdError>) -> Option<T> {
+pub(crate) fn id_field<T>(errors: &mut Vec<FieldError>, field: &str, label_zh: &str, value: Option<&str>, parse: impl Fn(&str) -> Result<T, crate::domain::ids::IdError>) -> Option<T> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => {
             errors.push(FieldError::new(field, format!("{label_zh}不能为空"), format!("{field} is required")));
@@ -211,6 +217,8 @@ impl RequestInput {
             purpose: Some(m.purpose.clone()),
             mini_program: m.mini_program.as_ref().and_then(|v| MiniProgram::open(v, pii)),
             mini_program_id: m.mini_program_id,
+            company_id: m.company_id,
+            payer_account_id: m.payer_account_id,
             version: Some(m.version),
         }
     }
@@ -238,6 +246,13 @@ impl RequestInput {
                 (new, old) => new.or(old),
             },
             mini_program_id: patch.mini_program_id.or(self.mini_program_id),
+            // Another company means its default account unless the patch names one.
+            payer_account_id: if patch.company_id.is_some_and(|c| Some(c) != self.company_id) {
+                patch.payer_account_id
+            } else {
+                patch.payer_account_id.or(self.payer_account_id)
+            },
+            company_id: patch.company_id.or(self.company_id),
             version: patch.version.or(self.version),
         }
     }
@@ -339,6 +354,8 @@ impl RequestInput {
                     purpose,
                     mini_program,
                     mini_program_id: self.mini_program_id,
+                    company_id: self.company_id,
+                    payer_account_id: self.payer_account_id,
                 })
             }
             _ => Err(ApiError::Validation(errors)),

@@ -2,6 +2,7 @@
 pub mod actions;
 pub mod attachments;
 pub mod form;
+pub mod handoffs;
 pub mod money;
 pub mod print;
 pub mod view;
@@ -35,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_request, update_request, delete_request))
         .routes(routes!(tasks))
         .merge(actions::router())
+        .merge(handoffs::router())
         .merge(attachments::router())
         .merge(print::router())
 }
@@ -171,7 +173,7 @@ async fn list_requests(State(state): State<AppState>, me: AuthUser, Query(q): Qu
         .paginate(&state.db, per_page);
     let total = paginator.num_items().await?;
     let rows = paginator.fetch_page(page - 1).await?;
-    let names = Names::load(&state.db, &rows).await?;
+    let names = Names::load(&state.db, &me, &rows).await?;
     let items = rows.iter().map(|m| view::view(m, &me, &names, today, &state)).collect();
     Ok(Json(Page { items, total, page, per_page }))
 }
@@ -182,6 +184,10 @@ pub struct RequestDetail {
     #[serde(flatten)]
     pub request: RequestView,
     pub attachments: Vec<attachments::AttachmentView>,
+    /// Every step of the current round's approval chain.
+    pub steps: Vec<view::StepView>,
+    /// People copied in (抄送).
+    pub cc: Vec<view::UserRef>,
     pub timeline: Vec<TimelineEntry>,
     /// Non-blocking notices for the caller (e.g. a suspected duplicate).
     pub warnings: Vec<String>,
@@ -193,11 +199,20 @@ pub struct TimelineEntry {
     pub at: chrono::DateTime<chrono::Utc>,
     pub actor_id: Option<i32>,
     pub actor_name: String,
+    /// When a delegate acted (代理): the approver they acted for.
     pub on_behalf_of_id: Option<i32>,
+    pub on_behalf_of_name: Option<String>,
     pub action: String,
     pub comment: Option<String>,
     pub from_status: Option<String>,
     pub to_status: Option<String>,
+    /// The approval step the action concerned.
+    pub step: Option<String>,
+    /// `transfer` / `add_approver`: who was handed the step or added.
+    pub to_user_id: Option<i32>,
+    pub to_user_name: Option<String>,
+    /// `add_approver`: `before` or `after`.
+    pub position: Option<String>,
 }
 
 pub async fn timeline(state: &AppState, request_id: i32) -> ApiResult<Vec<TimelineEntry>> {
@@ -206,32 +221,62 @@ pub async fn timeline(state: &AppState, request_id: i32) -> ApiResult<Vec<Timeli
         .order_by_asc(audit_event::Column::Seq)
         .all(&state.db)
         .await?;
-    let status_in = |s: &Option<String>| {
-        s.as_deref()
-            .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
-            .and_then(|v| v.get("status").and_then(|s| s.as_str()).map(str::to_owned))
+    let parse = |s: &Option<String>| s.as_deref().and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok());
+    let text = |v: &Option<serde_json::Value>, key: &str| v.as_ref().and_then(|v| v.get(key)).and_then(|s| s.as_str()).map(str::to_owned);
+    let mut behalf: Vec<i32> = events.iter().filter_map(|e| e.on_behalf_of_id).collect();
+    behalf.sort_unstable();
+    behalf.dedup();
+    let names: std::collections::HashMap<i32, String> = if behalf.is_empty() {
+        Default::default()
+    } else {
+        entity::user::Entity::find()
+            .filter(entity::user::Column::Id.is_in(behalf))
+            .all(&state.db)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.display_name))
+            .collect()
     };
     Ok(events
         .into_iter()
-        .map(|e| TimelineEntry {
-            from_status: status_in(&e.before_state),
-            to_status: status_in(&e.after_state),
-            seq: e.seq,
-            at: e.occurred_at,
-            actor_id: e.actor_id,
-            actor_name: e.actor_name,
-            on_behalf_of_id: e.on_behalf_of_id,
-            action: e.action,
-            comment: e.comment,
+        .map(|e| {
+            let before = parse(&e.before_state);
+            let after = parse(&e.after_state);
+            TimelineEntry {
+                from_status: text(&before, "status"),
+                to_status: text(&after, "status"),
+                step: text(&after, "step"),
+                to_user_id: after.as_ref().and_then(|v| v.get("to_user_id")).and_then(|v| v.as_i64()).and_then(|v| i32::try_from(v).ok()),
+                to_user_name: text(&after, "to_user_name"),
+                position: text(&after, "position"),
+                seq: e.seq,
+                at: e.occurred_at,
+                actor_id: e.actor_id,
+                actor_name: e.actor_name,
+                on_behalf_of_name: e.on_behalf_of_id.and_then(|id| names.get(&id).cloned()),
+                on_behalf_of_id: e.on_behalf_of_id,
+                action: e.action,
+                comment: e.comment,
+            }
         })
         .collect())
 }
 
 pub async fn detail(state: &AppState, me: &AuthUser, m: &request::Model, warnings: Vec<String>) -> ApiResult<RequestDetail> {
     let today = china_date(state.clock.now());
-    let names = Names::load(&state.db, std::slice::from_ref(m)).await?;
+    let names = Names::load(&state.db, me, std::slice::from_ref(m)).await?;
+    let cc_ids = crate::store::chain::people(&state.db, m.id, "cc").await?;
+    let cc_names: std::collections::HashMap<i32, String> = entity::user::Entity::find()
+        .filter(entity::user::Column::Id.is_in(cc_ids.clone()))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.display_name))
+        .collect();
     Ok(RequestDetail {
         request: view::view(m, me, &names, today, state),
+        steps: if m.round > 0 { names.steps(&crate::store::chain::chain_of(m)) } else { Vec::new() },
+        cc: cc_ids.iter().map(|id| view::UserRef { id: *id, name: cc_names.get(id).cloned().unwrap_or_default() }).collect(),
         attachments: attachments::list_for(state, m.id).await?,
         timeline: timeline(state, m.id).await?,
         warnings,
@@ -266,6 +311,8 @@ fn form_columns(f: &Form, pii: &crate::pii::PiiCipher) -> Vec<(request::Column, 
         (C::Purpose, Expr::value(f.purpose.clone())),
         (C::MiniProgram, Expr::value(f.mini_program.as_ref().map(|mp| mp.seal(pii)))),
         (C::MiniProgramId, Expr::value(f.mini_program_id)),
+        (C::CompanyId, Expr::value(f.company_id)),
+        (C::PayerAccountId, Expr::value(f.payer_account_id)),
     ]
 }
 
@@ -292,6 +339,7 @@ async fn create_request(
     let now = state.clock.now();
     let mut input = input;
     resolve_mini_program(&state, &me, &mut input).await?;
+    crate::http::companies::fill_payer(&state, &mut input).await?;
     let form = input.validate(china_date(now))?;
     let (flags, warnings) = duplicates_of(&state, &form, None).await?;
     let (tx, mut cursor) = audit::begin(&state.db).await?;
@@ -346,6 +394,8 @@ fn apply_form(am: &mut request::ActiveModel, f: &Form, pii: &crate::pii::PiiCiph
     am.purpose = Set(f.purpose.clone());
     am.mini_program = Set(f.mini_program.as_ref().map(|mp| mp.seal(pii)));
     am.mini_program_id = Set(f.mini_program_id);
+    am.company_id = Set(f.company_id);
+    am.payer_account_id = Set(f.payer_account_id);
 }
 
 /// Other open requests with the same amount and payee: with one odd amount, two open cases make
@@ -415,6 +465,7 @@ async fn update_request(
     if merged.mini_program_id != current.mini_program_id {
         resolve_mini_program(&state, &me, &mut merged).await?;
     }
+    crate::http::companies::fill_payer(&state, &mut merged).await?;
     let form = merged.validate(china_date(now))?;
     let (flags, warnings) = duplicates_of(&state, &form, Some(id)).await?;
     let (tx, mut cursor) = audit::begin(&state.db).await?;
@@ -519,19 +570,21 @@ pub struct TaskCounts {
 async fn tasks(State(state): State<AppState>, me: AuthUser) -> ApiResult<Json<Tasks>> {
     use request::Column as C;
     let finance = me.has(Role::Finance);
+    use crate::store::requests::{open_step, related, waiting_on_my_delegators};
+    // A delegate never decides their own request, so it is no task of theirs.
+    let mine_to_decide = Condition::any()
+        .add(related(&me, "current"))
+        .add(Condition::all().add(waiting_on_my_delegators(&me)).add(C::RequesterId.ne(me.id)));
     let mut groups: Vec<(&str, Condition)> = vec![
-        ("manager_approval", Condition::all().add(C::Status.eq(Status::PendingManager.as_str())).add(C::ManagerApproverId.eq(me.id))),
+        ("manager_approval", Condition::all().add(C::Status.eq(Status::PendingManager.as_str())).add(mine_to_decide.clone())),
         ("resubmit", Condition::all().add(C::Status.eq(Status::Returned.as_str())).add(C::RequesterId.eq(me.id))),
     ];
+    let mut finance_approval = Condition::any().add(mine_to_decide);
     if finance {
         let not_mine = C::RequesterId.ne(me.id);
-        groups.push((
-            "finance_approval",
-            Condition::all()
-                .add(C::Status.eq(Status::PendingFinance.as_str()))
-                .add(not_mine.clone())
-                .add(Condition::any().add(C::ManagerApprovedBy.is_null()).add(C::ManagerApprovedBy.ne(me.id))),
-        ));
+        finance_approval = finance_approval.add(
+            Condition::all().add(not_mine.clone()).add(open_step()).add(related(&me, "acted").not()),
+        );
         let mut payout = Condition::all().add(C::Status.eq(Status::Approved.as_str())).add(not_mine.clone());
         if state.config.four_eyes {
             payout = payout.add(Condition::any().add(C::FinanceApprovedBy.is_null()).add(C::FinanceApprovedBy.ne(me.id)));
@@ -539,6 +592,7 @@ async fn tasks(State(state): State<AppState>, me: AuthUser) -> ApiResult<Json<Ta
         groups.push(("payout", payout));
         groups.push(("refund", Condition::all().add(C::Status.eq(Status::Paid.as_str())).add(not_mine)));
     }
+    groups.push(("finance_approval", Condition::all().add(C::Status.eq(Status::PendingFinance.as_str())).add(finance_approval)));
     let mut counts = TaskCounts::default();
     let mut any = Condition::any();
     for (name, cond) in &groups {
@@ -560,7 +614,7 @@ async fn tasks(State(state): State<AppState>, me: AuthUser) -> ApiResult<Json<Ta
         .fetch_page(0)
         .await?;
     let today = china_date(state.clock.now());
-    let names = Names::load(&state.db, &rows).await?;
+    let names = Names::load(&state.db, &me, &rows).await?;
     let items: Vec<RequestView> = rows.iter().map(|m| view::view(m, &me, &names, today, &state)).collect();
     let total = counts.manager_approval + counts.finance_approval + counts.payout + counts.refund + counts.resubmit;
     Ok(Json(Tasks { items, total, counts }))

@@ -12,7 +12,7 @@ use crate::http::extract::parse_json;
 use crate::store::audit::{self, NewEvent};
 use crate::store::idempotency::{self, Claim};
 use crate::store::notify::{Notice, notify};
-use crate::store::requests::{conditional_update, conflict_after_race, facts_of, find_visible, status_of, version_conflict};
+use crate::store::requests::{conditional_update, conflict_after_race, find_visible, status_of, version_conflict};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
@@ -171,7 +171,7 @@ fn check(state: &AppState, me: &AuthUser, current: &request::Model, action: Acti
     {
         return Err(version_conflict(current));
     }
-    transition(status_of(current), action, me.actor(), &facts_of(current, state.config.four_eyes), None).map_err(|r| refusal(current, action, r))
+    transition(status_of(current), action, me.actor(), &crate::store::chain::facts_without_step(current, &crate::store::chain::chain_of(current), state.config.four_eyes), None).map_err(|r| refusal(current, action, r))
 }
 
 pub(crate) async fn payout(

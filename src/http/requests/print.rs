@@ -4,15 +4,16 @@ use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::clock::china;
 use crate::domain::money::{amount_in_words, format_yuan};
-use crate::domain::workflow::{Kind, Status};
+use crate::domain::workflow::Kind;
 use crate::error::ApiResult;
 use crate::http::extract::Path;
+use crate::store::chain::chain_of;
 use crate::store::requests::{find_visible, status_of};
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use entity::{department, user};
-use sea_orm::EntityTrait;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -34,48 +35,88 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// The signature of one step: the last decision taken there in the latest round.
+/// One row of the signature block: a step and who decided it, with their opinion.
 struct Signature {
-    step: &'static str,
-    entry: Option<TimelineEntry>,
+    step: String,
+    who: String,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+    opinion: String,
 }
 
-fn signatures(events: Vec<TimelineEntry>) -> (Vec<Signature>, Vec<TimelineEntry>) {
+/// The requester's submit, every step of the latest round in order (with delegates and
+/// steps added by 加签), then payout and refund.
+fn signatures(m: &entity::request::Model, events: &[TimelineEntry], names: &std::collections::HashMap<i32, String>) -> Vec<Signature> {
     let last_submit = events.iter().rposition(|e| e.action == "submit");
-    let round: Vec<&TimelineEntry> = match last_submit {
-        Some(i) => events[i..].iter().collect(),
-        None => Vec::new(),
+    let round: &[TimelineEntry] = match last_submit {
+        Some(i) => &events[i..],
+        None => &[],
     };
-    let at_step = |from: &str| {
-        round
-            .iter()
-            .rev()
-            .find(|e| matches!(e.action.as_str(), "approve" | "reject") && e.from_status.as_deref() == Some(from))
-            .map(|e| clone_entry(e))
-    };
-    let by_action = |action: &str| events.iter().rev().find(|e| e.action == action).map(clone_entry);
-    let sigs = vec![
-        Signature { step: "申请人", entry: last_submit.map(|i| clone_entry(&events[i])) },
-        Signature { step: "部门经理审批", entry: at_step(Status::PendingManager.as_str()) },
-        Signature { step: "财务审批", entry: at_step(Status::PendingFinance.as_str()) },
-        Signature { step: "出纳打款", entry: by_action("payout") },
-        Signature { step: "退款确认", entry: by_action("refund") },
-    ];
-    (sigs, events)
+    let name = |id: i32| names.get(&id).cloned().unwrap_or_else(|| format!("#{id}"));
+    let mut sigs = vec![Signature {
+        step: "申请人".into(),
+        who: last_submit.map(|i| events[i].actor_name.clone()).unwrap_or_default(),
+        at: last_submit.map(|i| events[i].at),
+        opinion: last_submit.and_then(|i| events[i].comment.clone()).unwrap_or_default(),
+    }];
+    if m.round > 0 {
+        let chain = chain_of(m);
+        for (i, st) in chain.steps.iter().enumerate() {
+            let mut who = Vec::new();
+            let mut opinions = Vec::new();
+            let mut at = None;
+            for a in &st.approvals {
+                who.push(if a.by_user_id == a.user_id {
+                    format!("{}（同意）", name(a.user_id))
+                } else {
+                    format!("{}（{} 代，同意）", name(a.user_id), name(a.by_user_id))
+                });
+                at = Some(a.at);
+                let said = round.iter().rev().find(|e| {
+                    e.action == "approve" && e.actor_id == Some(a.by_user_id) && e.step.as_deref().is_none_or(|s| s == st.name)
+                });
+                opinions.extend(said.and_then(|e| e.comment.clone()));
+            }
+            if st.approvals.is_empty() && i == chain.current {
+                // A rejection ends the round at the step that rejected.
+                if let Some(r) = round.iter().rev().find(|e| e.action == "reject") {
+                    who.push(format!("{}（退回）", r.actor_name));
+                    at = Some(r.at);
+                    opinions.extend(r.comment.clone());
+                }
+            }
+            sigs.push(Signature { step: st.name.clone(), who: who.join("、"), at, opinion: opinions.join("；") });
+        }
+    }
+    let by_action = |action: &str| events.iter().rev().find(|e| e.action == action);
+    for (step, action) in [("出纳打款", "payout"), ("退款确认", "refund")] {
+        let e = by_action(action);
+        sigs.push(Signature {
+            step: step.into(),
+            who: e.map(|e| e.actor_name.clone()).unwrap_or_default(),
+            at: e.map(|e| e.at),
+            opinion: e.and_then(|e| e.comment.clone()).unwrap_or_default(),
+        });
+    }
+    sigs
 }
 
-fn clone_entry(e: &TimelineEntry) -> TimelineEntry {
-    TimelineEntry {
-        seq: e.seq,
-        at: e.at,
-        actor_id: e.actor_id,
-        actor_name: e.actor_name.clone(),
-        on_behalf_of_id: e.on_behalf_of_id,
-        action: e.action.clone(),
-        comment: e.comment.clone(),
-        from_status: e.from_status.clone(),
-        to_status: e.to_status.clone(),
+/// What an action did, for the history table: 转交、加签 and delegated actions spelled out.
+fn action_text(ev: &TimelineEntry) -> String {
+    let mut t = action_zh(&ev.action).to_owned();
+    if let Some(step) = &ev.step {
+        t = format!("{t}（{step}）");
     }
+    if let Some(to) = &ev.to_user_name {
+        t.push_str(&match ev.position.as_deref() {
+            Some("before") => format!(" {to}，在本人之前"),
+            Some("after") => format!(" {to}，在本人之后"),
+            _ => format!(" → {to}"),
+        });
+    }
+    if let Some(b) = &ev.on_behalf_of_name {
+        t.push_str(&format!("，代 {b}"));
+    }
+    t
 }
 
 fn action_zh(a: &str) -> &str {
@@ -89,6 +130,10 @@ fn action_zh(a: &str) -> &str {
         "payout" => "登记打款",
         "refund" => "登记退款",
         "expire" => "过期",
+        "transfer" => "转交",
+        "add_approver" => "加签",
+        "recall" => "撤回审批",
+        "comment" => "评论",
         "attachment_add" => "上传附件",
         other => other,
     }
@@ -104,7 +149,14 @@ async fn print(State(state): State<AppState>, me: AuthUser, Path(id): Path<i32>)
         Some(d) => department::Entity::find_by_id(d).one(&state.db).await?.map(|d| d.name).unwrap_or_default(),
         None => String::new(),
     };
-    let (sigs, events) = signatures(timeline(&state, id).await?);
+    let events = timeline(&state, id).await?;
+    let chain = chain_of(&m);
+    let mut ids: Vec<i32> = chain.steps.iter().flat_map(|s| s.approvals.iter().flat_map(|a| [a.user_id, a.by_user_id])).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let names: std::collections::HashMap<i32, String> =
+        user::Entity::find().filter(user::Column::Id.is_in(ids)).all(&state.db).await?.into_iter().map(|u| (u.id, u.display_name)).collect();
+    let sigs = signatures(&m, &events, &names);
     let e = escape;
     let local = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&china()).format("%Y-%m-%d %H:%M").to_string();
     let mp = m.mini_program.as_ref().and_then(|v| v.get("name").and_then(|n| n.as_str()).map(str::to_owned)).unwrap_or_default();
@@ -112,17 +164,12 @@ async fn print(State(state): State<AppState>, me: AuthUser, Path(id): Path<i32>)
     let applied = m.submitted_at.map(local).unwrap_or_else(|| m.created_at.with_timezone(&china()).format("%Y-%m-%d").to_string());
     let mut sig_html = String::new();
     for s in &sigs {
-        let (name, time, opinion) = match &s.entry {
-            Some(en) => (
-                format!("{}（{}）", e(&en.actor_name), action_zh(&en.action)),
-                local(en.at),
-                e(en.comment.as_deref().unwrap_or("")),
-            ),
-            None => (String::new(), String::new(), String::new()),
-        };
         sig_html.push_str(&format!(
-            "<tr><th>{}</th><td class=\"sig\">{name}</td><th>时间</th><td>{time}</td><th>意见</th><td>{opinion}</td></tr>",
-            s.step
+            "<tr><th>{}</th><td class=\"sig\">{}</td><th>时间</th><td>{}</td><th>意见</th><td>{}</td></tr>",
+            e(&s.step),
+            e(&s.who),
+            s.at.map(local).unwrap_or_default(),
+            e(&s.opinion)
         ));
     }
     let mut history = String::new();
@@ -131,7 +178,7 @@ async fn print(State(state): State<AppState>, me: AuthUser, Path(id): Path<i32>)
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             local(ev.at),
             e(&ev.actor_name),
-            action_zh(&ev.action),
+            e(&action_text(ev)),
             e(ev.comment.as_deref().unwrap_or(""))
         ));
     }

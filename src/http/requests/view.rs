@@ -6,9 +6,11 @@ use crate::domain::ids::{mask_id_number, mask_phone};
 use crate::domain::money::amount_in_words;
 use crate::domain::roles::Role;
 use crate::domain::workflow::{Action, Kind, Status, allowed_actions};
-use crate::store::requests::{facts_of, status_of};
+use crate::domain::chain::{Chain, Mode, Stage, StepKind};
+use crate::store::chain::{chain_of, facts_for};
+use crate::store::requests::status_of;
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{department, request, user};
+use entity::{company, delegation, department, request, user};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -48,6 +50,12 @@ pub struct RequestView {
     pub version: i32,
     /// How many times it has been submitted.
     pub round: i32,
+    /// The paying company and account, when picked from the group's companies.
+    pub company_id: Option<i32>,
+    pub company_name: Option<String>,
+    pub payer_account_id: Option<i32>,
+    /// The step waiting for a decision now (null when none is).
+    pub current_step: Option<CurrentStep>,
     pub manager_approver_id: Option<i32>,
     pub manager_approver_name: Option<String>,
     pub manager_approved_by: Option<i32>,
@@ -77,6 +85,52 @@ pub struct RequestView {
     pub updated_at: DateTime<Utc>,
 }
 
+/// The step waiting for a decision (DESIGN §2.4).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CurrentStep {
+    pub name: String,
+    pub kind: StepKind,
+    /// Who may decide. For a finance sign-off open to the whole finance team: every finance
+    /// user who may still sign off.
+    pub approver_ids: Vec<i32>,
+    pub approver_names: Vec<String>,
+    pub mode: Mode,
+    /// Approvers whose place is filled (by them or their delegate).
+    pub approved_by: Vec<i32>,
+    /// 1-based position in the chain, and the chain's length.
+    pub index: usize,
+    pub of: usize,
+}
+
+/// One step of the chain, for the detail view, the print view and exports.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StepView {
+    pub name: String,
+    pub kind: StepKind,
+    pub stage: Stage,
+    pub mode: Mode,
+    pub approvers: Vec<UserRef>,
+    pub approvals: Vec<ApprovalView>,
+    /// `done`, `current` or `waiting`.
+    pub state: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UserRef {
+    pub id: i32,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ApprovalView {
+    pub user_id: i32,
+    pub user_name: String,
+    /// The delegate who acted for `user_id` (代理), if not themselves.
+    pub by_user_id: i32,
+    pub by_user_name: String,
+    pub at: DateTime<Utc>,
+}
+
 /// Flags derived from the dates and amounts as of `today`, plus stored ones.
 pub fn flags(m: &request::Model, today: NaiveDate) -> Vec<String> {
     let status = status_of(m);
@@ -103,12 +157,28 @@ pub fn flags(m: &request::Model, today: NaiveDate) -> Vec<String> {
 pub struct Names {
     users: HashMap<i32, String>,
     departments: HashMap<i32, String>,
+    companies: HashMap<i32, String>,
+    /// Delegations to the caller in force today (for `allowed_actions`).
+    delegations: Vec<delegation::Model>,
+    /// Active finance users, when a row waits on a sign-off open to all of them.
+    finance: Vec<i32>,
 }
 
 impl Names {
-    pub async fn load(db: &DatabaseConnection, rows: &[request::Model]) -> Result<Names, DbErr> {
+    pub async fn load(db: &DatabaseConnection, me: &AuthUser, rows: &[request::Model]) -> Result<Names, DbErr> {
+        let chains: Vec<Chain> = rows.iter().map(chain_of).collect();
+        let open_finance = chains.iter().any(|c| c.current_step().is_some_and(|s| s.open_to_finance()))
+            && rows.iter().any(|r| status_of(r) == Status::PendingFinance);
+        let finance = if open_finance { crate::store::notify::users_with_role(db, Role::Finance).await? } else { Vec::new() };
         let mut user_ids: Vec<i32> = rows.iter().map(|r| r.requester_id).collect();
         user_ids.extend(rows.iter().filter_map(|r| r.manager_approver_id));
+        user_ids.extend(finance.iter().copied());
+        for c in &chains {
+            for st in &c.steps {
+                user_ids.extend(st.approver_ids.iter().copied());
+                user_ids.extend(st.approvals.iter().flat_map(|a| [a.user_id, a.by_user_id]));
+            }
+        }
         user_ids.sort_unstable();
         user_ids.dedup();
         let mut dept_ids: Vec<i32> = rows.iter().filter_map(|r| r.department_id).collect();
@@ -128,13 +198,83 @@ impl Names {
             .into_iter()
             .map(|d| (d.id, d.name))
             .collect();
-        Ok(Names { users, departments })
+        let mut company_ids: Vec<i32> = rows.iter().filter_map(|r| r.company_id).collect();
+        company_ids.sort_unstable();
+        company_ids.dedup();
+        let companies = if company_ids.is_empty() {
+            HashMap::new()
+        } else {
+            company::Entity::find().filter(company::Column::Id.is_in(company_ids)).all(db).await?.into_iter().map(|c| (c.id, c.name)).collect()
+        };
+        let delegations = crate::store::chain::delegations_to(db, me).await?;
+        Ok(Names { users, departments, companies, delegations, finance })
+    }
+
+    pub fn user(&self, id: i32) -> String {
+        self.users.get(&id).cloned().unwrap_or_else(|| format!("#{id}"))
+    }
+
+    /// Every step of `chain` with names, in order.
+    pub fn steps(&self, chain: &Chain) -> Vec<StepView> {
+        chain
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, st)| StepView {
+                name: st.name.clone(),
+                kind: st.kind,
+                stage: st.stage,
+                mode: st.mode,
+                approvers: st.approver_ids.iter().map(|id| UserRef { id: *id, name: self.user(*id) }).collect(),
+                approvals: st
+                    .approvals
+                    .iter()
+                    .map(|a| ApprovalView {
+                        user_id: a.user_id,
+                        user_name: self.user(a.user_id),
+                        by_user_id: a.by_user_id,
+                        by_user_name: self.user(a.by_user_id),
+                        at: a.at,
+                    })
+                    .collect(),
+                state: match i.cmp(&chain.current) {
+                    std::cmp::Ordering::Less => "done",
+                    std::cmp::Ordering::Equal => "current",
+                    std::cmp::Ordering::Greater => "waiting",
+                }
+                .to_owned(),
+            })
+            .collect()
+    }
+
+    fn current_step(&self, m: &request::Model, chain: &Chain) -> Option<CurrentStep> {
+        if !matches!(status_of(m), Status::PendingManager | Status::PendingFinance) {
+            return None;
+        }
+        let st = chain.current_step()?;
+        let approver_ids: Vec<i32> = if st.open_to_finance() {
+            let acted = chain.all_actors();
+            self.finance.iter().copied().filter(|id| *id != m.requester_id && !acted.contains(id)).collect()
+        } else {
+            st.approver_ids.clone()
+        };
+        Some(CurrentStep {
+            name: st.name.clone(),
+            kind: st.kind,
+            approver_names: approver_ids.iter().map(|id| self.user(*id)).collect(),
+            approver_ids,
+            mode: st.mode,
+            approved_by: st.approvals.iter().map(|a| a.user_id).collect(),
+            index: chain.current + 1,
+            of: chain.steps.len(),
+        })
     }
 }
 
 pub fn view(m: &request::Model, me: &AuthUser, names: &Names, today: NaiveDate, state: &crate::app::AppState) -> RequestView {
     let four_eyes = state.config.four_eyes;
     let status = status_of(m);
+    let chain = chain_of(m);
     let sees_pii = me.has(Role::Finance) || me.has(Role::Admin);
     let mini_program = m.mini_program.as_ref().and_then(|v| MiniProgram::open(v, &state.pii)).map(|mut mp| {
         if !sees_pii {
@@ -177,6 +317,10 @@ pub fn view(m: &request::Model, me: &AuthUser, names: &Names, today: NaiveDate, 
         status,
         version: m.version,
         round: m.round,
+        company_id: m.company_id,
+        company_name: m.company_id.and_then(|c| names.companies.get(&c).cloned()),
+        payer_account_id: m.payer_account_id,
+        current_step: names.current_step(m, &chain),
         manager_approver_id: m.manager_approver_id,
         manager_approver_name: m.manager_approver_id.and_then(|u| names.users.get(&u).cloned()),
         manager_approved_by: m.manager_approved_by,
@@ -194,7 +338,7 @@ pub fn view(m: &request::Model, me: &AuthUser, names: &Names, today: NaiveDate, 
         refund_reference: m.refund_reference.clone(),
         refund_difference_fen,
         flags: flags(m, today),
-        allowed_actions: allowed_actions(status, me.actor(), &facts_of(m, four_eyes)),
+        allowed_actions: allowed_actions(status, me.actor(), &facts_for(m, &chain, me, &names.delegations, four_eyes)),
         can_edit: is_requester && status.is_editable(),
         can_delete: is_requester && status == Status::Draft,
         created_at: m.created_at,

@@ -1,0 +1,427 @@
+//! Loading, resolving and indexing the approval chain of a request (DESIGN §2.4).
+//!
+//! The chain itself is JSON on the request row, changed only by the conditional update that
+//! also bumps `version`; `request_people` is an index of it (who holds the current step, who
+//! is named anywhere, who acted, who was copied in) for visibility and to-do lists, rewritten
+//! in the same transaction.
+use crate::auth::AuthUser;
+use crate::domain::chain::{Approval, Chain, Mode, Stage, Step, StepKind};
+use crate::domain::roles::{Role, RoleSet};
+use crate::domain::workflow::{Facts, Kind, Status, StepFacts};
+use crate::store::requests::status_of;
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{company_finance_user, delegation, department, request, request_person, user};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+
+pub const MANAGER_STEP: &str = "经理审批";
+pub const FINANCE_STEP: &str = "财务审批";
+
+/// The stored chain, or for a request submitted before chains were stored, the chain its
+/// manager and finance columns describe.
+pub fn chain_of(m: &request::Model) -> Chain {
+    if let Some(c) = m.chain.as_ref().and_then(|v| serde_json::from_value::<Chain>(v.clone()).ok()) {
+        return c;
+    }
+    let at = m.approved_at.or(m.submitted_at).unwrap_or(m.updated_at);
+    let mut manager = Step::new(MANAGER_STEP, StepKind::Manager, Stage::Manager, Mode::Any, m.manager_approver_id.into_iter().collect());
+    manager.approvals.extend(m.manager_approved_by.map(|u| Approval { user_id: u, by_user_id: u, at }));
+    let mut finance = Step::new(FINANCE_STEP, StepKind::Finance, Stage::Finance, Mode::Any, Vec::new());
+    finance.approvals.extend(m.finance_approved_by.map(|u| Approval { user_id: u, by_user_id: u, at }));
+    let current = match status_of(m) {
+        Status::PendingManager => 0,
+        Status::PendingFinance => 1,
+        _ => 2,
+    };
+    Chain { steps: vec![manager, finance], current, earlier_actors: Vec::new() }
+}
+
+pub fn to_json(c: &Chain) -> serde_json::Value {
+    serde_json::to_value(c).unwrap_or(serde_json::Value::Null)
+}
+
+/// Delegations to `me` in force today.
+pub async fn delegations_to(db: &impl ConnectionTrait, me: &AuthUser) -> Result<Vec<delegation::Model>, DbErr> {
+    delegation::Entity::find()
+        .filter(delegation::Column::DelegateId.eq(me.id))
+        .filter(delegation::Column::RevokedAt.is_null())
+        .filter(delegation::Column::StartsOn.lte(me.today))
+        .filter(delegation::Column::EndsOn.gte(me.today))
+        .all(db)
+        .await
+}
+
+/// The approvers who delegated requests of `kind` to the caller.
+pub fn delegators_for(delegations: &[delegation::Model], kind: &str) -> Vec<i32> {
+    delegations.iter().filter(|d| covers_kind(d.kinds.as_deref(), kind)).map(|d| d.approver_id).collect()
+}
+
+pub fn covers_kind(kinds: Option<&str>, kind: &str) -> bool {
+    kinds.is_none_or(|k| k.split(',').any(|x| x == kind))
+}
+
+/// The workflow facts of `m` as seen by `me`.
+pub fn facts_for(m: &request::Model, chain: &Chain, me: &AuthUser, delegations: &[delegation::Model], four_eyes: bool) -> Facts {
+    Facts { step: chain.facts_for(me.id, &delegators_for(delegations, &m.kind)), ..facts_without_step(m, chain, four_eyes) }
+}
+
+/// The facts that do not depend on who asks (the scheduler, payouts and refunds).
+pub fn facts_without_step(m: &request::Model, chain: &Chain, four_eyes: bool) -> Facts {
+    let finance = chain.steps.iter().rev().find(|s| s.kind == StepKind::Finance).and_then(|s| s.approvals.last());
+    Facts {
+        requester_id: m.requester_id,
+        finance_signed_by: match finance {
+            Some(a) => [Some(a.by_user_id), Some(a.user_id)],
+            None => [m.finance_approved_by, None],
+        },
+        refundable: m.refundable,
+        four_eyes,
+        step: StepFacts::NONE,
+    }
+}
+
+/// Rewrites the `current` and `chain` index rows of a request and adds `acted` rows for
+/// everyone who approved (kept across rounds).
+pub async fn sync_people(db: &impl ConnectionTrait, request_id: i32, chain: &Chain, status: Status) -> Result<(), DbErr> {
+    request_person::Entity::delete_many()
+        .filter(request_person::Column::RequestId.eq(request_id))
+        .filter(request_person::Column::Relation.is_in(["current", "chain"]))
+        .exec(db)
+        .await?;
+    if matches!(status, Status::PendingManager | Status::PendingFinance) {
+        add_people(db, request_id, &chain.pending(), "current").await?;
+    }
+    add_people(db, request_id, &chain.approvers(), "chain").await?;
+    let actors: Vec<i32> = chain.steps.iter().flat_map(|s| s.approvals.iter().flat_map(|a| [a.user_id, a.by_user_id])).collect();
+    add_people(db, request_id, &actors, "acted").await
+}
+
+pub async fn add_people(db: &impl ConnectionTrait, request_id: i32, users: &[i32], relation: &str) -> Result<(), DbErr> {
+    let mut seen = HashSet::new();
+    for &u in users {
+        if !seen.insert(u) {
+            continue;
+        }
+        request_person::Entity::insert(request_person::ActiveModel {
+            request_id: Set(request_id),
+            user_id: Set(u),
+            relation: Set(relation.to_owned()),
+        })
+        .on_conflict(
+            OnConflict::columns([request_person::Column::RequestId, request_person::Column::UserId, request_person::Column::Relation])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn people(db: &impl ConnectionTrait, request_id: i32, relation: &str) -> Result<Vec<i32>, DbErr> {
+    Ok(request_person::Entity::find()
+        .filter(request_person::Column::RequestId.eq(request_id))
+        .filter(request_person::Column::Relation.eq(relation))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| p.user_id)
+        .collect())
+}
+
+/// An extra approval step by rule (DESIGN §2.4), applied in order after the manager step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalRule {
+    /// The step's name, e.g. 分管领导.
+    pub name: String,
+    /// Only these kinds (all kinds when absent).
+    #[serde(default)]
+    pub kinds: Option<Vec<Kind>>,
+    /// Only requests paid by these companies (all when absent).
+    #[serde(default)]
+    pub company_ids: Option<Vec<i32>>,
+    /// Only at or above this amount.
+    #[serde(default)]
+    pub min_amount_fen: Option<i64>,
+    /// Who decides. Empty: the next level up from the previous step's approver (their manager,
+    /// else their department head), which is what 分管领导 means for most departments.
+    #[serde(default)]
+    pub approver_ids: Vec<i32>,
+    /// `any` (或签, one approval) or `all` (会签, every approver).
+    #[serde(default)]
+    pub mode: Mode,
+}
+
+impl ApprovalRule {
+    pub fn applies_to(&self, m: &request::Model) -> bool {
+        let kind_ok = self.kinds.as_ref().is_none_or(|ks| ks.iter().any(|k| k.as_str() == m.kind));
+        let company_ok = self.company_ids.as_ref().is_none_or(|cs| m.company_id.is_some_and(|c| cs.contains(&c)));
+        let amount_ok = self.min_amount_fen.is_none_or(|min| m.amount_fen >= min);
+        kind_ok && company_ok && amount_ok
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalRules {
+    pub rules: Vec<ApprovalRule>,
+}
+
+impl Default for ApprovalRules {
+    /// Shipped default: an advance payment of 50,000 元 or more also needs the 分管领导.
+    fn default() -> Self {
+        ApprovalRules {
+            rules: vec![ApprovalRule {
+                name: "分管领导".into(),
+                kinds: Some(vec![Kind::AdvancePayment]),
+                company_ids: None,
+                min_amount_fen: Some(5_000_000),
+                approver_ids: Vec::new(),
+                mode: Mode::Any,
+            }],
+        }
+    }
+}
+
+pub const RULES_KEY: &str = "approval_rules";
+
+pub async fn load_rules(db: &impl ConnectionTrait) -> Result<ApprovalRules, DbErr> {
+    Ok(crate::db::get_setting(db, RULES_KEY).await?.and_then(|v| serde_json::from_str(&v).ok()).unwrap_or_default())
+}
+
+/// Why a chain could not be resolved: nobody is left to decide this step.
+#[derive(Debug, Clone)]
+pub struct NobodyLeft {
+    pub step: String,
+}
+
+async fn department_head(db: &impl ConnectionTrait, dept: Option<i32>) -> Result<Option<i32>, DbErr> {
+    match dept {
+        Some(d) => Ok(department::Entity::find_by_id(d).one(db).await?.and_then(|d| d.head_id)),
+        None => Ok(None),
+    }
+}
+
+/// The first usable approver, starting with `start` and going one level up (their manager,
+/// then their department head) past anyone who is disabled, missing or in `excluded`.
+pub async fn escalate(db: &impl ConnectionTrait, start: Vec<i32>, excluded: &HashSet<i32>) -> Result<Option<i32>, DbErr> {
+    let mut candidates = start;
+    let mut seen = HashSet::new();
+    let mut i = 0;
+    while i < candidates.len() && i < 64 {
+        let id = candidates[i];
+        i += 1;
+        if !seen.insert(id) {
+            continue;
+        }
+        let Some(u) = user::Entity::find_by_id(id).one(db).await? else { continue };
+        if !u.disabled && !excluded.contains(&u.id) {
+            return Ok(Some(u.id));
+        }
+        candidates.extend(u.manager_id);
+        candidates.extend(department_head(db, u.department_id).await?);
+    }
+    Ok(None)
+}
+
+/// One level above `u`: their manager, then their department head.
+pub async fn above(db: &impl ConnectionTrait, u: &user::Model) -> Result<Vec<i32>, DbErr> {
+    let mut ids: Vec<i32> = u.manager_id.into_iter().collect();
+    ids.extend(department_head(db, u.department_id).await?);
+    Ok(ids)
+}
+
+/// Resolves the whole chain at submit: the manager step, the rule steps that apply, and the
+/// finance sign-off (limited to the paying company's finance users when it names any).
+/// Nobody ever approves their own request, and nobody decides two steps of one round.
+pub async fn resolve(db: &impl ConnectionTrait, m: &request::Model, requester: &user::Model, rules: &ApprovalRules) -> Result<Result<Chain, NobodyLeft>, DbErr> {
+    let mut excluded: HashSet<i32> = HashSet::from([requester.id]);
+    let mut steps = Vec::new();
+    let Some(manager) = escalate(db, above(db, requester).await?, &excluded).await? else {
+        return Ok(Err(NobodyLeft { step: MANAGER_STEP.into() }));
+    };
+    excluded.insert(manager);
+    steps.push(Step::new(MANAGER_STEP, StepKind::Manager, Stage::Manager, Mode::Any, vec![manager]));
+    for rule in rules.rules.iter().filter(|r| r.applies_to(m)) {
+        let starts: Vec<Vec<i32>> = if rule.approver_ids.is_empty() {
+            let previous = steps.last().and_then(|s: &Step| s.approver_ids.first().copied());
+            let prev_user = match previous {
+                Some(p) => user::Entity::find_by_id(p).one(db).await?,
+                None => None,
+            };
+            vec![match prev_user {
+                Some(u) => above(db, &u).await?,
+                None => Vec::new(),
+            }]
+        } else {
+            rule.approver_ids.iter().map(|a| vec![*a]).collect()
+        };
+        let mut approvers = Vec::new();
+        for start in starts {
+            if let Some(a) = escalate(db, start, &excluded).await?
+                && !approvers.contains(&a)
+            {
+                approvers.push(a);
+            }
+        }
+        if approvers.is_empty() {
+            return Ok(Err(NobodyLeft { step: rule.name.clone() }));
+        }
+        excluded.extend(approvers.iter().copied());
+        steps.push(Step::new(rule.name.clone(), StepKind::Rule, Stage::Manager, rule.mode, approvers));
+    }
+    let mut finance = Vec::new();
+    if let Some(company) = m.company_id {
+        let named: Vec<i32> = company_finance_user::Entity::find()
+            .filter(company_finance_user::Column::CompanyId.eq(company))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|f| f.user_id)
+            .collect();
+        if !named.is_empty() {
+            finance = user::Entity::find()
+                .filter(user::Column::Id.is_in(named))
+                .filter(user::Column::Disabled.eq(false))
+                .all(db)
+                .await?
+                .into_iter()
+                .filter(|u| RoleSet::from_db(&u.roles).has(Role::Finance) && !excluded.contains(&u.id))
+                .map(|u| u.id)
+                .collect();
+            if finance.is_empty() {
+                return Ok(Err(NobodyLeft { step: FINANCE_STEP.into() }));
+            }
+        }
+    }
+    steps.push(Step::new(FINANCE_STEP, StepKind::Finance, Stage::Finance, Mode::Any, finance));
+    Ok(Ok(Chain::new(steps)))
+}
+
+/// The columns kept beside the chain for exports, filters and older readers: who decides
+/// and who gave the manager step, and who signed off finance.
+pub fn summary_columns(chain: &Chain) -> (Option<i32>, Option<i32>, Option<i32>) {
+    let manager = chain.steps.iter().find(|s| s.kind == StepKind::Manager);
+    let finance = chain.steps.iter().rev().find(|s| s.kind == StepKind::Finance);
+    (
+        manager.and_then(|s| s.approver_ids.first().copied()),
+        manager.and_then(|s| s.approvals.first().map(|a| a.user_id)),
+        finance.and_then(|s| s.approvals.first().map(|a| a.by_user_id)),
+    )
+}
+
+/// Whether `u` may be given a place in a step of `m`: active, not the requester, and not
+/// someone who already approved in this round.
+pub fn eligible(u: &user::Model, m: &request::Model, chain: &Chain) -> Result<(), &'static str> {
+    if u.disabled {
+        return Err("disabled");
+    }
+    if u.id == m.requester_id {
+        return Err("requester");
+    }
+    if chain.acted(u.id) || chain.pending().contains(&u.id) {
+        return Err("involved");
+    }
+    Ok(())
+}
+
+pub fn approval_time(chain: &Chain) -> Option<DateTime<Utc>> {
+    chain.steps.last().and_then(|s| s.approvals.last()).map(|a| a.at)
+}
+
+/// Whether a delegation covers `day`.
+pub fn in_force(d: &delegation::Model, day: NaiveDate) -> bool {
+    d.revoked_at.is_none() && d.starts_on <= day && day <= d.ends_on
+}
+
+/// When a user is disabled, every step waiting on them goes one level up (their manager, then
+/// their department head), in the same transaction as the disabling; admins are told about
+/// any step nobody is left to decide. Returns how many requests were re-routed.
+pub async fn reroute_from_disabled(
+    tx: &sea_orm::DatabaseTransaction,
+    cursor: &mut crate::store::audit::AuditCursor,
+    gone: &user::Model,
+    by: (i32, &str),
+    now: DateTime<Utc>,
+    webhook: bool,
+) -> Result<u32, DbErr> {
+    use crate::store::notify::{Notice, notify, users_with_role};
+    let waiting: Vec<i32> = request_person::Entity::find()
+        .filter(request_person::Column::UserId.eq(gone.id))
+        .filter(request_person::Column::Relation.eq("current"))
+        .all(tx)
+        .await?
+        .into_iter()
+        .map(|p| p.request_id)
+        .collect();
+    let mut moved = 0;
+    for m in request::Entity::find().filter(request::Column::Id.is_in(waiting)).all(tx).await? {
+        let status = status_of(&m);
+        if !matches!(status, Status::PendingManager | Status::PendingFinance) {
+            continue;
+        }
+        let mut chain = chain_of(&m);
+        let step_name = chain.current_step().map(|s| s.name.clone()).unwrap_or_default();
+        let mut excluded: HashSet<i32> = chain.all_actors().into_iter().chain(chain.approvers()).collect();
+        excluded.insert(m.requester_id);
+        let label = format!("{} {}", m.number.as_deref().unwrap_or(""), m.title);
+        let Some(next) = escalate(tx, above(tx, gone).await?, &excluded).await? else {
+            let notice = Notice {
+                kind: "no_approver",
+                title: "审批无人可路由".into(),
+                body: format!("{label}：步骤「{step_name}」的审批人 {} 已停用，且没有上级可接替，请手工安排", gone.display_name),
+                request_id: Some(m.id),
+                dedupe_key: format!("no_approver:{}:{}:{}", m.id, m.round, gone.id),
+            };
+            notify(tx, &users_with_role(tx, Role::Admin).await?, &notice, webhook, now).await?;
+            continue;
+        };
+        chain.transfer(gone.id, next);
+        let (approver, approved_by, finance_by) = summary_columns(&chain);
+        use sea_orm::sea_query::Expr;
+        let changes = vec![
+            (request::Column::Chain, Expr::value(to_json(&chain))),
+            (request::Column::ManagerApproverId, Expr::value(approver)),
+            (request::Column::ManagerApprovedBy, Expr::value(approved_by)),
+            (request::Column::FinanceApprovedBy, Expr::value(finance_by)),
+            (request::Column::UpdatedAt, Expr::value(now)),
+        ];
+        if !crate::store::requests::conditional_update(tx, &m, changes).await? {
+            continue;
+        }
+        sync_people(tx, m.id, &chain, status).await?;
+        let to = user::Entity::find_by_id(next).one(tx).await?.map(|u| u.display_name).unwrap_or_default();
+        cursor
+            .append(
+                tx,
+                crate::store::audit::NewEvent {
+                    actor_id: Some(by.0),
+                    actor_name: by.1.to_owned(),
+                    action: "reroute".into(),
+                    request_id: Some(m.id),
+                    comment: Some(format!("审批人 {} 已停用，转由上级审批", gone.display_name)),
+                    before: Some(serde_json::json!({"status": m.status, "version": m.version, "round": m.round})),
+                    after: Some(serde_json::json!({
+                        "status": m.status, "version": m.version + 1, "round": m.round, "step": step_name,
+                        "from_user_id": gone.id, "to_user_id": next, "to_user_name": to,
+                    })),
+                    ..Default::default()
+                },
+                now,
+            )
+            .await?;
+        let notice = Notice {
+            kind: "approval_needed",
+            title: format!("待您审批（{step_name}）"),
+            body: label,
+            request_id: Some(m.id),
+            dedupe_key: format!("reroute:{}:{}:{}", m.id, m.round, next),
+        };
+        notify(tx, &[next], &notice, webhook, now).await?;
+        moved += 1;
+    }
+    Ok(moved)
+}
