@@ -13,9 +13,13 @@
 // verification transfer by picking it, attaches a receipt, submits; lisi approves from the
 // to-do list on a phone-width screen; wangwu signs off, finds it on the dashboard's lists and
 // prints; zhaoliu records the payout with a receipt and wangwu the refund; zhangsan is
-// refused the users admin; the UI switches to English; admin (with ADMIN_PASSWORD) sees the
-// registry record's ID number unmasked. A server without the registry (404) skips those
-// steps with a note. Exits 0 on success, 1 on failure.
+// refused the users admin. The approval chain (DESIGN §2.4): admin looks at the companies and
+// approval rules; zhangsan pays 60,000.00 元 from 日升科技（深圳） copying in 孙七; lisi approves,
+// wujiu delegates to zhouba, who approves the 分管领导 step for him; wangwu transfers the
+// finance step to zhaoliu, who signs off; sunqi (copied in) reads it and comments. The UI
+// switches to English; admin (with ADMIN_PASSWORD) sees the registry record's ID number
+// unmasked. A server without the registry (404) skips those steps with a note. Exits 0 on
+// success, 1 on failure.
 import { chromium } from 'playwright-core'
 import { access, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import { constants } from 'node:fs'
@@ -194,6 +198,41 @@ async function confirmMessageBox() {
   const box = page.locator('.el-message-box')
   await box.waitFor({ state: 'visible' })
   await box.locator('.el-message-box__btns .el-button--primary').click()
+}
+
+/** Submits from the detail page: the dialog picks who is copied in (抄送), by display name. */
+async function submitWithCc(names = []) {
+  await page.locator(`${tid('actions')} ${tid('action-submit')}`).click()
+  const dialog = page.locator(tid('dialog-submit'))
+  await dialog.waitFor()
+  for (const name of names) await pickUser(dialog.locator(tid('cc-picker')), name)
+  await dialog.locator(tid('submit-confirm')).click()
+  await dialog.waitFor({ state: 'hidden' })
+}
+
+/** Picks a colleague in a UserPicker (a remote el-select over /users/directory). */
+async function pickUser(picker, name) {
+  await picker.locator('input').first().fill(name)
+  await page.locator('.el-select-dropdown__item:visible', { hasText: name }).first().click()
+  await page.keyboard.press('Escape')
+}
+
+/** The request's timeline entries of one action, as the sentences shown. */
+async function timelineSentences(action) {
+  return page.locator(`${tid('timeline')} [data-action="${action}"] ${tid('timeline-sentence')}`).allInnerTexts()
+}
+
+/** Calls the API with the page's session (setup and clean-up only). */
+async function apiCall(method, url, body) {
+  return page.evaluate(
+    async ([m, u, b]) => {
+      const headers = { Authorization: `Bearer ${localStorage.getItem('verifund.token')}`, 'Content-Type': 'application/json' }
+      const r = await fetch(u, { method: m, headers, body: b === undefined ? undefined : JSON.stringify(b) })
+      const text = await r.text()
+      return { status: r.status, body: text ? JSON.parse(text) : null }
+    },
+    [method, url, body],
+  )
 }
 
 async function approveInDialog(opinion) {
@@ -446,8 +485,7 @@ try {
     await page.waitForURL(/\/requests\/\d+$/)
     await page.locator('.pre', { hasText: '已补充说明' }).waitFor()
 
-    await page.locator(`${tid('actions')} ${tid('action-submit')}`).click()
-    await confirmMessageBox()
+    await submitWithCc()
     await page.locator(tid('request-status'), { hasText: '待经理审批' }).waitFor()
     const number = (await page.locator(tid('request-number')).innerText()).trim()
     expect(/^YF\d{6}-\d{4}$/.test(number), `request number ${number}`)
@@ -681,6 +719,223 @@ try {
     await page.goto(`${BASE_URL}/audit?request_id=${requestId}`)
     await page.locator(tid('audit-timeline')).waitFor()
     await shot('15-audit')
+    await logout()
+  })
+
+  // ---- the approval chain (DESIGN §2.4) ----------------------------------------------------
+  const chainTitle = `分管领导审批 ${tag}`
+  let chainId = null
+
+  await step('admin checks the companies and the approval rules', async () => {
+    const adminPassword = process.env.ADMIN_PASSWORD ?? PASSWORD
+    await page.goto(`${BASE_URL}/login`)
+    await page.locator(tid('username')).fill('admin')
+    await page.locator(tid('password')).fill(adminPassword)
+    await page.locator(tid('login-submit')).click()
+    const outcome = await Promise.race([
+      page.locator(tid('user-menu')).waitFor().then(() => 'in'),
+      page.locator(tid('login-error')).waitFor().then(() => 'refused'),
+    ])
+    if (outcome === 'refused' || new URL(page.url()).pathname === '/change-password') {
+      notes.push('admin could not log in with the demo password: companies/rules screens skipped (set ADMIN_PASSWORD)')
+      if (outcome === 'in') await logout()
+      return
+    }
+    expect((await page.locator(tid('menu-companies')).count()) === 1, 'no companies entry in the admin menu')
+    await page.goto(`${BASE_URL}/admin/companies`)
+    const shenzhen = page.locator(`${tid('company-table')} .el-table__row`, { hasText: '日升科技（深圳）有限公司' })
+    await shenzhen.waitFor()
+    await page.locator(`${tid('company-table')} .el-table__row`, { hasText: '日升集团有限公司' }).waitFor()
+    expect((await shenzhen.innerText()).includes('王五'), 'finance users of 日升科技（深圳） not listed')
+    await shot('22-admin-companies')
+    await shenzhen.locator(tid('company-edit')).click()
+    const dialog = page.locator(tid('dialog-company'))
+    await dialog.waitFor()
+    expect((await dialog.locator(`${tid('company-name')}`).inputValue()) === '日升科技（深圳）有限公司', 'edit dialog not filled')
+    await dialog.locator(`${tid('company-finance')} .el-tag`, { hasText: '赵六' }).waitFor()
+    // A client check before anything is sent: an account number that is too short.
+    await dialog.locator(tid('account-add')).click()
+    await dialog.locator(tid('account-bank-1')).fill('测试银行')
+    await dialog.locator(tid('account-number-1')).fill('1234')
+    await dialog.locator(tid('company-save')).click()
+    await dialog.locator('.el-form-item.is-error', { hasText: '8–32' }).waitFor()
+    await shot('22b-admin-company-edit', page, { full: false })
+    await dialog.locator('button', { hasText: '取消' }).click()
+    await dialog.waitFor({ state: 'hidden' })
+
+    expect((await page.locator(tid('menu-approval-rules')).count()) === 1, 'no approval rules entry in the admin menu')
+    await page.goto(`${BASE_URL}/admin/approval-rules`)
+    const rule = page.locator(`${tid('rules')} [data-rule]`, { hasText: '分管领导' }).first()
+    await rule.waitFor()
+    expect((await rule.locator(`input${tid('rule-min-amount')}, ${tid('rule-min-amount')} input`).first().inputValue()).replace(/,/g, '') === '50000.00', 'default rule minimum is not 50,000.00 元')
+    await rule.locator(tid('rule-summary'), { hasText: '上一级领导' }).waitFor()
+    // Server field errors (rules[0].approver_ids) land on the rule they name (a canned 422, nothing saved).
+    await page.route('**/api/v1/approval-rules', async (route) => {
+      if (route.request().method() !== 'PUT') return route.fallback()
+      await route.fulfill({
+        status: 422,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({
+          type: 'about:blank', title: '输入有误', status: 422, detail: '1 个字段有误', code: 'validation_failed',
+          errors: [{ field: 'rules[0].approver_ids', message: '服务器：审批人 999 不存在或已停用' }],
+        }),
+      })
+    })
+    await page.locator(`${tid('rules')} [data-rule="0"] ${tid('rule-mode')} label`, { hasText: '会签' }).click()
+    await page.locator(tid('rules-dirty')).waitFor()
+    await page.locator(tid('rules-save')).click()
+    await page.locator(`${tid('rules')} [data-rule="0"] .el-form-item.is-error`, { hasText: '服务器：审批人 999' }).waitFor()
+    await shot('23-admin-approval-rules')
+    await page.unroute('**/api/v1/approval-rules')
+    await page.locator('button', { hasText: '放弃修改' }).click()
+    await page.locator(tid('rules-dirty')).waitFor({ state: 'hidden' })
+    await logout()
+  })
+
+  await step('zhangsan pays 60,000.00 元 from 日升科技（深圳） and submits, copying in 孙七', async () => {
+    await login('zhangsan')
+    await page.goto(`${BASE_URL}/requests/new`)
+    await page.locator(tid('request-form')).waitFor()
+    await page.locator(`${tid('kind')} [data-kind="advance_payment"]`).click()
+    await fill('title', chainTitle)
+    await fill('amount', '60000.00')
+    await fill('purpose', '分管领导审批流程（自动化测试）')
+    await page.locator(tid('company-picker')).click()
+    await page.locator('.el-select-dropdown__item:visible', { hasText: '日升科技（深圳）有限公司' }).click()
+    // The payer comes from the company, read-only, with its default account.
+    await page.waitForFunction(() => document.querySelector('[data-test="payer-entity"]')?.value === '日升科技（深圳）有限公司')
+    expect(await page.locator(tid('payer-entity')).isDisabled(), 'payer fields editable with a company picked')
+    expect((await page.locator(tid('payer-account')).inputValue()).length >= 8, 'default account not filled in')
+    await page.locator(tid('include-mp')).click()
+    await fill('payee-name', '深圳市前海供应链管理有限公司')
+    await fill('payee-bank', '招商银行深圳分行')
+    await fill('payee-account', '755918800010501')
+    expect((await page.locator('.el-form-item.is-error').count()) === 0, 'form still shows errors')
+    await shot('24-new-request-company')
+    const createPromise = page.waitForRequest((r) => r.method() === 'POST' && /\/api\/v1\/requests$/.test(r.url()))
+    const submitPromise = page.waitForRequest((r) => r.method() === 'POST' && /\/api\/v1\/requests\/\d+\/submit$/.test(r.url()))
+    await page.locator(tid('save-submit')).click()
+    const dialog = page.locator(tid('dialog-submit'))
+    await dialog.waitFor()
+    await pickUser(dialog.locator(tid('cc-picker')), '孙七')
+    await shot('24b-submit-cc', page, { full: false })
+    await dialog.locator(tid('submit-confirm')).click()
+    const created = JSON.parse((await createPromise).postData() ?? '{}')
+    expect(Number.isInteger(created.company_id) && created.payer_entity === undefined, `create sent ${JSON.stringify({ company_id: created.company_id, payer_entity: created.payer_entity })}`)
+    const submitted = JSON.parse((await submitPromise).postData() ?? '{}')
+    expect(Array.isArray(submitted.cc_user_ids) && submitted.cc_user_ids.length === 1, `submit sent ${JSON.stringify(submitted)}`)
+    await page.waitForURL(/\/requests\/\d+$/)
+    chainId = Number(new URL(page.url()).pathname.split('/').pop())
+    await page.locator(tid('request-status'), { hasText: '待经理审批' }).waitFor()
+    const names = await page.locator(`${tid('chain')} [data-step-name]`).evaluateAll((els) => els.map((e) => e.getAttribute('data-step-name')))
+    expect(names.join('>') === '经理审批>分管领导>财务审批', `chain: ${names.join('>')}`)
+    await page.locator(tid('chain-cc'), { hasText: '孙七' }).waitFor()
+    await page.locator(tid('current-step'), { hasText: '经理审批（李四）' }).waitFor()
+    await page.locator(tid('request-company')).waitFor()
+    await shot('25-chain-submitted')
+    await logout()
+  })
+
+  await step('lisi approves; the request then waits on 分管领导（吴九）', async () => {
+    await login('lisi')
+    const row = page.locator(`${tid('task-table')} .el-table__row`, { hasText: chainTitle })
+    await row.locator(tid('current-step-caption'), { hasText: '经理审批（李四）' }).waitFor()
+    await openRequest(chainId)
+    await page.locator(`${tid('actions')} ${tid('action-transfer')}`).waitFor()
+    await page.locator(`${tid('actions')} ${tid('action-add-approver')}`).waitFor()
+    await page.locator(`${tid('actions')} ${tid('action-approve')}`).click()
+    await approveInDialog('同意，金额较大请分管领导审批。')
+    await page.locator(tid('current-step'), { hasText: '分管领导（吴九）' }).waitFor()
+    expect((await statusText()) === '待经理审批', `after the manager step: ${await statusText()}`)
+    // Until 吴九 acts, lisi may take the approval back.
+    await page.locator(`${tid('actions')} ${tid('action-recall')}`).waitFor()
+    await logout()
+  })
+
+  await step('wujiu names zhouba his delegate for today', async () => {
+    await login('wujiu')
+    await page.locator(`${tid('task-table')} .el-table__row`, { hasText: chainTitle }).locator(tid('current-step-caption'), { hasText: '分管领导（吴九）' }).waitFor()
+    // A rerun on the same day: revoke the delegation an earlier run left.
+    const me = (await apiCall('GET', '/api/v1/me')).body
+    for (const d of (await apiCall('GET', '/api/v1/delegations')).body ?? []) {
+      if (d.approver_id === me.id && (d.state === 'active' || d.state === 'upcoming')) await apiCall('DELETE', `/api/v1/delegations/${d.id}`)
+    }
+    await page.locator(tid('menu-delegations')).click()
+    await page.waitForURL(/\/delegations$/)
+    await page.locator(tid('delegation-create')).click()
+    const dialog = page.locator(tid('dialog-delegation'))
+    await dialog.waitFor()
+    await pickUser(dialog.locator(tid('delegation-delegate')), '周八')
+    await shot('26-delegation-create', page, { full: false })
+    await dialog.locator(tid('delegation-save')).click()
+    await dialog.waitFor({ state: 'hidden' })
+    const row = page.locator(`${tid('delegation-table')} .el-table__row`, { hasText: '周八' }).first()
+    await row.locator('[data-state="active"]').waitFor()
+    await shot('27-delegations')
+    await logout()
+  })
+
+  await step('zhouba approves the 分管领导 step on behalf of 吴九', async () => {
+    await login('zhouba')
+    await page.locator(`${tid('task-table')} .el-table__row`, { hasText: chainTitle }).waitFor()
+    await openRequest(chainId)
+    await page.locator(`${tid('actions')} ${tid('action-approve')}`).click()
+    await approveInDialog('代吴九审批：同意。')
+    await page.locator(tid('request-status'), { hasText: '待财务审批' }).waitFor()
+    await page.locator(`${tid('chain')} [data-step-name="分管领导"] [data-delegated="true"]`, { hasText: '周八（代 吴九）' }).waitFor()
+    const said = await page.locator(`${tid('timeline')} [data-on-behalf="true"][data-action="approve"] ${tid('timeline-sentence')}`).first().innerText()
+    expect(said.includes('周八 代 吴九 同意'), `timeline says: ${said}`)
+    await shot('28-delegate-approved')
+    await logout()
+  })
+
+  await step('wangwu transfers the finance sign-off to zhaoliu', async () => {
+    await login('wangwu')
+    await openRequest(chainId)
+    await page.locator(`${tid('actions')} ${tid('action-transfer')}`).click()
+    const dialog = page.locator(tid('dialog-transfer'))
+    await dialog.waitFor()
+    await pickUser(dialog.locator(tid('handoff-user')), '赵六')
+    await dialog.locator(`textarea${tid('handoff-comment')}, ${tid('handoff-comment')} textarea`).first().fill('请赵六复核。')
+    await shot('29-transfer-dialog', page, { full: false })
+    await dialog.locator(tid('handoff-confirm')).click()
+    const outcome = await Promise.race([
+      dialog.waitFor({ state: 'hidden' }).then(() => 'done'),
+      dialog.locator(tid('handoff-error')).waitFor().then(() => 'error'),
+      dialog.locator('.el-form-item__error').first().waitFor().then(() => 'error'),
+    ])
+    if (outcome === 'error') throw new Error(`transfer refused: ${(await dialog.innerText()).replace(/\s+/g, ' ').slice(0, 300)}`)
+    await page.locator(tid('current-step'), { hasText: '财务审批（赵六）' }).waitFor()
+    const said = await timelineSentences('transfer')
+    expect(said.some((x) => x.includes('王五 转交给 赵六')), `transfer in the timeline: ${JSON.stringify(said)}`)
+    await logout()
+  })
+
+  await step('zhaoliu signs off', async () => {
+    await login('zhaoliu')
+    await page.locator(`${tid('task-table')} .el-table__row`, { hasText: chainTitle }).waitFor()
+    await openRequest(chainId)
+    await page.locator(`${tid('actions')} ${tid('action-approve')}`).click()
+    await approveInDialog('财务复核无误。')
+    await page.locator(tid('request-status'), { hasText: '待打款' }).waitFor()
+    await logout()
+  })
+
+  await step('sunqi (copied in) reads the chain and comments', async () => {
+    await login('sunqi')
+    await openRequest(chainId)
+    await page.locator(tid('chain-cc'), { hasText: '孙七' }).waitFor()
+    expect((await page.locator(`${tid('chain')} [data-step-state="done"]`).count()) === 3, 'not every step is done')
+    expect((await timelineSentences('transfer')).some((x) => x.includes('王五 转交给 赵六')), 'no transfer in the timeline')
+    expect((await page.locator(`${tid('timeline')} [data-on-behalf="true"]`).count()) >= 1, 'no delegated entry in the timeline')
+    await page.locator(`${tid('comment-box')} textarea`).fill('@zhangsan 已阅，请按时打款。')
+    await page.locator(tid('comment-send')).click()
+    await page.locator(`${tid('timeline')} [data-action="comment"]`, { hasText: '已阅，请按时打款' }).waitFor()
+    await shot('30-chain-done-cc')
+    await page.setViewportSize(PHONE)
+    await page.locator(tid('chain')).scrollIntoViewIfNeeded()
+    await shot('31-phone-chain', page, { full: false })
+    await page.setViewportSize(DESKTOP)
     await logout()
   })
 

@@ -9,6 +9,12 @@ fn id(v: &Value) -> i64 {
     v["id"].as_i64().unwrap_or_else(|| panic!("no id in {v}"))
 }
 
+/// A second valid 统一社会信用代码 (one legal entity is one company).
+fn second_code() -> String {
+    let first17 = "91440300MA5G7K2P1";
+    format!("{first17}{}", verifund::domain::ids::check_char(first17).unwrap())
+}
+
 fn step_names(detail: &Value) -> Vec<String> {
     detail["steps"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().to_owned()).collect()
 }
@@ -223,7 +229,7 @@ async fn recall_works_until_the_next_step_acts() {
     assert_eq!(r["status"], "approved");
     let (s, body) = app.call(&o.manager.token, &url, json!({})).await;
     assert_eq!(s, StatusCode::CONFLICT, "finance has acted: {body}");
-    assert_eq!(body["code"], "state_conflict");
+    assert_eq!(body["code"], "next_step_acted");
     // Finance may take a sign-off back until the payout.
     let (s, f) = app.call(&o.finance1.token, &url, json!({})).await;
     assert_eq!((s, f["status"].as_str()), (StatusCode::OK, Some("pending_finance")));
@@ -452,6 +458,18 @@ async fn companies_fill_the_payer_and_limit_the_finance_sign_off() {
     let (s, r) = app.act(&o.finance2.token, id(&r), "approve", json!({})).await;
     assert_eq!((s, r["status"].as_str()), (StatusCode::OK, Some("approved")));
 
+    // A draft can leave its company again: the payer is then typed.
+    let mut body = request_body("verification_transfer", 9_003);
+    body["company_id"] = c["id"].clone();
+    let d = app.create_request(&o.requester.token, body).await;
+    let res = app.patch(Some(&o.requester.token), &format!("/api/v1/requests/{}", id(&d)), json!({"company_id": null, "payer_bank": "手填银行", "version": d["version"]})).await;
+    let (s, d2) = app.json(res).await;
+    assert_eq!(s, StatusCode::OK, "{d2}");
+    assert!(d2["company_id"].is_null() && d2["payer_account_id"].is_null());
+    assert_eq!(d2["payer_bank"], "手填银行");
+    let (s, body) = app.call(&o.admin.token, "/api/v1/companies", json!({"name": "另一家", "credit_code": code, "accounts": [{"bank": "b", "account": "12345678"}]})).await;
+    assert_eq!((s, body["code"].as_str()), (StatusCode::CONFLICT, Some("credit_code_taken")), "one legal entity, one company");
+
     // Editing keeps account ids; a stale version is refused.
     let accounts = json!([{"id": c["accounts"][1]["id"], "bank": "建设银行科技园支行", "account": "44250100003600001234", "is_default": true}]);
     let res = app.patch(Some(&o.admin.token), &format!("/api/v1/companies/{}", id(&c)), json!({"accounts": accounts, "version": c["version"]})).await;
@@ -477,7 +495,7 @@ async fn a_60000_yuan_advance_payment_from_a_second_company_goes_through_every_h
         .call(
             &o.admin.token,
             "/api/v1/companies",
-            json!({"name": "日升科技（深圳）有限公司", "credit_code": verifund::cli_demo::demo_credit_code(),
+            json!({"name": "日升科技（深圳）有限公司", "credit_code": second_code(),
                    "accounts": [{"bank": "建设银行", "account": "44250100003600001234"}], "finance_user_ids": [o.finance1.id, o.finance2.id]}),
         )
         .await;
@@ -499,18 +517,23 @@ async fn a_60000_yuan_advance_payment_from_a_second_company_goes_through_every_h
     let (s, r) = app.act(&g.deputy.token, id(&r), "approve", json!({"comment": "代吴总同意"})).await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["status"], "pending_finance");
-    let (s, r) = app.act(&o.finance1.token, id(&r), "approve", json!({"comment": "已核"})).await;
+    // The company's finance sign-off is open to both its finance users; one hands it to the other.
+    assert_eq!(r["current_step"]["approver_ids"], json!([o.finance1.id, o.finance2.id]));
+    let (s, r) = app.call(&o.finance1.token, &format!("/api/v1/requests/{}/transfer", id(&r)), json!({"to_user_id": o.finance2.id, "version": r["version"]})).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["current_step"]["approver_ids"], json!([o.finance2.id]));
+    let (s, r) = app.act(&o.finance2.token, id(&r), "approve", json!({"comment": "已核"})).await;
     assert_eq!((s, r["status"].as_str()), (StatusCode::OK, Some("approved")), "{r}");
     // The CC'd colleague reads it all.
     let seen = app.detail(&g.deputy.token, id(&r)).await;
     let actions: Vec<&str> = seen["timeline"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, ["create", "submit", "transfer", "approve", "approve", "approve"]);
+    assert_eq!(actions, ["create", "submit", "transfer", "approve", "approve", "transfer", "approve"]);
     let delegated = &seen["timeline"][4];
     assert_eq!((delegated["actor_id"].as_i64(), delegated["on_behalf_of_id"].as_i64()), (Some(g.deputy.id as i64), Some(g.leader.id as i64)));
     assert_eq!(delegated["step"], "分管领导");
     // The print view names every step, the delegate and the hand-off.
     let html = app.get(Some(&o.auditor.token), &format!("/api/v1/requests/{}/print", id(&r))).await.text().await.unwrap();
-    for needle in ["分管领导", "leader 名（deputy 名 代，同意）", "转交", "colleague 名", "财务审批", "finance1 名"] {
+    for needle in ["分管领导", "leader 名（deputy 名 代，同意）", "转交", "colleague 名", "财务审批", "finance2 名"] {
         assert!(html.contains(needle), "print view lacks {needle}");
     }
     // The ledger's 审批过程 column has the whole path.
@@ -523,5 +546,5 @@ async fn a_60000_yuan_advance_payment_from_a_second_company_goes_through_every_h
     let header: Vec<String> = sheet.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
     let col = header.iter().position(|h| h == "审批过程").expect("审批过程 column");
     let path = sheet.rows().nth(1).unwrap()[col].to_string();
-    assert_eq!(path, "经理审批：colleague 名；分管领导：leader 名（deputy 名代）；财务审批：finance1 名；转交：manager 名→colleague 名");
+    assert_eq!(path, "经理审批：colleague 名；分管领导：leader 名（deputy 名代）；财务审批：finance2 名；转交：manager 名→colleague 名；转交：finance1 名→finance2 名");
 }

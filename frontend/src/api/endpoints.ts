@@ -75,7 +75,12 @@ export async function deleteRequest(id: number): Promise<void> {
 
 export type SimpleAction = Extract<Action, 'submit' | 'approve' | 'reject' | 'withdraw'>
 
-export function act(id: number, action: SimpleAction, body: { comment?: string; version?: number }): Promise<RequestDetail> {
+/** `cc_user_ids` only with `submit` (抄送): they may read the request and are notified. */
+export function act(
+  id: number,
+  action: SimpleAction,
+  body: { comment?: string; version?: number; cc_user_ids?: number[] },
+): Promise<RequestDetail> {
   return unwrap(api.POST('/api/v1/requests/{id}/{action}', { params: { path: { id, action } }, body }))
 }
 

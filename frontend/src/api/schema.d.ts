@@ -3,6 +3,27 @@
  */
 
 export interface paths {
+    "/api/v1/approval-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The approval rules in force (admin). Until an admin saves rules, the shipped default
+         *     applies: an advance payment of 50,000 元 or more also goes to the 分管领导.
+         */
+        get: operations["get_rules"];
+        /** Replace the approval rules (admin). Requests already submitted keep their chain. */
+        put: operations["put_rules"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit": {
         parameters: {
             query?: never;
@@ -113,6 +134,80 @@ export interface paths {
         put: operations["put_year"];
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/companies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The group's companies with their accounts (everyone signed in: the form picks from them). */
+        get: operations["list_companies"];
+        put?: never;
+        /** Add a company of the group (admin). */
+        post: operations["create_company"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/companies/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One company. */
+        get: operations["get_company"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a company, its accounts or its finance users (admin; `version` required). */
+        patch: operations["update_company"];
+        trace?: never;
+    };
+    "/api/v1/delegations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's delegations, given and received, newest first (`all=true`: everyone's, for
+         *     admin and auditor).
+         */
+        get: operations["list_delegations"];
+        put?: never;
+        /** Name a delegate for a date range (for oneself). Ranges of one approver may not overlap. */
+        post: operations["create_delegation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/delegations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a delegation (the approver who gave it, or an admin). It stays on record. */
+        delete: operations["revoke_delegation"];
         options?: never;
         head?: never;
         patch?: never;
@@ -365,6 +460,23 @@ export interface paths {
         patch: operations["update_request"];
         trace?: never;
     };
+    "/api/v1/requests/{id}/add-approver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 加签: add an approver before the caller (they decide first) or right after. */
+        post: operations["add_approver"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/requests/{id}/attachments": {
         parameters: {
             query?: never;
@@ -403,6 +515,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/requests/{id}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a comment without acting. Everyone who may read the request may comment; `@username`
+         *     notifies that user when they may read it too (others are named in `warnings`).
+         */
+        post: operations["comment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/requests/{id}/print": {
         parameters: {
             query?: never;
@@ -414,6 +546,40 @@ export interface paths {
         get: operations["print"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/requests/{id}/recall": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 撤回: take back one's approval while the next step has not acted (409 once it has). */
+        post: operations["recall"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/requests/{id}/transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 转交: hand the caller's place in the current step to someone else, who then holds it. */
+        post: operations["transfer"];
         delete?: never;
         options?: never;
         head?: never;
@@ -476,6 +642,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/directory": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Active colleagues by name (everyone signed in): no e-mail, no account details. */
+        get: operations["directory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/{id}": {
         parameters: {
             query?: never;
@@ -517,9 +700,29 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AccountInput: {
+            /** @description 8–32 digits; spaces are allowed and removed. */
+            account: string;
+            bank: string;
+            /**
+             * Format: int32
+             * @description An existing account of this company (to keep or edit it); absent for a new one.
+             */
+            id?: number | null;
+            is_default?: boolean;
+        };
+        AccountView: {
+            account: string;
+            bank: string;
+            /** Format: int32 */
+            id: number;
+            is_default: boolean;
+        };
         /** @enum {string} */
-        Action: "submit" | "approve" | "reject" | "withdraw" | "payout" | "refund" | "expire";
+        Action: "submit" | "approve" | "reject" | "withdraw" | "payout" | "refund" | "transfer" | "add_approver" | "recall" | "expire";
         ActionBody: {
+            /** @description `submit` only: people to copy in (抄送); they may read the request and are notified. */
+            cc_user_ids?: number[] | null;
             /** @description Opinion (审批意见); required for `reject`, at most 2000 characters. */
             comment?: string | null;
             /**
@@ -528,10 +731,57 @@ export interface components {
              */
             version?: number | null;
         };
+        AddApproverBody: {
+            comment?: string | null;
+            position: components["schemas"]["AddPosition"];
+            /** Format: int32 */
+            user_id: number;
+            /** Format: int32 */
+            version?: number | null;
+        };
+        /** @enum {string} */
+        AddPosition: "before" | "after";
         AmbiguousLine: {
             candidates: number[];
             /** Format: int32 */
             line: number;
+        };
+        /** @description An extra approval step by rule (DESIGN §2.4), applied in order after the manager step. */
+        ApprovalRule: {
+            /**
+             * @description Who decides. Empty: the next level up from the previous step's approver (their manager,
+             *     else their department head), which is what 分管领导 means for most departments.
+             */
+            approver_ids?: number[];
+            /** @description Only requests paid by these companies (all when absent). */
+            company_ids?: number[] | null;
+            /** @description Only these kinds (all kinds when absent). */
+            kinds?: components["schemas"]["Kind"][] | null;
+            /**
+             * Format: int64
+             * @description Only at or above this amount.
+             */
+            min_amount_fen?: number | null;
+            /** @description `any` (或签, one approval) or `all` (会签, every approver). */
+            mode?: components["schemas"]["Mode"];
+            /** @description The step's name, e.g. 分管领导. */
+            name: string;
+        };
+        ApprovalRules: {
+            rules: components["schemas"]["ApprovalRule"][];
+        };
+        ApprovalView: {
+            /** Format: date-time */
+            at: string;
+            /**
+             * Format: int32
+             * @description The delegate who acted for `user_id` (代理), if not themselves.
+             */
+            by_user_id: number;
+            by_user_name: string;
+            /** Format: int32 */
+            user_id: number;
+            user_name: string;
         };
         AttachmentView: {
             content_type: string;
@@ -594,6 +844,35 @@ export interface components {
             current_password: string;
             new_password: string;
         };
+        CommentBody: {
+            /** @description 1–2000 characters; `@username` notifies that user if they may read the request. */
+            body: string;
+        };
+        CompanyInput: {
+            /** @description The full list: accounts left out are retired (requests that name them keep them). */
+            accounts?: components["schemas"]["AccountInput"][] | null;
+            /** @description 统一社会信用代码 (GB 32100-2015, checksum verified). */
+            credit_code?: string | null;
+            finance_user_ids?: number[] | null;
+            name?: string | null;
+            /**
+             * Format: int32
+             * @description Required on edit: the version the change is based on.
+             */
+            version?: number | null;
+        };
+        CompanyView: {
+            accounts: components["schemas"]["AccountView"][];
+            credit_code: string;
+            /** @description When not empty, only these finance users sign off this company's requests. */
+            finance_user_ids: number[];
+            finance_user_names: string[];
+            /** Format: int32 */
+            id: number;
+            name: string;
+            /** Format: int32 */
+            version: number;
+        };
         CreateUser: {
             /** Format: int32 */
             department_id?: number | null;
@@ -605,6 +884,57 @@ export interface components {
             password: string;
             roles: components["schemas"]["Role"][];
             username: string;
+        };
+        /** @description The step waiting for a decision (DESIGN §2.4). */
+        CurrentStep: {
+            /** @description Approvers whose place is filled (by them or their delegate). */
+            approved_by: number[];
+            /**
+             * @description Who may decide. For a finance sign-off open to the whole finance team: every finance
+             *     user who may still sign off.
+             */
+            approver_ids: number[];
+            approver_names: string[];
+            /** @description 1-based position in the chain, and the chain's length. */
+            index: number;
+            kind: components["schemas"]["StepKind"];
+            mode: components["schemas"]["Mode"];
+            name: string;
+            of: number;
+        };
+        DelegationInput: {
+            /** Format: int32 */
+            delegate_id: number;
+            /** Format: date */
+            ends_on: string;
+            /** @description Only these kinds; every kind when absent. */
+            kinds?: components["schemas"]["Kind"][] | null;
+            /** Format: date */
+            starts_on: string;
+        };
+        /** @enum {string} */
+        DelegationState: "active" | "upcoming" | "ended" | "revoked";
+        DelegationView: {
+            /** Format: int32 */
+            approver_id: number;
+            approver_name: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: int32 */
+            delegate_id: number;
+            delegate_name: string;
+            /** Format: date */
+            ends_on: string;
+            /** Format: int32 */
+            id: number;
+            /** @description Only these kinds; all kinds when null. */
+            kinds?: components["schemas"]["Kind"][] | null;
+            /** Format: date-time */
+            revoked_at?: string | null;
+            /** Format: date */
+            starts_on: string;
+            /** @description As of today, China time. */
+            state: components["schemas"]["DelegationState"];
         };
         DepartmentInput: {
             /**
@@ -623,6 +953,17 @@ export interface components {
             /** Format: int32 */
             id: number;
             name: string;
+        };
+        /** @description One colleague, as anyone may look them up (to hand over, copy in, mention or delegate). */
+        DirectoryEntry: {
+            /** Format: int32 */
+            department_id?: number | null;
+            department_name?: string | null;
+            display_name: string;
+            /** Format: int32 */
+            id: number;
+            roles: components["schemas"]["Role"][];
+            username: string;
         };
         /** @enum {string} */
         EntityType: "individual" | "enterprise" | "media" | "government" | "other_org";
@@ -782,6 +1123,11 @@ export interface components {
             version: number;
             warnings: string[];
         };
+        /**
+         * @description 或签 (`any`: one approval completes the step) or 会签 (`all`: every approver must approve).
+         * @enum {string}
+         */
+        Mode: "any" | "all";
         /** @enum {string} */
         MpStatus: "registering" | "awaiting_payment" | "awaiting_refund" | "verified" | "failed" | "certification_review";
         NotificationPage: components["schemas"]["Page_NotificationView"] & {
@@ -908,9 +1254,16 @@ export interface components {
                 approved_at?: string | null;
                 can_delete: boolean;
                 can_edit: boolean;
+                /**
+                 * Format: int32
+                 * @description The paying company and account, when picked from the group's companies.
+                 */
+                company_id?: number | null;
+                company_name?: string | null;
                 /** Format: date-time */
                 created_at: string;
                 currency: string;
+                current_step?: components["schemas"]["CurrentStep"] | null;
                 /** Format: int32 */
                 department_id?: number | null;
                 department_name?: string | null;
@@ -949,6 +1302,8 @@ export interface components {
                 payee_bank: string;
                 payee_name: string;
                 payer_account: string;
+                /** Format: int32 */
+                payer_account_id?: number | null;
                 payer_bank: string;
                 payer_credit_code: string;
                 payer_entity: string;
@@ -1053,6 +1408,11 @@ export interface components {
             title: string;
             type: string;
         };
+        RecallBody: {
+            comment?: string | null;
+            /** Format: int32 */
+            version?: number | null;
+        };
         RefundBody: {
             /**
              * Format: int64
@@ -1071,6 +1431,10 @@ export interface components {
         /** @description A request with its attachments and timeline. */
         RequestDetail: components["schemas"]["RequestView"] & {
             attachments: components["schemas"]["AttachmentView"][];
+            /** @description People copied in (抄送). */
+            cc: components["schemas"]["UserRef"][];
+            /** @description Every step of the current round's approval chain. */
+            steps: components["schemas"]["StepView"][];
             timeline: components["schemas"]["TimelineEntry"][];
             /** @description Non-blocking notices for the caller (e.g. a suspected duplicate). */
             warnings: string[];
@@ -1082,6 +1446,12 @@ export interface components {
              * @description Integer fen (分), > 0 and ≤ 100,000,000,000. Defaults to 30000 for `certification_fee`.
              */
             amount_fen?: number | null;
+            /**
+             * Format: int32
+             * @description A company of the group (`/companies`): when given, the payer fields are taken from it.
+             *     On edit, `null` detaches the request from its company (the payer fields are then typed).
+             */
+            company_id?: number | null;
             /** @description `CNY` only. */
             currency?: string | null;
             kind?: components["schemas"]["Kind"] | null;
@@ -1097,6 +1467,11 @@ export interface components {
             payee_bank?: string | null;
             payee_name?: string | null;
             payer_account?: string | null;
+            /**
+             * Format: int32
+             * @description One of that company's accounts; its default account when absent.
+             */
+            payer_account_id?: number | null;
             payer_bank?: string | null;
             payer_credit_code?: string | null;
             payer_entity?: string | null;
@@ -1122,9 +1497,16 @@ export interface components {
             approved_at?: string | null;
             can_delete: boolean;
             can_edit: boolean;
+            /**
+             * Format: int32
+             * @description The paying company and account, when picked from the group's companies.
+             */
+            company_id?: number | null;
+            company_name?: string | null;
             /** Format: date-time */
             created_at: string;
             currency: string;
+            current_step?: components["schemas"]["CurrentStep"] | null;
             /** Format: int32 */
             department_id?: number | null;
             department_name?: string | null;
@@ -1163,6 +1545,8 @@ export interface components {
             payee_bank: string;
             payee_name: string;
             payer_account: string;
+            /** Format: int32 */
+            payer_account_id?: number | null;
             payer_bank: string;
             payer_credit_code: string;
             payer_entity: string;
@@ -1210,8 +1594,28 @@ export interface components {
         };
         /** @enum {string} */
         Role: "requester" | "manager" | "finance" | "admin" | "auditor";
+        /**
+         * @description Which status a step shows as: every step before the finance sign-off keeps the request
+         *     `pending_manager`; the finance step and steps added around it show `pending_finance`.
+         * @enum {string}
+         */
+        Stage: "manager" | "finance";
         /** @enum {string} */
         Status: "draft" | "pending_manager" | "pending_finance" | "approved" | "paid" | "refunded" | "returned" | "withdrawn" | "expired" | "closed";
+        /** @enum {string} */
+        StepKind: "manager" | "rule" | "added" | "finance";
+        /** @enum {string} */
+        StepState: "done" | "current" | "waiting";
+        /** @description One step of the chain, for the detail view, the print view and exports. */
+        StepView: {
+            approvals: components["schemas"]["ApprovalView"][];
+            approvers: components["schemas"]["UserRef"][];
+            kind: components["schemas"]["StepKind"];
+            mode: components["schemas"]["Mode"];
+            name: string;
+            stage: components["schemas"]["Stage"];
+            state: components["schemas"]["StepState"];
+        };
         TaskCounts: {
             /**
              * Format: int64
@@ -1254,11 +1658,35 @@ export interface components {
             at: string;
             comment?: string | null;
             from_status?: string | null;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description When a delegate acted (代理): the approver they acted for.
+             */
             on_behalf_of_id?: number | null;
+            on_behalf_of_name?: string | null;
+            /** @description `add_approver`: `before` or `after`. */
+            position?: string | null;
             /** Format: int64 */
             seq: number;
+            /** @description The approval step the action concerned. */
+            step?: string | null;
             to_status?: string | null;
+            /**
+             * Format: int32
+             * @description `transfer` / `add_approver`: who was handed the step or added.
+             */
+            to_user_id?: number | null;
+            to_user_name?: string | null;
+        };
+        TransferBody: {
+            comment?: string | null;
+            /**
+             * Format: int32
+             * @description Who takes over the caller's place in the current step.
+             */
+            to_user_id: number;
+            /** Format: int32 */
+            version?: number | null;
         };
         UpdateUser: {
             /**
@@ -1277,6 +1705,11 @@ export interface components {
             /** @description Sets a new password (the user must change it at next login). */
             password?: string | null;
             roles?: components["schemas"]["Role"][] | null;
+        };
+        UserRef: {
+            /** Format: int32 */
+            id: number;
+            name: string;
         };
         UserView: {
             /** Format: date-time */
@@ -1311,6 +1744,88 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    get_rules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApprovalRules"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
+    put_rules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApprovalRules"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApprovalRules"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
     list_audit: {
         parameters: {
             query?: {
@@ -1588,6 +2103,294 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
+    list_companies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompanyView"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
+    create_company: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompanyInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompanyView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
+    get_company: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompanyView"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
+    update_company: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompanyInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompanyView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
+    list_delegations: {
+        parameters: {
+            query?: {
+                /** @description Admin and auditor: every delegation, not only the caller's. */
+                all?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DelegationView"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
+    create_delegation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DelegationInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DelegationView"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
+    revoke_delegation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2467,6 +3270,63 @@ export interface operations {
             };
         };
     };
+    add_approver: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddApproverBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestDetail"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
     list_attachments: {
         parameters: {
             query?: never;
@@ -2583,6 +3443,47 @@ export interface operations {
             };
         };
     };
+    comment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentBody"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestDetail"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
     print: {
         parameters: {
             query?: never;
@@ -2613,6 +3514,112 @@ export interface operations {
             };
         };
     };
+    recall: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecallBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestDetail"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
+    transfer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TransferBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestDetail"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
     act: {
         parameters: {
             query?: never;
@@ -2624,7 +3631,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description `{comment?, version?}`; payout and refund take their own bodies */
+        /** @description `{comment?, version?, cc_user_ids?}`; payout and refund take their own bodies */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ActionBody"];
@@ -2773,6 +3780,48 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
+    directory: {
+        parameters: {
+            query?: {
+                /** @description Matches username or display name. */
+                q?: string;
+                /** @description Only users holding this role (e.g. `finance` for a finance hand-off). */
+                role?: components["schemas"]["Role"];
+                /** @description At most this many (1–50, default 20). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DirectoryEntry"][];
+                };
+            };
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -96,6 +96,24 @@ const routes: RouteRecordRaw[] = [
         meta: { title: 'nav.calendar', roles: ['admin'] },
       },
       {
+        path: 'admin/companies',
+        name: 'companies',
+        component: () => import('@/views/admin/CompaniesView.vue'),
+        meta: { title: 'nav.companies', roles: ['admin'] },
+      },
+      {
+        path: 'admin/approval-rules',
+        name: 'approval-rules',
+        component: () => import('@/views/admin/ApprovalRulesView.vue'),
+        meta: { title: 'nav.approvalRules', roles: ['admin'] },
+      },
+      {
+        path: 'delegations',
+        name: 'delegations',
+        component: () => import('@/views/DelegationsView.vue'),
+        meta: { title: 'nav.delegations' },
+      },
+      {
         path: 'audit',
         name: 'audit',
         component: () => import('@/views/AuditView.vue'),
