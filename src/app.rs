@@ -27,6 +27,10 @@ pub struct AppState {
     pub limiter: Arc<LoginLimiter>,
     pub clock: Arc<dyn Clock>,
     pub pii: Arc<crate::pii::PiiCipher>,
+    /// List totals until the next audited write (see `store::count_cache`).
+    pub counts: Arc<crate::store::cache::CountCache>,
+    /// Display names until the next audited write.
+    pub names: Arc<crate::store::cache::NameCache>,
 }
 
 impl AppState {
@@ -45,6 +49,8 @@ impl AppState {
         let pii = crate::pii::PiiCipher::new(crate::pii::load_key(config.pii_key.as_deref(), &config.data_dir)?);
         Ok(AppState {
             pii: Arc::new(pii),
+            counts: Arc::default(),
+            names: Arc::default(),
             db,
             jwt: Arc::new(jwt),
             limiter: Arc::new(LoginLimiter::new(config.login.clone())),

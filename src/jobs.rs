@@ -153,6 +153,8 @@ async fn expire(db: &DatabaseConnection, config: &Config, today: NaiveDate, now:
         if !conditional_update(&tx, &m, changes).await? {
             continue; // someone acted on it meanwhile; the next run decides again
         }
+        // Nobody has it to decide any more.
+        crate::store::chain::sync_people(&tx, m.id, &crate::store::chain::chain_of(&m), next).await?;
         cursor
             .append(
                 &tx,

@@ -243,6 +243,8 @@ pub enum Refusal {
     NotAllowed(Reason),
     /// `reject` without an opinion (HTTP 422).
     CommentRequired,
+    /// `recall` after a later step has acted (HTTP 409).
+    NextStepActed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -366,7 +368,7 @@ pub fn transition(status: Status, action: Action, actor: Actor, facts: &Facts, c
             }
             match facts.step.recall {
                 Ok(next) => Ok(next),
-                Err(RecallRefusal::NextActed) => Err(WrongState(status)),
+                Err(RecallRefusal::NextActed) => Err(Refusal::NextStepActed),
                 Err(RecallRefusal::NothingToRecall) => Err(NotAllowed(Reason::NothingToRecall)),
             }
         }
@@ -585,7 +587,7 @@ mod tests {
     fn recall_is_for_the_approver_and_only_until_the_next_step_acts() {
         let m = user(MANAGER, &[Role::Manager]);
         assert_eq!(act(S::PendingFinance, A::Recall, m, None), Ok(S::PendingManager));
-        assert_eq!(act(S::Approved, A::Recall, m, None), Err(Refusal::WrongState(S::Approved)), "finance has acted");
+        assert_eq!(act(S::Approved, A::Recall, m, None), Err(Refusal::NextStepActed), "finance has acted");
         assert_eq!(act(S::Approved, A::Recall, user(FINANCE_1, &[Role::Finance]), None), Ok(S::PendingFinance));
         assert_eq!(act(S::PendingFinance, A::Recall, user(ADMIN, &[Role::Admin]), None), Err(Refusal::NotAllowed(Reason::NothingToRecall)));
     }

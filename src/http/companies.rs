@@ -201,6 +201,22 @@ async fn validate(state: &AppState, input: CompanyInput, creating: bool) -> ApiR
     Ok(Valid { name, credit_code, accounts, finance_user_ids })
 }
 
+/// One legal entity is one company: its credit code is not used by another.
+async fn code_taken(state: &AppState, code: &str, except: Option<i32>) -> ApiResult<()> {
+    let mut q = company::Entity::find().filter(company::Column::CreditCode.eq(code));
+    if let Some(id) = except {
+        q = q.filter(company::Column::Id.ne(id));
+    }
+    if let Some(other) = q.one(&state.db).await? {
+        return Err(ApiError::Conflict {
+            code: "credit_code_taken",
+            msg: Msg::new(format!("该统一社会信用代码已属于「{}」", other.name), format!("this credit code belongs to \"{}\"", other.name)),
+            current: Some(serde_json::json!({"id": other.id})),
+        });
+    }
+    Ok(())
+}
+
 async fn name_taken(state: &AppState, name: &str, except: Option<i32>) -> ApiResult<()> {
     let mut q = company::Entity::find().filter(company::Column::Name.eq(name));
     if let Some(id) = except {
@@ -275,6 +291,7 @@ async fn create_company(State(state): State<AppState>, Admin(me): Admin, Json(bo
     let v = validate(&state, body, true).await?;
     let name = v.name.clone().unwrap_or_default();
     name_taken(&state, &name, None).await?;
+    code_taken(&state, v.credit_code.as_deref().unwrap_or_default(), None).await?;
     let now = state.clock.now();
     let (tx, mut cursor) = audit::begin(&state.db).await?;
     let c = company::ActiveModel {
@@ -344,6 +361,9 @@ async fn update_company(
     if let Some(n) = &v.name {
         name_taken(&state, n, Some(id)).await?;
     }
+    if let Some(c) = &v.credit_code {
+        code_taken(&state, c, Some(id)).await?;
+    }
     let now = state.clock.now();
     let (tx, mut cursor) = audit::begin(&state.db).await?;
     let mut update = company::Entity::update_many()
@@ -372,7 +392,7 @@ async fn update_company(
 /// A request naming a company takes its payer fields from it: the company's name and
 /// credit code, and the chosen (or default) account.
 pub async fn fill_payer(state: &AppState, input: &mut RequestInput) -> ApiResult<()> {
-    let Some(company_id) = input.company_id else {
+    let Some(company_id) = input.company_id.flatten() else {
         if input.payer_account_id.is_some() {
             return Err(ApiError::field("payer_account_id", "选择账户前请先选择付款公司", "payer_account_id needs company_id"));
         }

@@ -32,10 +32,19 @@ pub struct DelegationView {
     pub ends_on: NaiveDate,
     /// Only these kinds; all kinds when null.
     pub kinds: Option<Vec<Kind>>,
-    /// `active`, `upcoming`, `ended` or `revoked` (as of today, China time).
-    pub state: String,
+    /// As of today, China time.
+    pub state: DelegationState,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DelegationState {
+    Active,
+    Upcoming,
+    Ended,
+    Revoked,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -64,15 +73,14 @@ fn views(rows: Vec<delegation::Model>, names: &HashMap<i32, String>, today: Naiv
     rows.into_iter()
         .map(|d| DelegationView {
             state: if d.revoked_at.is_some() {
-                "revoked"
+                DelegationState::Revoked
             } else if today < d.starts_on {
-                "upcoming"
+                DelegationState::Upcoming
             } else if today > d.ends_on {
-                "ended"
+                DelegationState::Ended
             } else {
-                "active"
-            }
-            .to_owned(),
+                DelegationState::Active
+            },
             approver_name: names.get(&d.approver_id).cloned().unwrap_or_default(),
             delegate_name: names.get(&d.delegate_id).cloned().unwrap_or_default(),
             kinds: parse_kinds(d.kinds.as_deref()),

@@ -102,11 +102,11 @@ pub struct UpdateUser {
     pub email: Option<String>,
     pub roles: Option<Vec<Role>>,
     /// `null` removes the department.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "super::extract::double_option")]
     #[schema(value_type = Option<i32>)]
     pub department_id: Option<Option<i32>>,
     /// `null` removes the manager.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "super::extract::double_option")]
     #[schema(value_type = Option<i32>)]
     pub manager_id: Option<Option<i32>>,
     pub disabled: Option<bool>,
@@ -114,14 +114,6 @@ pub struct UpdateUser {
     pub password: Option<String>,
 }
 
-/// Distinguishes an absent field (no change) from an explicit `null` (clear it).
-fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
 
 /// Change a user's roles, department, manager, password or disable them (admin).
 /// Disabling, a new password or new roles revoke the user's tokens at once.

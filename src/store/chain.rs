@@ -313,16 +313,20 @@ pub fn summary_columns(chain: &Chain) -> (Option<i32>, Option<i32>, Option<i32>)
     )
 }
 
-/// Whether `u` may be given a place in a step of `m`: active, not the requester, and not
-/// someone who already approved in this round.
-pub fn eligible(u: &user::Model, m: &request::Model, chain: &Chain) -> Result<(), &'static str> {
+/// Whether `u` may be given a place in a step of `m`: active, not the requester, not someone
+/// who already approved in this round, and not already waiting in the current step — except
+/// that a transfer on an `any` step may go to a fellow approver, who then holds it alone.
+pub fn eligible(u: &user::Model, m: &request::Model, chain: &Chain, transfer: bool) -> Result<(), &'static str> {
     if u.disabled {
         return Err("disabled");
     }
     if u.id == m.requester_id {
         return Err("requester");
     }
-    if chain.acted(u.id) || chain.pending().contains(&u.id) {
+    let finance_step = chain.current_step().is_some_and(|s| s.kind == StepKind::Finance);
+    let fellow_ok = transfer && chain.current_step().is_some_and(|s| s.mode == Mode::Any);
+    let waiting = chain.pending().contains(&u.id) && !fellow_ok;
+    if chain.acted(u.id) || waiting || (finance_step && chain.earlier_actors.contains(&u.id)) {
         return Err("involved");
     }
     Ok(())

@@ -2,6 +2,7 @@
 pub mod audit;
 pub mod calendar;
 pub mod chain;
+pub mod cache;
 pub mod idempotency;
 pub mod mini_programs;
 pub mod notify;

@@ -115,10 +115,28 @@ pub fn state_conflict(m: &request::Model, action: &str) -> ApiError {
     ApiError::Conflict {
         code: "state_conflict",
         msg: Msg::new(
-            format!("申请当前状态为「{}」，不能执行 {action}", status_of(m).label_zh()),
+            format!("申请当前状态为「{}」，不能{}", status_of(m).label_zh(), action_zh(action)),
             format!("the request is {}; {action} is not possible now", m.status),
         ),
         current: Some(current_state(m)),
+    }
+}
+
+/// An action's name as people say it.
+fn action_zh(action: &str) -> &str {
+    match action {
+        "submit" => "提交",
+        "approve" => "审批",
+        "reject" => "退回",
+        "withdraw" => "撤回申请",
+        "payout" => "登记打款",
+        "refund" => "登记退款",
+        "transfer" => "转交",
+        "add_approver" => "加签",
+        "recall" => "撤回审批",
+        "edit" => "修改",
+        "delete" => "删除",
+        other => other,
     }
 }
 

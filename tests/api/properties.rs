@@ -1,6 +1,6 @@
 //! Property-based test of the workflow through the real server: random sequences of actions
 //! by random people on two requests. Whatever happens, what `allowed_actions` offers is
-//! exactly what the server accepts, nobody approves or pays their own request, money moves
+//! exactly what the server accepts (hand-offs included), nobody approves or pays their own request, money moves
 //! only along the workflow, each accepted action adds exactly one audit event (a refused one
 //! none), and the audit chain verifies.
 use crate::common::*;
@@ -15,11 +15,11 @@ struct Op {
     half_refund: bool,
 }
 
-const ACTIONS: [&str; 6] = ["submit", "approve", "reject", "withdraw", "payout", "refund"];
+const ACTIONS: [&str; 8] = ["submit", "approve", "reject", "withdraw", "payout", "refund", "transfer", "recall"];
 
 fn ops() -> impl Strategy<Value = Vec<Op>> {
     prop::collection::vec(
-        (0usize..6, 0usize..6, 0usize..2, any::<bool>()).prop_map(|(actor, action, target, half_refund)| Op { actor, action, target, half_refund }),
+        (0usize..6, 0usize..8, 0usize..2, any::<bool>()).prop_map(|(actor, action, target, half_refund)| Op { actor, action, target, half_refund }),
         1..30,
     )
 }
@@ -32,6 +32,12 @@ async fn run(ops: Vec<Op>) {
     let app = spawn_app().await;
     let o = org(&app).await;
     let people = [&o.requester, &o.manager, &o.finance1, &o.finance2, &o.auditor, &o.admin];
+    // Transfers go to one of two colleagues who never act themselves (so they are always
+    // free to take a step over): whichever is not holding the step already.
+    let spares = [
+        app.user("spare1", &[verifund::domain::roles::Role::Finance, verifund::domain::roles::Role::Manager], None, None).await,
+        app.user("spare2", &[verifund::domain::roles::Role::Finance, verifund::domain::roles::Role::Manager], None, None).await,
+    ];
     let mut ids = Vec::new();
     for amount in [1_001i64, 2_002] {
         ids.push(app.create_request(&o.requester.token, request_body("verification_transfer", amount)).await["id"].as_i64().unwrap());
@@ -48,6 +54,11 @@ async fn run(ops: Vec<Op>) {
             "payout" => json!({"paid_at": today, "amount_fen": amount, "reference": "P"}),
             "refund" => json!({"refunded_at": today, "amount_fen": if op.half_refund { amount / 2 } else { amount }, "reference": "R"}),
             "reject" => json!({"comment": "退回修改"}),
+            "transfer" => {
+                let holding = before["current_step"]["approver_ids"].as_array().cloned().unwrap_or_default();
+                let free = spares.iter().find(|s| !holding.contains(&json!(s.id))).unwrap();
+                json!({"to_user_id": free.id})
+            }
             _ => json!({}),
         };
         let audits_before = audit_count(&app, &o.auditor.token, id).await;
@@ -66,6 +77,8 @@ async fn run(ops: Vec<Op>) {
                 "submit" => &["draft", "returned"],
                 "approve" | "reject" => &["pending_manager", "pending_finance"],
                 "withdraw" => &["draft", "returned", "pending_manager", "pending_finance"],
+                "transfer" => &["pending_manager", "pending_finance"],
+                "recall" => &["pending_manager", "pending_finance", "approved"],
                 "payout" => &["approved"],
                 _ => &["paid"],
             };

@@ -77,6 +77,11 @@ pub fn refusal(current: &request::Model, action: Action, r: Refusal) -> ApiError
         Refusal::WrongState(_) => state_conflict(current, action.as_str()),
         Refusal::NotAllowed(reason) => ApiError::Forbidden(Msg::new(reason.zh(), reason.en())),
         Refusal::CommentRequired => ApiError::field("comment", "退回时必须填写审批意见", "a comment is required to reject"),
+        Refusal::NextStepActed => ApiError::Conflict {
+            code: "next_step_acted",
+            msg: Msg::new("下一步已经处理，不能再撤回审批", "a later step has acted; the approval can no longer be recalled"),
+            current: Some(crate::store::requests::current_state(current)),
+        },
     }
 }
 

@@ -51,7 +51,10 @@ pub struct RequestInput {
     /// A registry record: its details fill `mini_program`, and the request follows it.
     pub mini_program_id: Option<i32>,
     /// A company of the group (`/companies`): when given, the payer fields are taken from it.
-    pub company_id: Option<i32>,
+    /// On edit, `null` detaches the request from its company (the payer fields are then typed).
+    #[serde(default, deserialize_with = "crate::http::extract::double_option")]
+    #[schema(value_type = Option<i32>)]
+    pub company_id: Option<Option<i32>>,
     /// One of that company's accounts; its default account when absent.
     pub payer_account_id: Option<i32>,
     /// Required on edit: the version the change is based on.
@@ -217,7 +220,7 @@ impl RequestInput {
             purpose: Some(m.purpose.clone()),
             mini_program: m.mini_program.as_ref().and_then(|v| MiniProgram::open(v, pii)),
             mini_program_id: m.mini_program_id,
-            company_id: m.company_id,
+            company_id: Some(m.company_id),
             payer_account_id: m.payer_account_id,
             version: Some(m.version),
         }
@@ -354,7 +357,7 @@ impl RequestInput {
                     purpose,
                     mini_program,
                     mini_program_id: self.mini_program_id,
-                    company_id: self.company_id,
+                    company_id: self.company_id.flatten(),
                     payer_account_id: self.payer_account_id,
                 })
             }

@@ -221,7 +221,7 @@ async fn hand_to(state: &AppState, m: &request::Model, chain: &Chain, field: &st
         .one(&state.db)
         .await?
         .ok_or_else(|| ApiError::field(field, format!("用户 {user_id} 不存在"), format!("user {user_id} does not exist")))?;
-    match chains::eligible(&u, m, chain) {
+    match chains::eligible(&u, m, chain, field == "to_user_id") {
         Ok(()) => {}
         Err("disabled") => return Err(ApiError::field(field, format!("{} 已停用", u.display_name), format!("{} is disabled", u.username))),
         Err("requester") => {
@@ -260,6 +260,9 @@ async fn check_finance_holder(state: &AppState, m: &request::Model, chain: &Chai
 async fn do_transfer(state: &AppState, me: &AuthUser, id: i32, body: TransferBody) -> ApiResult<RequestDetail> {
     let to = body.to_user_id;
     apply(state, me, id, Action::Transfer, body.version, body.comment, async |m, chain, slot| {
+        if to == slot || to == me.id {
+            return Err(ApiError::field("to_user_id", "不能转交给自己", "you cannot transfer to yourself"));
+        }
         let target = hand_to(state, m, chain, "to_user_id", to).await?;
         check_finance_holder(state, m, chain, &target).await?;
         chain.transfer(slot, target.id);

@@ -171,9 +171,21 @@ async fn list_requests(State(state): State<AppState>, me: AuthUser, Query(q): Qu
         .order_by(col, order)
         .order_by(request::Column::Id, Order::Desc)
         .paginate(&state.db, per_page);
-    let total = paginator.num_items().await?;
+    // The total depends on the filters, on what the caller may see and on the day (flags).
+    let viewer = if me.roles.sees_all_requests() { 0 } else { me.id };
+    let key = format!("{viewer}|{today}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}", q.status, q.kind, q.flag, q.q, q.from, q.to, q.department_id, q.requester_id);
+    // Read before anything else of the list, so totals and names are never older than the rows.
+    let seq = crate::store::cache::data_version(&state.db).await?;
+    let total = match state.counts.get(&key, seq) {
+        Some(n) => n,
+        None => {
+            let n = paginator.num_items().await?;
+            state.counts.put(key, seq, n);
+            n
+        }
+    };
     let rows = paginator.fetch_page(page - 1).await?;
-    let names = Names::load(&state.db, &me, &rows).await?;
+    let names = Names::load(&state, &me, &rows, Some(seq)).await?;
     let items = rows.iter().map(|m| view::view(m, &me, &names, today, &state)).collect();
     Ok(Json(Page { items, total, page, per_page }))
 }
@@ -264,7 +276,7 @@ pub async fn timeline(state: &AppState, request_id: i32) -> ApiResult<Vec<Timeli
 
 pub async fn detail(state: &AppState, me: &AuthUser, m: &request::Model, warnings: Vec<String>) -> ApiResult<RequestDetail> {
     let today = china_date(state.clock.now());
-    let names = Names::load(&state.db, me, std::slice::from_ref(m)).await?;
+    let names = Names::load(state, me, std::slice::from_ref(m), None).await?;
     let cc_ids = crate::store::chain::people(&state.db, m.id, "cc").await?;
     let cc_names: std::collections::HashMap<i32, String> = entity::user::Entity::find()
         .filter(entity::user::Column::Id.is_in(cc_ids.clone()))
@@ -614,7 +626,7 @@ async fn tasks(State(state): State<AppState>, me: AuthUser) -> ApiResult<Json<Ta
         .fetch_page(0)
         .await?;
     let today = china_date(state.clock.now());
-    let names = Names::load(&state.db, &me, &rows).await?;
+    let names = Names::load(&state, &me, &rows, None).await?;
     let items: Vec<RequestView> = rows.iter().map(|m| view::view(m, &me, &names, today, &state)).collect();
     let total = counts.manager_approval + counts.finance_approval + counts.payout + counts.refund + counts.resubmit;
     Ok(Json(Tasks { items, total, counts }))

@@ -10,8 +10,8 @@ use crate::domain::chain::{Chain, Mode, Stage, StepKind};
 use crate::store::chain::{chain_of, facts_for};
 use crate::store::requests::status_of;
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{company, delegation, department, request, user};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use entity::{delegation, request};
+use sea_orm::DbErr;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -111,8 +111,15 @@ pub struct StepView {
     pub mode: Mode,
     pub approvers: Vec<UserRef>,
     pub approvals: Vec<ApprovalView>,
-    /// `done`, `current` or `waiting`.
-    pub state: String,
+    pub state: StepState,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StepState {
+    Done,
+    Current,
+    Waiting,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -165,7 +172,13 @@ pub struct Names {
 }
 
 impl Names {
-    pub async fn load(db: &DatabaseConnection, me: &AuthUser, rows: &[request::Model]) -> Result<Names, DbErr> {
+    /// `version`: the data version the caller read before loading `rows` (read here if `None`).
+    pub async fn load(state: &crate::app::AppState, me: &AuthUser, rows: &[request::Model], version: Option<i64>) -> Result<Names, DbErr> {
+        let db = &state.db;
+        let version = match version {
+            Some(v) => v,
+            None => crate::store::cache::data_version(db).await?,
+        };
         let chains: Vec<Chain> = rows.iter().map(chain_of).collect();
         let open_finance = chains.iter().any(|c| c.current_step().is_some_and(|s| s.open_to_finance()))
             && rows.iter().any(|r| status_of(r) == Status::PendingFinance);
@@ -179,35 +192,19 @@ impl Names {
                 user_ids.extend(st.approvals.iter().flat_map(|a| [a.user_id, a.by_user_id]));
             }
         }
-        user_ids.sort_unstable();
-        user_ids.dedup();
-        let mut dept_ids: Vec<i32> = rows.iter().filter_map(|r| r.department_id).collect();
-        dept_ids.sort_unstable();
-        dept_ids.dedup();
-        let users = user::Entity::find()
-            .filter(user::Column::Id.is_in(user_ids))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.display_name))
-            .collect();
-        let departments = department::Entity::find()
-            .filter(department::Column::Id.is_in(dept_ids))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|d| (d.id, d.name))
-            .collect();
-        let mut company_ids: Vec<i32> = rows.iter().filter_map(|r| r.company_id).collect();
-        company_ids.sort_unstable();
-        company_ids.dedup();
-        let companies = if company_ids.is_empty() {
-            HashMap::new()
-        } else {
-            company::Entity::find().filter(company::Column::Id.is_in(company_ids)).all(db).await?.into_iter().map(|c| (c.id, c.name)).collect()
+        let unique = |mut ids: Vec<i32>| {
+            ids.sort_unstable();
+            ids.dedup();
+            ids
         };
-        let delegations = crate::store::chain::delegations_to(db, me).await?;
-        Ok(Names { users, departments, companies, delegations, finance })
+        let user_ids = unique(user_ids);
+        let dept_ids = unique(rows.iter().filter_map(|r| r.department_id).collect());
+        let company_ids = unique(rows.iter().filter_map(|r| r.company_id).collect());
+        let found = state.names.names(db, version, &user_ids, &dept_ids, &company_ids).await?;
+        // Delegations only matter for what the caller may do on a step waiting for a decision.
+        let pending = rows.iter().any(|r| matches!(status_of(r), Status::PendingManager | Status::PendingFinance));
+        let delegations = if pending { crate::store::chain::delegations_to(db, me).await? } else { Vec::new() };
+        Ok(Names { users: found.users, departments: found.departments, companies: found.companies, delegations, finance })
     }
 
     pub fn user(&self, id: i32) -> String {
@@ -238,11 +235,10 @@ impl Names {
                     })
                     .collect(),
                 state: match i.cmp(&chain.current) {
-                    std::cmp::Ordering::Less => "done",
-                    std::cmp::Ordering::Equal => "current",
-                    std::cmp::Ordering::Greater => "waiting",
-                }
-                .to_owned(),
+                    std::cmp::Ordering::Less => StepState::Done,
+                    std::cmp::Ordering::Equal => StepState::Current,
+                    std::cmp::Ordering::Greater => StepState::Waiting,
+                },
             })
             .collect()
     }
