@@ -113,7 +113,8 @@ impl MigrationTrait for Migration {
             let pending = if only_pending { " AND status = 'pending_manager'" } else { "" };
             db.execute_unprepared(&format!(
                 "INSERT INTO request_people (request_id, user_id, relation) \
-                 SELECT id, {col}, '{relation}' FROM requests WHERE {col} IS NOT NULL{pending}"
+                 SELECT id, {col}, '{relation}' FROM requests WHERE {col} IS NOT NULL{pending} \
+                 ON CONFLICT (request_id, user_id, relation) DO NOTHING"
             ))
             .await?;
         }

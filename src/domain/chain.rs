@@ -156,10 +156,12 @@ impl Chain {
         };
         let finance_step = self.current_step().is_some_and(|s| s.kind == StepKind::Finance);
         let earlier = |u: i32| finance_step && self.earlier_actors.contains(&u);
+        // A delegate who decides a later step themselves would decide two steps of the round.
+        let delegate_named_later = slot != user && self.named_later(user);
         StepFacts {
             access,
             finance_step,
-            acted_before: self.acted(user) || self.acted(slot) || earlier(user) || earlier(slot),
+            acted_before: self.acted(user) || self.acted(slot) || earlier(user) || earlier(slot) || delegate_named_later,
             after_approve: self.status_after_approval(slot, user),
             recall: self.recall_outcome(user),
         }
@@ -181,6 +183,11 @@ impl Chain {
     /// Whether `user` approved anything in this round, for themselves or for someone else.
     pub fn acted(&self, user: i32) -> bool {
         self.steps.iter().any(|s| s.touched_by(user))
+    }
+
+    /// Whether `user` is named in a step after the current one.
+    pub fn named_later(&self, user: i32) -> bool {
+        self.steps.iter().skip(self.current + 1).any(|s| s.approver_ids.contains(&user))
     }
 
     /// Everyone named as an approver anywhere in the round.
@@ -336,6 +343,15 @@ mod tests {
         let mut c = chain();
         c.approve(MANAGER, OTHER, at());
         assert!(c.acted(OTHER) && c.acted(MANAGER), "both the delegate and the approver count as having acted");
+    }
+
+    #[test]
+    fn a_delegate_who_decides_a_later_step_may_not_stand_in_for_an_earlier_one() {
+        // The manager delegates to their own boss, who holds the 分管领导 step.
+        let f = chain().facts_for(LEADER, &[MANAGER]);
+        assert_eq!(f.access, Access::Delegate(MANAGER));
+        assert!(f.acted_before, "the leader would otherwise decide two steps");
+        assert!(!chain().facts_for(OTHER, &[MANAGER]).acted_before);
     }
 
     #[test]

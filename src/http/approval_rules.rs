@@ -31,10 +31,15 @@ async fn get_rules(State(state): State<AppState>, _admin: Admin) -> ApiResult<Js
     responses((status = 200, body = ApprovalRules), (status = 401, body = crate::error::ProblemBody),
               (status = 403, body = crate::error::ProblemBody), (status = 422, body = crate::error::ProblemBody)))]
 async fn put_rules(State(state): State<AppState>, Admin(me): Admin, Json(mut body): Json<ApprovalRules>) -> ApiResult<Json<ApprovalRules>> {
-    let mut errors = Vec::new();
     if body.rules.len() > 20 {
-        errors.push(FieldError::new("rules", "最多 20 条规则", "at most 20 rules"));
+        return Err(ApiError::field("rules", "最多 20 条规则", "at most 20 rules"));
     }
+    for (i, r) in body.rules.iter().enumerate() {
+        if r.approver_ids.len() > 20 || r.company_ids.as_ref().is_some_and(|c| c.len() > 100) {
+            return Err(ApiError::field(&format!("rules[{i}]"), "每条规则最多 20 名审批人、100 家公司", "a rule names at most 20 approvers and 100 companies"));
+        }
+    }
+    let mut errors = Vec::new();
     for (i, r) in body.rules.iter_mut().enumerate() {
         let at = |f: &str| format!("rules[{i}].{f}");
         r.name = r.name.trim().to_owned();
@@ -60,9 +65,6 @@ async fn put_rules(State(state): State<AppState>, Admin(me): Admin, Json(mut bod
         }
         let mut seen = std::collections::HashSet::new();
         r.approver_ids.retain(|id| seen.insert(*id));
-        if r.approver_ids.len() > 20 {
-            errors.push(FieldError::new(at("approver_ids"), "审批人最多 20 人", "at most 20 approvers"));
-        }
         let found = user::Entity::find().filter(user::Column::Id.is_in(r.approver_ids.clone())).all(&state.db).await?;
         for id in &r.approver_ids {
             match found.iter().find(|u| u.id == *id) {

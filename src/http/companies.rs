@@ -178,6 +178,10 @@ async fn validate(state: &AppState, input: CompanyInput, creating: bool) -> ApiR
     };
     let finance_user_ids = match input.finance_user_ids {
         None => None,
+        Some(_) if input.finance_user_ids.as_ref().is_some_and(|ids| ids.len() > 200) => {
+            errors.push(FieldError::new("finance_user_ids", "财务人员最多 200 人", "at most 200 finance users"));
+            None
+        }
         Some(mut ids) => {
             ids.sort_unstable();
             ids.dedup();

@@ -160,7 +160,10 @@ async fn create_delegation(State(state): State<AppState>, me: AuthUser, Json(bod
             current: Some(serde_json::json!({"id": o.id})),
         });
     }
-    let kinds = body.kinds.as_ref().map(|ks| format!(",{},", ks.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(",")));
+    let kinds = body.kinds.as_ref().map(|ks| {
+        let set: std::collections::BTreeSet<&str> = ks.iter().map(|k| k.as_str()).collect();
+        format!(",{},", set.into_iter().collect::<Vec<_>>().join(","))
+    });
     let d = delegation::ActiveModel {
         approver_id: Set(me.id),
         delegate_id: Set(body.delegate_id),

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use entity::user;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -254,7 +254,8 @@ async fn directory(State(state): State<AppState>, _me: crate::auth::AuthUser, Qu
     if let Some(role) = q.role {
         cond = cond.add(user::Column::Roles.contains(role.as_str()));
     }
-    let rows = user::Entity::find().filter(cond).order_by_asc(user::Column::Username).all(&state.db).await?;
+    // The role filter is a text match refined below, so read a few more than asked for.
+    let rows = user::Entity::find().filter(cond).order_by_asc(user::Column::Username).limit(limit * 4).all(&state.db).await?;
     let depts: std::collections::HashMap<i32, String> =
         entity::department::Entity::find().all(&state.db).await?.into_iter().map(|d| (d.id, d.name)).collect();
     Ok(Json(

@@ -53,6 +53,15 @@ pub async fn delegations_to(db: &impl ConnectionTrait, me: &AuthUser) -> Result<
         .await
 }
 
+/// Acting for `slot`: the delegation must still be in force once the write lock is held (a
+/// revocation committed meanwhile wins). Nothing to check when the caller acts for themselves.
+pub async fn still_delegated(tx: &sea_orm::DatabaseTransaction, me: &AuthUser, m: &request::Model, slot: i32) -> Result<(), crate::error::ApiError> {
+    if slot == me.id || delegators_for(&delegations_to(tx, me).await?, &m.kind).contains(&slot) {
+        return Ok(());
+    }
+    Err(crate::error::ApiError::Forbidden(crate::error::Msg::new("代理已撤销或已过期", "the delegation is no longer in force")))
+}
+
 /// The approvers who delegated requests of `kind` to the caller.
 pub fn delegators_for(delegations: &[delegation::Model], kind: &str) -> Vec<i32> {
     delegations.iter().filter(|d| covers_kind(d.kinds.as_deref(), kind)).map(|d| d.approver_id).collect()
@@ -314,7 +323,8 @@ pub fn summary_columns(chain: &Chain) -> (Option<i32>, Option<i32>, Option<i32>)
 }
 
 /// Whether `u` may be given a place in a step of `m`: active, not the requester, not someone
-/// who already approved in this round, and not already waiting in the current step — except
+/// who already approved in this round or decides a later step, and not already waiting in
+/// the current step — except
 /// that a transfer on an `any` step may go to a fellow approver, who then holds it alone.
 pub fn eligible(u: &user::Model, m: &request::Model, chain: &Chain, transfer: bool) -> Result<(), &'static str> {
     if u.disabled {
@@ -326,7 +336,7 @@ pub fn eligible(u: &user::Model, m: &request::Model, chain: &Chain, transfer: bo
     let finance_step = chain.current_step().is_some_and(|s| s.kind == StepKind::Finance);
     let fellow_ok = transfer && chain.current_step().is_some_and(|s| s.mode == Mode::Any);
     let waiting = chain.pending().contains(&u.id) && !fellow_ok;
-    if chain.acted(u.id) || waiting || (finance_step && chain.earlier_actors.contains(&u.id)) {
+    if chain.acted(u.id) || waiting || chain.named_later(u.id) || (finance_step && chain.earlier_actors.contains(&u.id)) {
         return Err("involved");
     }
     Ok(())
@@ -341,9 +351,11 @@ pub fn in_force(d: &delegation::Model, day: NaiveDate) -> bool {
     d.revoked_at.is_none() && d.starts_on <= day && day <= d.ends_on
 }
 
-/// When a user is disabled, every step waiting on them goes one level up (their manager, then
-/// their department head), in the same transaction as the disabling; admins are told about
-/// any step nobody is left to decide. Returns how many requests were re-routed.
+/// When a user is disabled, no step still to be decided may wait on them, in the same
+/// transaction as the disabling: on a step others may also decide (或签) they are simply taken
+/// off; a finance sign-off falls back to the other finance users (or the whole finance team);
+/// otherwise the place goes one level up (their manager, then their department head). Admins
+/// are told about any step nobody is left to decide. Returns how many requests changed.
 pub async fn reroute_from_disabled(
     tx: &sea_orm::DatabaseTransaction,
     cursor: &mut crate::store::audit::AuditCursor,
@@ -355,7 +367,7 @@ pub async fn reroute_from_disabled(
     use crate::store::notify::{Notice, notify, users_with_role};
     let waiting: Vec<i32> = request_person::Entity::find()
         .filter(request_person::Column::UserId.eq(gone.id))
-        .filter(request_person::Column::Relation.eq("current"))
+        .filter(request_person::Column::Relation.is_in(["current", "chain"]))
         .all(tx)
         .await?
         .into_iter()
@@ -368,11 +380,38 @@ pub async fn reroute_from_disabled(
             continue;
         }
         let mut chain = chain_of(&m);
-        let step_name = chain.current_step().map(|s| s.name.clone()).unwrap_or_default();
-        let mut excluded: HashSet<i32> = chain.all_actors().into_iter().chain(chain.approvers()).collect();
-        excluded.insert(m.requester_id);
         let label = format!("{} {}", m.number.as_deref().unwrap_or(""), m.title);
-        let Some(next) = escalate(tx, above(tx, gone).await?, &excluded).await? else {
+        let mut notes = Vec::new();
+        let mut stuck = Vec::new();
+        for i in chain.current..chain.steps.len() {
+            let step = &chain.steps[i];
+            if !step.approver_ids.contains(&gone.id) || step.approvals.iter().any(|a| a.user_id == gone.id) {
+                continue;
+            }
+            let others: Vec<i32> = step.approver_ids.iter().copied().filter(|id| *id != gone.id).collect();
+            let name = step.name.clone();
+            if (step.mode == Mode::Any && !others.is_empty()) || step.kind == StepKind::Finance {
+                // Empty on a finance step: open to every finance user again.
+                chain.steps[i].approver_ids = others;
+                notes.push(format!("{name}：移除已停用的 {}", gone.display_name));
+                continue;
+            }
+            let mut excluded: HashSet<i32> = chain.all_actors().into_iter().chain(chain.approvers()).collect();
+            excluded.insert(m.requester_id);
+            match escalate(tx, above(tx, gone).await?, &excluded).await? {
+                Some(next) => {
+                    for id in chain.steps[i].approver_ids.iter_mut() {
+                        if *id == gone.id {
+                            *id = next;
+                        }
+                    }
+                    let to = user::Entity::find_by_id(next).one(tx).await?.map(|u| u.display_name).unwrap_or_default();
+                    notes.push(format!("{name}：{} 已停用，转由 {to} 审批", gone.display_name));
+                }
+                None => stuck.push(name),
+            }
+        }
+        for step_name in &stuck {
             let notice = Notice {
                 kind: "no_approver",
                 title: "审批无人可路由".into(),
@@ -381,9 +420,10 @@ pub async fn reroute_from_disabled(
                 dedupe_key: format!("no_approver:{}:{}:{}", m.id, m.round, gone.id),
             };
             notify(tx, &users_with_role(tx, Role::Admin).await?, &notice, webhook, now).await?;
+        }
+        if notes.is_empty() {
             continue;
-        };
-        chain.transfer(gone.id, next);
+        }
         let (approver, approved_by, finance_by) = summary_columns(&chain);
         use sea_orm::sea_query::Expr;
         let changes = vec![
@@ -397,7 +437,6 @@ pub async fn reroute_from_disabled(
             continue;
         }
         sync_people(tx, m.id, &chain, status).await?;
-        let to = user::Entity::find_by_id(next).one(tx).await?.map(|u| u.display_name).unwrap_or_default();
         cursor
             .append(
                 tx,
@@ -406,25 +445,28 @@ pub async fn reroute_from_disabled(
                     actor_name: by.1.to_owned(),
                     action: "reroute".into(),
                     request_id: Some(m.id),
-                    comment: Some(format!("审批人 {} 已停用，转由上级审批", gone.display_name)),
+                    comment: Some(notes.join("；")),
                     before: Some(serde_json::json!({"status": m.status, "version": m.version, "round": m.round})),
                     after: Some(serde_json::json!({
-                        "status": m.status, "version": m.version + 1, "round": m.round, "step": step_name,
-                        "from_user_id": gone.id, "to_user_id": next, "to_user_name": to,
+                        "status": m.status, "version": m.version + 1, "round": m.round,
+                        "step": chain.current_step().map(|s| s.name.clone()), "from_user_id": gone.id,
                     })),
                     ..Default::default()
                 },
                 now,
             )
             .await?;
-        let notice = Notice {
-            kind: "approval_needed",
-            title: format!("待您审批（{step_name}）"),
-            body: label,
-            request_id: Some(m.id),
-            dedupe_key: format!("reroute:{}:{}:{}", m.id, m.round, next),
-        };
-        notify(tx, &[next], &notice, webhook, now).await?;
+        let pending = chain.pending();
+        if !pending.is_empty() {
+            let notice = Notice {
+                kind: "approval_needed",
+                title: format!("待您审批（{}）", chain.current_step().map(|s| s.name.as_str()).unwrap_or("")),
+                body: label,
+                request_id: Some(m.id),
+                dedupe_key: format!("reroute:{}:{}:{}", m.id, m.round, m.version + 1),
+            };
+            notify(tx, &pending, &notice, webhook, now).await?;
+        }
         moved += 1;
     }
     Ok(moved)

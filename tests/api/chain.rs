@@ -328,6 +328,8 @@ async fn a_delegate_acts_inside_the_range_and_never_on_their_own_request() {
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let (s, _) = app.act(&o.requester.token, id(&theirs2), "approve", json!({})).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+    // What they decided as a delegate stays readable to them.
+    assert_eq!(app.get(Some(&o.requester.token), &format!("/api/v1/requests/{}", id(&theirs))).await.status(), StatusCode::OK);
     let (_, mine) = app.json(app.get(Some(&o.manager.token), "/api/v1/delegations").await).await;
     let states: Vec<&str> = mine.as_array().unwrap().iter().map(|d| d["state"].as_str().unwrap()).collect();
     assert_eq!(states, ["revoked", "upcoming"]);
@@ -384,6 +386,39 @@ async fn disabling_an_approver_with_steps_waiting_on_them_passes_the_steps_up() 
     assert_eq!(s, StatusCode::OK);
     let (_, inbox) = app.json(app.get(Some(&o.admin.token), "/api/v1/notifications").await).await;
     assert!(inbox["items"].as_array().unwrap().iter().any(|n| n["kind"] == "no_approver" && n["request_id"] == r2["id"]), "{inbox}");
+}
+
+#[tokio::test]
+async fn disabling_someone_named_in_a_later_step_or_on_a_shared_step_keeps_every_step_decidable() {
+    let app = spawn_app().await;
+    let g = group(&app).await;
+    let o = &g.o;
+    let (s, _) = put_rules(&app, &o.admin, json!([{"name": "复核", "kinds": ["verification_transfer"], "approver_ids": [g.colleague.id]}])).await;
+    assert_eq!(s, StatusCode::OK);
+    let code = second_code();
+    let (_, c) = app
+        .call(&o.admin.token, "/api/v1/companies", json!({"name": "二公司", "credit_code": code, "accounts": [{"bank": "b", "account": "12345678"}], "finance_user_ids": [o.finance1.id, o.finance2.id]}))
+        .await;
+    let mut body = request_body("verification_transfer", 7_201);
+    body["company_id"] = c["id"].clone();
+    let r = app.create_request(&o.requester.token, body).await;
+    let (_, r) = app.act(&o.requester.token, id(&r), "submit", json!({})).await;
+    assert_eq!(step_names(&r), ["经理审批", "复核", "财务审批"]);
+    // The later 复核 step goes one level up past the manager (already in the chain) to the leader.
+    let (s, _) = app.json(app.patch(Some(&o.admin.token), &format!("/api/v1/users/{}", g.colleague.id), json!({"disabled": true})).await).await;
+    assert_eq!(s, StatusCode::OK);
+    let now = app.detail(&o.auditor.token, id(&r)).await;
+    assert_eq!(now["steps"][1]["approvers"][0]["id"], g.leader.id, "{}", now["steps"]);
+    let (_, r) = app.act(&o.manager.token, id(&r), "approve", json!({})).await;
+    let (_, r) = app.act(&g.leader.token, id(&r), "approve", json!({})).await;
+    assert_eq!(r["current_step"]["approver_ids"], json!([o.finance1.id, o.finance2.id]));
+    // On the shared finance step, a disabled finance user is simply taken off.
+    let (s, _) = app.json(app.patch(Some(&o.admin.token), &format!("/api/v1/users/{}", o.finance1.id), json!({"disabled": true})).await).await;
+    assert_eq!(s, StatusCode::OK);
+    let now = app.detail(&o.auditor.token, id(&r)).await;
+    assert_eq!(now["current_step"]["approver_ids"], json!([o.finance2.id]));
+    let (s, done) = app.act(&o.finance2.token, id(&r), "approve", json!({})).await;
+    assert_eq!((s, done["status"].as_str()), (StatusCode::OK, Some("approved")));
 }
 
 #[tokio::test]

@@ -142,18 +142,21 @@ async fn decide(state: &AppState, me: &AuthUser, current: request::Model, action
                 changes.push((C::Number, Expr::value(next_number(&tx, &month).await?)));
             }
         }
-        (Action::Approve, _) => {
+        (Action::Approve | Action::Reject, _) => {
             let slot = match facts.step.access {
                 Access::Delegate(approver) => approver,
                 _ => me.id,
             };
+            chains::still_delegated(&tx, me, &current, slot).await?;
             on_behalf_of = (slot != me.id).then_some(slot);
-            chain.approve(slot, me.id, now);
-            if next == Status::Approved {
-                changes.push((C::ApprovedAt, Expr::value(now)));
-            }
         }
         _ => {}
+    }
+    if action == Action::Approve {
+        chain.approve(on_behalf_of.unwrap_or(me.id), me.id, now);
+        if next == Status::Approved {
+            changes.push((C::ApprovedAt, Expr::value(now)));
+        }
     }
     if matches!(action, Action::Submit | Action::Approve) {
         changes.extend(chain_columns(&chain));
@@ -165,6 +168,10 @@ async fn decide(state: &AppState, me: &AuthUser, current: request::Model, action
     let updated = request::Entity::find_by_id(current.id).one(&tx).await?.ok_or_else(|| ApiError::not_found("申请", "request"))?;
     chains::sync_people(&tx, current.id, &chain, next).await?;
     chains::add_people(&tx, current.id, &cc, "cc").await?;
+    if matches!(action, Action::Approve | Action::Reject) {
+        // Whoever decided keeps reading what they decided, delegates included.
+        chains::add_people(&tx, current.id, &[me.id], "involved").await?;
+    }
     let step_name = match action {
         Action::Approve | Action::Reject => chain_of(&current).current_step().map(|s| s.name.clone()),
         _ => None,

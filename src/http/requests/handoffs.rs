@@ -76,6 +76,7 @@ pub struct CommentBody {
 
 /// `POST /requests/{id}/{action}` for the hand-off actions, so both spellings work.
 pub async fn dispatch(state: &AppState, me: &AuthUser, id: i32, action: Action, body: &Bytes) -> ApiResult<Response> {
+    find_visible(&state.db, me, id).await?;
     let empty = body.iter().all(u8::is_ascii_whitespace);
     let detail = match action {
         Action::Transfer => do_transfer(state, me, id, parse_json(body)?).await?,
@@ -176,6 +177,7 @@ async fn apply(
         changes.push((C::ApprovedAt, Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None)));
     }
     let (tx, mut cursor) = audit::begin(&state.db).await?;
+    chains::still_delegated(&tx, me, &current, slot).await?;
     if !conditional_update(&tx, &current, changes).await? {
         drop(tx);
         return Err(conflict_after_race(&state.db, &current, action.as_str()).await?);
@@ -277,7 +279,10 @@ async fn do_add_approver(state: &AppState, me: &AuthUser, id: i32, body: AddAppr
         AddPosition::Before => Position::Before,
         AddPosition::After => Position::After,
     };
-    apply(state, me, id, Action::AddApprover, body.version, body.comment, async |m, chain, _slot| {
+    apply(state, me, id, Action::AddApprover, body.version, body.comment, async |m, chain, slot| {
+        if who == slot || who == me.id {
+            return Err(ApiError::field("user_id", "不能给自己加签", "you cannot add yourself"));
+        }
         let target = hand_to(state, m, chain, "user_id", who).await?;
         if chain.steps.len() >= MAX_STEPS {
             return Err(ApiError::field("user_id", format!("一轮审批最多 {MAX_STEPS} 步"), format!("a round has at most {MAX_STEPS} steps")));
