@@ -98,13 +98,7 @@ pub async fn run_daily(db: &DatabaseConnection, config: &Config, now: DateTime<U
             continue;
         }
         let chain = crate::store::chain::chain_of(m);
-        let to: Vec<i32> = match chain.current_step() {
-            Some(step) if step.open_to_finance() => {
-                let acted = chain.all_actors();
-                finance.iter().copied().filter(|u| *u != m.requester_id && !acted.contains(u)).collect()
-            }
-            _ => chain.pending(),
-        };
+        let to = chain.deciders(m.requester_id, &finance);
         let notice = Notice {
             kind: "approval_overdue",
             title: "催办：审批已等待超过 2 个工作日".into(),

@@ -203,6 +203,19 @@ impl Chain {
         self.current_step().map(Step::pending).unwrap_or_default()
     }
 
+    /// Who may decide the current step now: its open places, or for a finance step open to
+    /// the whole team, every finance user in `finance_team` but the requester and anyone who
+    /// already approved the request.
+    pub fn deciders(&self, requester: i32, finance_team: &[i32]) -> Vec<i32> {
+        match self.current_step() {
+            Some(s) if s.open_to_finance() => {
+                let acted = self.all_actors();
+                finance_team.iter().copied().filter(|id| *id != requester && !acted.contains(id)).collect()
+            }
+            _ => self.pending(),
+        }
+    }
+
     /// How `user` stands towards the current step, given the approvers who delegated to them
     /// (active today, for this request's kind).
     pub fn access(&self, user: i32, delegators: &[i32]) -> Access {
@@ -352,6 +365,15 @@ mod tests {
         assert_eq!(f.access, Access::Delegate(MANAGER));
         assert!(f.acted_before, "the leader would otherwise decide two steps");
         assert!(!chain().facts_for(OTHER, &[MANAGER]).acted_before);
+    }
+
+    #[test]
+    fn an_open_finance_step_is_decided_by_the_team_but_not_by_who_approved_before() {
+        let mut c = chain();
+        assert_eq!(c.deciders(1, &[FIN, MANAGER]), vec![MANAGER], "the manager step's own places");
+        c.approve(MANAGER, MANAGER, at());
+        c.approve(LEADER, LEADER, at());
+        assert_eq!(c.deciders(1, &[FIN, MANAGER, 1]), vec![FIN], "not the manager who approved, not the requester");
     }
 
     #[test]

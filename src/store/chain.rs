@@ -310,34 +310,66 @@ pub async fn resolve(db: &impl ConnectionTrait, m: &request::Model, requester: &
     Ok(Ok(Chain::new(steps)))
 }
 
-/// The columns kept beside the chain for exports, filters and older readers: who decides
-/// and who gave the manager step, and who signed off finance.
-pub fn summary_columns(chain: &Chain) -> (Option<i32>, Option<i32>, Option<i32>) {
+/// The chain and the columns kept beside it for exports, filters and older readers: who
+/// decides and who gave the manager step, and who signed off finance. Always written together.
+pub fn chain_columns(chain: &Chain) -> Vec<(request::Column, sea_orm::sea_query::SimpleExpr)> {
+    use sea_orm::sea_query::Expr;
     let manager = chain.steps.iter().find(|s| s.kind == StepKind::Manager);
     let finance = chain.steps.iter().rev().find(|s| s.kind == StepKind::Finance);
-    (
-        manager.and_then(|s| s.approver_ids.first().copied()),
-        manager.and_then(|s| s.approvals.first().map(|a| a.user_id)),
-        finance.and_then(|s| s.approvals.first().map(|a| a.by_user_id)),
-    )
+    vec![
+        (request::Column::Chain, Expr::value(to_json(chain))),
+        (request::Column::ManagerApproverId, Expr::value(manager.and_then(|s| s.approver_ids.first().copied()))),
+        (request::Column::ManagerApprovedBy, Expr::value(manager.and_then(|s| s.approvals.first().map(|a| a.user_id)))),
+        (request::Column::FinanceApprovedBy, Expr::value(finance.and_then(|s| s.approvals.first().map(|a| a.by_user_id)))),
+    ]
+}
+
+/// Admins hear, once per request, round and step, that nobody is left to decide a step.
+pub async fn tell_admins_nobody_left(
+    db: &impl ConnectionTrait,
+    m: &request::Model,
+    body: String,
+    step: &str,
+    webhook: bool,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    use crate::store::notify::{Notice, notify, users_with_role};
+    let notice = Notice {
+        kind: "no_approver",
+        title: "审批无人可路由".into(),
+        body,
+        request_id: Some(m.id),
+        dedupe_key: format!("no_approver:{}:{}:{step}", m.id, m.round),
+    };
+    notify(db, &users_with_role(db, Role::Admin).await?, &notice, webhook, now).await?;
+    Ok(())
+}
+
+/// Why someone may not be given a place in a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ineligible {
+    Disabled,
+    Requester,
+    /// Already approved in this round, decides a later step, or already waits in this one.
+    Involved,
 }
 
 /// Whether `u` may be given a place in a step of `m`: active, not the requester, not someone
 /// who already approved in this round or decides a later step, and not already waiting in
-/// the current step — except
-/// that a transfer on an `any` step may go to a fellow approver, who then holds it alone.
-pub fn eligible(u: &user::Model, m: &request::Model, chain: &Chain, transfer: bool) -> Result<(), &'static str> {
+/// the current step — except that a transfer on an `any` step may go to a fellow approver,
+/// who then holds it alone.
+pub fn eligible(u: &user::Model, m: &request::Model, chain: &Chain, transfer: bool) -> Result<(), Ineligible> {
     if u.disabled {
-        return Err("disabled");
+        return Err(Ineligible::Disabled);
     }
     if u.id == m.requester_id {
-        return Err("requester");
+        return Err(Ineligible::Requester);
     }
     let finance_step = chain.current_step().is_some_and(|s| s.kind == StepKind::Finance);
     let fellow_ok = transfer && chain.current_step().is_some_and(|s| s.mode == Mode::Any);
     let waiting = chain.pending().contains(&u.id) && !fellow_ok;
     if chain.acted(u.id) || waiting || chain.named_later(u.id) || (finance_step && chain.earlier_actors.contains(&u.id)) {
-        return Err("involved");
+        return Err(Ineligible::Involved);
     }
     Ok(())
 }
@@ -364,7 +396,7 @@ pub async fn reroute_from_disabled(
     now: DateTime<Utc>,
     webhook: bool,
 ) -> Result<u32, DbErr> {
-    use crate::store::notify::{Notice, notify, users_with_role};
+    use crate::store::notify::{Notice, notify};
     let waiting: Vec<i32> = request_person::Entity::find()
         .filter(request_person::Column::UserId.eq(gone.id))
         .filter(request_person::Column::Relation.is_in(["current", "chain"]))
@@ -412,27 +444,14 @@ pub async fn reroute_from_disabled(
             }
         }
         for step_name in &stuck {
-            let notice = Notice {
-                kind: "no_approver",
-                title: "审批无人可路由".into(),
-                body: format!("{label}：步骤「{step_name}」的审批人 {} 已停用，且没有上级可接替，请手工安排", gone.display_name),
-                request_id: Some(m.id),
-                dedupe_key: format!("no_approver:{}:{}:{}", m.id, m.round, gone.id),
-            };
-            notify(tx, &users_with_role(tx, Role::Admin).await?, &notice, webhook, now).await?;
+            let body = format!("{label}：步骤「{step_name}」的审批人 {} 已停用，且没有上级可接替，请手工安排", gone.display_name);
+            tell_admins_nobody_left(tx, &m, body, step_name, webhook, now).await?;
         }
         if notes.is_empty() {
             continue;
         }
-        let (approver, approved_by, finance_by) = summary_columns(&chain);
-        use sea_orm::sea_query::Expr;
-        let changes = vec![
-            (request::Column::Chain, Expr::value(to_json(&chain))),
-            (request::Column::ManagerApproverId, Expr::value(approver)),
-            (request::Column::ManagerApprovedBy, Expr::value(approved_by)),
-            (request::Column::FinanceApprovedBy, Expr::value(finance_by)),
-            (request::Column::UpdatedAt, Expr::value(now)),
-        ];
+        let mut changes = chain_columns(&chain);
+        changes.push((request::Column::UpdatedAt, sea_orm::sea_query::Expr::value(now)));
         if !crate::store::requests::conditional_update(tx, &m, changes).await? {
             continue;
         }

@@ -55,8 +55,13 @@ async fn run(ops: Vec<Op>) {
             "refund" => json!({"refunded_at": today, "amount_fen": if op.half_refund { amount / 2 } else { amount }, "reference": "R"}),
             "reject" => json!({"comment": "退回修改"}),
             "transfer" => {
-                let holding = before["current_step"]["approver_ids"].as_array().cloned().unwrap_or_default();
-                let free = spares.iter().find(|s| !holding.contains(&json!(s.id))).unwrap();
+                // The places named in the current step (none on a finance step open to the team,
+                // where `current_step.approver_ids` lists everyone who may sign off).
+                let current = before["steps"].as_array().and_then(|st| st.iter().find(|s| s["state"] == "current").cloned());
+                let holding: Vec<i64> = current
+                    .map(|s| s["approvers"].as_array().unwrap().iter().map(|a| a["id"].as_i64().unwrap()).collect())
+                    .unwrap_or_default();
+                let free = spares.iter().find(|s| !holding.contains(&i64::from(s.id))).unwrap();
                 json!({"to_user_id": free.id})
             }
             _ => json!({}),

@@ -10,7 +10,7 @@ use crate::error::{ApiError, ApiResult, Msg};
 use crate::http::extract::{Json, Path, parse_json};
 use crate::store::audit::{self, NewEvent};
 use crate::domain::chain::{Access, Chain};
-use crate::store::chain::{self as chains, chain_of, delegations_to, facts_for};
+use crate::store::chain::{self as chains, chain_columns, chain_of, delegations_to, facts_for};
 use crate::store::requests::{
     conditional_update, conflict_after_race, find_visible, next_number, state_conflict, status_of, version_conflict,
 };
@@ -63,10 +63,10 @@ async fn act(
     if matches!(action, Action::Payout | Action::Refund) {
         return super::money::record(&state, &me, id, action, &headers, &body).await;
     }
-    if matches!(action, Action::Transfer | Action::AddApprover | Action::Recall) {
-        return super::handoffs::dispatch(&state, &me, id, action, &body).await;
-    }
     let current = find_visible(&state.db, &me, id).await?;
+    if matches!(action, Action::Transfer | Action::AddApprover | Action::Recall) {
+        return super::handoffs::dispatch(&state, &me, current, action, &body).await;
+    }
     let body: ActionBody = if body.iter().all(u8::is_ascii_whitespace) { ActionBody::default() } else { parse_json(&body)? };
     let m = decide(&state, &me, current, action, body).await?;
     Ok(Json(detail(&state, &me, &m, Vec::new()).await?).into_response())
@@ -103,6 +103,11 @@ async fn decide(state: &AppState, me: &AuthUser, current: request::Model, action
     let mut chain = chain_of(&current);
     let facts = facts_for(&current, &chain, me, &delegations, state.config.four_eyes);
     let next = transition(status, action, me.actor(), &facts, comment.as_deref()).map_err(|r| refusal(&current, action, r))?;
+    // The step an approval or rejection decides, named in the audit event.
+    let step_name = match action {
+        Action::Approve | Action::Reject => chain.current_step().map(|s| s.name.clone()),
+        _ => None,
+    };
     let now = state.clock.now();
     let mut cc = Vec::new();
     if action == Action::Submit {
@@ -172,10 +177,6 @@ async fn decide(state: &AppState, me: &AuthUser, current: request::Model, action
         // Whoever decided keeps reading what they decided, delegates included.
         chains::add_people(&tx, current.id, &[me.id], "involved").await?;
     }
-    let step_name = match action {
-        Action::Approve | Action::Reject => chain_of(&current).current_step().map(|s| s.name.clone()),
-        _ => None,
-    };
     cursor
         .append(
             &tx,
@@ -201,18 +202,6 @@ async fn decide(state: &AppState, me: &AuthUser, current: request::Model, action
     announce(&tx, state, action, status, &updated, &chain, now).await?;
     tx.commit().await?;
     Ok(updated)
-}
-
-/// The columns kept beside the chain (who decides and gave the manager step, who signed off).
-pub fn chain_columns(chain: &Chain) -> Vec<(request::Column, SimpleExpr)> {
-    use request::Column as C;
-    let (approver, approved_by, finance_by) = chains::summary_columns(chain);
-    vec![
-        (C::Chain, Expr::value(chains::to_json(chain))),
-        (C::ManagerApproverId, Expr::value(approver)),
-        (C::ManagerApprovedBy, Expr::value(approved_by)),
-        (C::FinanceApprovedBy, Expr::value(finance_by)),
-    ]
 }
 
 /// The people copied in on submit: they must exist and be active; the requester is not copied.
@@ -260,19 +249,11 @@ async fn notify_cc(
 /// Nobody is left to decide a step: admins are told (once per request and round), and the
 /// submit answers 409 so the requester knows it did not go anywhere.
 async fn nobody_left(state: &AppState, m: &request::Model, step: &str, now: chrono::DateTime<chrono::Utc>) -> ApiResult<ApiError> {
-    use crate::store::notify::{Notice, notify, users_with_role};
-    let admins = users_with_role(&state.db, crate::domain::roles::Role::Admin).await?;
-    let notice = Notice {
-        kind: "no_approver",
-        title: "审批无人可路由".into(),
-        body: format!(
-            "申请「{}」的步骤「{step}」找不到可审批的人（审批人是申请人本人、已停用或未设置上级/部门负责人），请设置后让申请人重新提交",
-            m.title
-        ),
-        request_id: Some(m.id),
-        dedupe_key: format!("no_approver:{}:{}:{step}", m.id, m.round),
-    };
-    notify(&state.db, &admins, &notice, state.config.webhook_url.is_some(), now).await?;
+    let body = format!(
+        "申请「{}」的步骤「{step}」找不到可审批的人（审批人是申请人本人、已停用或未设置上级/部门负责人），请设置后让申请人重新提交",
+        m.title
+    );
+    chains::tell_admins_nobody_left(&state.db, m, body, step, state.config.webhook_url.is_some(), now).await?;
     Ok(ApiError::Conflict {
         code: "no_approver",
         msg: Msg::new(
@@ -299,17 +280,11 @@ pub async fn announce(
     let (users, notice) = match (action, status) {
         (Action::Submit | Action::Approve | Action::Transfer | Action::AddApprover | Action::Recall, Status::PendingManager | Status::PendingFinance) => {
             let step = chain.current_step();
-            let users = match step {
-                Some(s) if s.open_to_finance() => {
-                    let acted = chain.all_actors();
-                    users_with_role(tx, crate::domain::roles::Role::Finance)
-                        .await?
-                        .into_iter()
-                        .filter(|id| *id != m.requester_id && !acted.contains(id))
-                        .collect()
-                }
-                _ => chain.pending(),
+            let team = match step {
+                Some(s) if s.open_to_finance() => users_with_role(tx, crate::domain::roles::Role::Finance).await?,
+                _ => Vec::new(),
             };
+            let users = chain.deciders(m.requester_id, &team);
             let name = step.map(|s| s.name.clone()).unwrap_or_default();
             (
                 users,

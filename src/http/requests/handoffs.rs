@@ -2,7 +2,7 @@
 //! 撤回 (recall one's approval) and comments with @mentions. Each is checked by the same
 //! transition function as approving, applied with the same conditional update on id +
 //! version + status, and written to the audit chain and the timeline.
-use super::actions::{announce, chain_columns, refusal};
+use super::actions::{announce, refusal};
 use super::{RequestDetail, detail};
 use crate::app::AppState;
 use crate::auth::AuthUser;
@@ -12,7 +12,7 @@ use crate::domain::workflow::{Action, Status, transition};
 use crate::error::{ApiError, ApiResult, Msg};
 use crate::http::extract::{Json, Path, parse_json};
 use crate::store::audit::{self, NewEvent};
-use crate::store::chain::{self as chains, chain_of, delegations_to, facts_for};
+use crate::store::chain::{self as chains, Ineligible, chain_columns, chain_of, delegations_to, facts_for};
 use crate::store::notify::{Notice, notify};
 use crate::store::requests::{conditional_update, conflict_after_race, find_visible, status_of, version_conflict, visible_to};
 use axum::extract::State;
@@ -75,13 +75,12 @@ pub struct CommentBody {
 }
 
 /// `POST /requests/{id}/{action}` for the hand-off actions, so both spellings work.
-pub async fn dispatch(state: &AppState, me: &AuthUser, id: i32, action: Action, body: &Bytes) -> ApiResult<Response> {
-    find_visible(&state.db, me, id).await?;
-    let empty = body.iter().all(u8::is_ascii_whitespace);
+/// `current` is the request as the caller may see it, loaded before the body is read.
+pub async fn dispatch(state: &AppState, me: &AuthUser, current: request::Model, action: Action, body: &Bytes) -> ApiResult<Response> {
     let detail = match action {
-        Action::Transfer => do_transfer(state, me, id, parse_json(body)?).await?,
-        Action::AddApprover => do_add_approver(state, me, id, parse_json(body)?).await?,
-        _ => do_recall(state, me, id, if empty { RecallBody::default() } else { parse_json(body)? }).await?,
+        Action::Transfer => do_transfer(state, me, current, parse_json(body)?).await?,
+        Action::AddApprover => do_add_approver(state, me, current, parse_json(body)?).await?,
+        _ => do_recall(state, me, current, recall_body(body)?).await?,
     };
     Ok(Json(detail).into_response())
 }
@@ -94,8 +93,8 @@ pub async fn dispatch(state: &AppState, me: &AuthUser, id: i32, action: Action, 
               (status = 422, body = crate::error::ProblemBody)))]
 async fn transfer(State(state): State<AppState>, me: AuthUser, Path(id): Path<i32>, body: Bytes) -> ApiResult<Json<RequestDetail>> {
     // Whether the request exists for the caller is answered before anything about the body.
-    find_visible(&state.db, &me, id).await?;
-    Ok(Json(do_transfer(&state, &me, id, parse_json(&body)?).await?))
+    let current = find_visible(&state.db, &me, id).await?;
+    Ok(Json(do_transfer(&state, &me, current, parse_json(&body)?).await?))
 }
 
 /// 加签: add an approver before the caller (they decide first) or right after.
@@ -105,8 +104,8 @@ async fn transfer(State(state): State<AppState>, me: AuthUser, Path(id): Path<i3
               (status = 404, body = crate::error::ProblemBody), (status = 409, body = crate::error::ProblemBody),
               (status = 422, body = crate::error::ProblemBody)))]
 async fn add_approver(State(state): State<AppState>, me: AuthUser, Path(id): Path<i32>, body: Bytes) -> ApiResult<Json<RequestDetail>> {
-    find_visible(&state.db, &me, id).await?;
-    Ok(Json(do_add_approver(&state, &me, id, parse_json(&body)?).await?))
+    let current = find_visible(&state.db, &me, id).await?;
+    Ok(Json(do_add_approver(&state, &me, current, parse_json(&body)?).await?))
 }
 
 /// 撤回: take back one's approval while the next step has not acted (409 once it has).
@@ -115,9 +114,13 @@ async fn add_approver(State(state): State<AppState>, me: AuthUser, Path(id): Pat
     responses((status = 200, body = RequestDetail), (status = 403, body = crate::error::ProblemBody),
               (status = 404, body = crate::error::ProblemBody), (status = 409, body = crate::error::ProblemBody)))]
 async fn recall(State(state): State<AppState>, me: AuthUser, Path(id): Path<i32>, body: Bytes) -> ApiResult<Json<RequestDetail>> {
-    find_visible(&state.db, &me, id).await?;
-    let body = if body.iter().all(u8::is_ascii_whitespace) { RecallBody::default() } else { parse_json(&body)? };
-    Ok(Json(do_recall(&state, &me, id, body).await?))
+    let current = find_visible(&state.db, &me, id).await?;
+    Ok(Json(do_recall(&state, &me, current, recall_body(&body)?).await?))
+}
+
+/// A recall needs no body at all; an empty one means no comment and no version check.
+fn recall_body(body: &Bytes) -> ApiResult<RecallBody> {
+    if body.iter().all(u8::is_ascii_whitespace) { Ok(RecallBody::default()) } else { parse_json(body) }
 }
 
 /// A change to the chain, prepared once the caller's right to act is established.
@@ -141,14 +144,14 @@ fn clean_comment(c: Option<String>) -> ApiResult<Option<String>> {
 async fn apply(
     state: &AppState,
     me: &AuthUser,
-    id: i32,
+    current: request::Model,
     action: Action,
     version: Option<i32>,
     comment: Option<String>,
     change: impl AsyncFnOnce(&request::Model, &mut Chain, i32) -> ApiResult<Change>,
 ) -> ApiResult<RequestDetail> {
     let comment = clean_comment(comment)?;
-    let current = find_visible(&state.db, me, id).await?;
+    let id = current.id;
     if let Some(v) = version
         && v != current.version
     {
@@ -224,20 +227,15 @@ async fn hand_to(state: &AppState, m: &request::Model, chain: &Chain, field: &st
         .await?
         .ok_or_else(|| ApiError::field(field, format!("用户 {user_id} 不存在"), format!("user {user_id} does not exist")))?;
     match chains::eligible(&u, m, chain, field == "to_user_id") {
-        Ok(()) => {}
-        Err("disabled") => return Err(ApiError::field(field, format!("{} 已停用", u.display_name), format!("{} is disabled", u.username))),
-        Err("requester") => {
-            return Err(ApiError::field(field, "不能交给申请人本人审批", "the requester may not approve their own request"));
-        }
-        Err(_) => {
-            return Err(ApiError::field(
-                field,
-                format!("{} 已在本轮审批中（已审批或正在等待其审批）", u.display_name),
-                format!("{} already takes part in this round", u.username),
-            ));
-        }
+        Ok(()) => Ok(u),
+        Err(Ineligible::Disabled) => Err(ApiError::field(field, format!("{} 已停用", u.display_name), format!("{} is disabled", u.username))),
+        Err(Ineligible::Requester) => Err(ApiError::field(field, "不能交给申请人本人审批", "the requester may not approve their own request")),
+        Err(Ineligible::Involved) => Err(ApiError::field(
+            field,
+            format!("{} 已在本轮审批中（已审批、正在等待其审批或负责后续步骤）", u.display_name),
+            format!("{} already takes part in this round", u.username),
+        )),
     }
-    Ok(u)
 }
 
 /// A finance sign-off stays with finance: the new holder needs the role, and when the paying
@@ -259,9 +257,9 @@ async fn check_finance_holder(state: &AppState, m: &request::Model, chain: &Chai
     Ok(())
 }
 
-async fn do_transfer(state: &AppState, me: &AuthUser, id: i32, body: TransferBody) -> ApiResult<RequestDetail> {
+async fn do_transfer(state: &AppState, me: &AuthUser, current: request::Model, body: TransferBody) -> ApiResult<RequestDetail> {
     let to = body.to_user_id;
-    apply(state, me, id, Action::Transfer, body.version, body.comment, async |m, chain, slot| {
+    apply(state, me, current, Action::Transfer, body.version, body.comment, async |m, chain, slot| {
         if to == slot || to == me.id {
             return Err(ApiError::field("to_user_id", "不能转交给自己", "you cannot transfer to yourself"));
         }
@@ -273,13 +271,13 @@ async fn do_transfer(state: &AppState, me: &AuthUser, id: i32, body: TransferBod
     .await
 }
 
-async fn do_add_approver(state: &AppState, me: &AuthUser, id: i32, body: AddApproverBody) -> ApiResult<RequestDetail> {
+async fn do_add_approver(state: &AppState, me: &AuthUser, current: request::Model, body: AddApproverBody) -> ApiResult<RequestDetail> {
     let who = body.user_id;
     let position = match body.position {
         AddPosition::Before => Position::Before,
         AddPosition::After => Position::After,
     };
-    apply(state, me, id, Action::AddApprover, body.version, body.comment, async |m, chain, slot| {
+    apply(state, me, current, Action::AddApprover, body.version, body.comment, async |m, chain, slot| {
         if who == slot || who == me.id {
             return Err(ApiError::field("user_id", "不能给自己加签", "you cannot add yourself"));
         }
@@ -297,8 +295,8 @@ async fn do_add_approver(state: &AppState, me: &AuthUser, id: i32, body: AddAppr
     .await
 }
 
-async fn do_recall(state: &AppState, me: &AuthUser, id: i32, body: RecallBody) -> ApiResult<RequestDetail> {
-    apply(state, me, id, Action::Recall, body.version, body.comment, async |_m, chain, _slot| {
+async fn do_recall(state: &AppState, me: &AuthUser, current: request::Model, body: RecallBody) -> ApiResult<RequestDetail> {
+    apply(state, me, current, Action::Recall, body.version, body.comment, async |_m, chain, _slot| {
         // `transition` has established that a recall is possible now.
         let next = chain.recall(me.id).map_err(|_| ApiError::Forbidden(Msg::new("没有可撤回的审批", "nothing to recall")))?;
         Ok(Change { next, target: None, detail: serde_json::json!({}) })

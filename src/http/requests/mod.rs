@@ -297,7 +297,7 @@ pub async fn detail(state: &AppState, me: &AuthUser, m: &request::Model, warning
         .collect();
     Ok(RequestDetail {
         request: view::view(m, me, &names, today, state),
-        steps: if m.round > 0 { names.steps(&crate::store::chain::chain_of(m)) } else { Vec::new() },
+        steps: if m.round > 0 { names.steps(&names.chain(m)) } else { Vec::new() },
         cc: cc_ids.iter().map(|id| view::UserRef { id: *id, name: cc_names.get(id).cloned().unwrap_or_default() }).collect(),
         attachments: attachments::list_for(state, m.id).await?,
         timeline: timeline(state, m.id).await?,

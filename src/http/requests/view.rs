@@ -169,6 +169,8 @@ pub struct Names {
     delegations: Vec<delegation::Model>,
     /// Active finance users, when a row waits on a sign-off open to all of them.
     finance: Vec<i32>,
+    /// Each row's chain, parsed once.
+    chains: HashMap<i32, Chain>,
 }
 
 impl Names {
@@ -179,14 +181,14 @@ impl Names {
             Some(v) => v,
             None => crate::store::cache::data_version(db).await?,
         };
-        let chains: Vec<Chain> = rows.iter().map(chain_of).collect();
-        let open_finance = chains.iter().any(|c| c.current_step().is_some_and(|s| s.open_to_finance()))
+        let chains: HashMap<i32, Chain> = rows.iter().map(|r| (r.id, chain_of(r))).collect();
+        let open_finance = chains.values().any(|c| c.current_step().is_some_and(|s| s.open_to_finance()))
             && rows.iter().any(|r| status_of(r) == Status::PendingFinance);
         let finance = if open_finance { crate::store::notify::users_with_role(db, Role::Finance).await? } else { Vec::new() };
         let mut user_ids: Vec<i32> = rows.iter().map(|r| r.requester_id).collect();
         user_ids.extend(rows.iter().filter_map(|r| r.manager_approver_id));
         user_ids.extend(finance.iter().copied());
-        for c in &chains {
+        for c in chains.values() {
             for st in &c.steps {
                 user_ids.extend(st.approver_ids.iter().copied());
                 user_ids.extend(st.approvals.iter().flat_map(|a| [a.user_id, a.by_user_id]));
@@ -204,7 +206,15 @@ impl Names {
         // Delegations only matter for what the caller may do on a step waiting for a decision.
         let pending = rows.iter().any(|r| matches!(status_of(r), Status::PendingManager | Status::PendingFinance));
         let delegations = if pending { crate::store::chain::delegations_to(db, me).await? } else { Vec::new() };
-        Ok(Names { users: found.users, departments: found.departments, companies: found.companies, delegations, finance })
+        Ok(Names { users: found.users, departments: found.departments, companies: found.companies, delegations, finance, chains })
+    }
+
+    /// The chain of a row these names were loaded for (parsed now for any other).
+    pub fn chain(&self, m: &request::Model) -> std::borrow::Cow<'_, Chain> {
+        match self.chains.get(&m.id) {
+            Some(c) => std::borrow::Cow::Borrowed(c),
+            None => std::borrow::Cow::Owned(chain_of(m)),
+        }
     }
 
     pub fn user(&self, id: i32) -> String {
@@ -248,12 +258,7 @@ impl Names {
             return None;
         }
         let st = chain.current_step()?;
-        let approver_ids: Vec<i32> = if st.open_to_finance() {
-            let acted = chain.all_actors();
-            self.finance.iter().copied().filter(|id| *id != m.requester_id && !acted.contains(id)).collect()
-        } else {
-            st.approver_ids.clone()
-        };
+        let approver_ids = if st.open_to_finance() { chain.deciders(m.requester_id, &self.finance) } else { st.approver_ids.clone() };
         Some(CurrentStep {
             name: st.name.clone(),
             kind: st.kind,
@@ -270,7 +275,7 @@ impl Names {
 pub fn view(m: &request::Model, me: &AuthUser, names: &Names, today: NaiveDate, state: &crate::app::AppState) -> RequestView {
     let four_eyes = state.config.four_eyes;
     let status = status_of(m);
-    let chain = chain_of(m);
+    let chain = names.chain(m);
     let sees_pii = me.has(Role::Finance) || me.has(Role::Admin);
     let mini_program = m.mini_program.as_ref().and_then(|v| MiniProgram::open(v, &state.pii)).map(|mut mp| {
         if !sees_pii {
