@@ -34,6 +34,11 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// What `store::apply` needs to change a request now.
+    pub fn ctx(&self) -> crate::store::apply::Ctx<'_> {
+        crate::store::apply::Ctx { db: &self.db, config: &self.config, now: self.clock.now() }
+    }
+
     /// Builds the state for a connected, migrated database: loads or creates the JWT secret.
     pub async fn new(db: DatabaseConnection, config: Config) -> anyhow::Result<AppState> {
         Self::with_clock(db, config, Arc::new(SystemClock)).await
@@ -70,6 +75,8 @@ impl AppState {
     modifiers(&BearerAuth),
     components(schemas(
         crate::error::ProblemBody,
+        crate::error::ConflictCode,
+        crate::domain::audit::AuditAction,
         crate::http::requests::money::PayoutBody,
         crate::http::requests::money::RefundBody
     ))

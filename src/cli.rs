@@ -295,7 +295,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if year.is_some_and(|want| want != y.year) {
                 bail!("the file holds {}, not {}", y.year, year.unwrap_or_default());
             }
-            let changed = crate::http::calendar::replace_year(&db, &y, None, chrono::Utc::now()).await.map_err(describe)?;
+            let ctx = crate::store::apply::Ctx { db: &db, config: &config, now: chrono::Utc::now() };
+            let changed = crate::store::calendar::replace_year(ctx, &y, None).await.map_err(describe)?;
             println!(
                 "imported {}: {} holidays, {} make-up workdays; refund deadlines recomputed for {} request(s)",
                 y.year,
@@ -379,7 +380,7 @@ pub async fn export_to_file(db: &DatabaseConnection, kind: crate::export::Export
         Some(k) => Some(Kind::parse(k).with_context(|| format!("unknown kind {k}"))?),
         None => None,
     };
-    let q = crate::http::requests::ListQuery {
+    let q = crate::store::list::ListQuery {
         status,
         kind: request_kind,
         flag: args.flag.clone(),
@@ -393,7 +394,7 @@ pub async fn export_to_file(db: &DatabaseConnection, kind: crate::export::Export
         sort: None,
     };
     let now = chrono::Utc::now();
-    let filter = crate::http::requests::filter_condition(&q, crate::clock::china_date(now)).map_err(describe)?;
+    let filter = crate::store::list::filter_condition(&q, crate::clock::china_date(now)).map_err(describe)?;
     let started = std::time::Instant::now();
     let progress = |done: u64, total: u64| {
         use std::io::Write;

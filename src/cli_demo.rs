@@ -84,7 +84,7 @@ pub async fn seed(db: &DatabaseConnection, requests: u32) -> anyhow::Result<()> 
                     crate::store::audit::NewEvent {
                         actor_id: Some(requester.id),
                         actor_name: requester.display_name.clone(),
-                        action: "create".into(),
+                        action: crate::domain::audit::AuditAction::Create,
                         request_id: Some(m.id),
                         comment: Some("demo seed".into()),
                         after: Some(serde_json::json!({"status": m.status, "version": m.version, "amount_fen": m.amount_fen})),
@@ -171,7 +171,7 @@ pub fn sample_request(i: u64, order_date: chrono::NaiveDate, requester_id: i32, 
         payee_account: Set("755915707910607".into()),
         transfer_remark: Set(format!("{:06}", 100_000 + i % 900_000)),
         order_date: Set(order_date),
-        pay_by: Set(crate::http::requests::form::pay_by(order_date)),
+        pay_by: Set(crate::domain::deadlines::pay_by(order_date)),
         purpose: Set("微信小程序注册主体验证打款，腾讯将在 10 个工作日内原路退回".into()),
         mini_program: Set(Some(serde_json::json!({
             "name": format!("日升商城{i}"), "registration_email": format!("mp{i}@risun.example.com"),

@@ -71,6 +71,61 @@ impl FieldError {
     }
 }
 
+/// The `code` of a 409 answer: what conflicted, so a client can react by type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictCode {
+    /// The request changed since the version the caller saw.
+    VersionConflict,
+    /// The request's status does not offer this action.
+    StateConflict,
+    /// A recall after the next step acted.
+    NextStepActed,
+    /// Nobody is left to decide a step.
+    NoApprover,
+    /// A request with the same `Idempotency-Key` is still being processed.
+    IdempotencyInFlight,
+    DelegationOverlap,
+    UsernameTaken,
+    EmailTaken,
+    NameTaken,
+    CreditCodeTaken,
+    /// An admin would lock themselves out.
+    SelfLockout,
+}
+
+impl ConflictCode {
+    pub const ALL: [ConflictCode; 11] = [
+        ConflictCode::VersionConflict,
+        ConflictCode::StateConflict,
+        ConflictCode::NextStepActed,
+        ConflictCode::NoApprover,
+        ConflictCode::IdempotencyInFlight,
+        ConflictCode::DelegationOverlap,
+        ConflictCode::UsernameTaken,
+        ConflictCode::EmailTaken,
+        ConflictCode::NameTaken,
+        ConflictCode::CreditCodeTaken,
+        ConflictCode::SelfLockout,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConflictCode::VersionConflict => "version_conflict",
+            ConflictCode::StateConflict => "state_conflict",
+            ConflictCode::NextStepActed => "next_step_acted",
+            ConflictCode::NoApprover => "no_approver",
+            ConflictCode::IdempotencyInFlight => "idempotency_in_flight",
+            ConflictCode::DelegationOverlap => "delegation_overlap",
+            ConflictCode::UsernameTaken => "username_taken",
+            ConflictCode::EmailTaken => "email_taken",
+            ConflictCode::NameTaken => "name_taken",
+            ConflictCode::CreditCodeTaken => "credit_code_taken",
+            ConflictCode::SelfLockout => "self_lockout",
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("validation failed")]
@@ -85,7 +140,7 @@ pub enum ApiError {
     NotFound(Msg),
     /// State or version conflict; `current` describes what the caller should reload.
     #[error("conflict: {}", .msg.en)]
-    Conflict { code: &'static str, msg: Msg, current: Option<serde_json::Value> },
+    Conflict { code: ConflictCode, msg: Msg, current: Option<serde_json::Value> },
     #[error("payload too large")]
     PayloadTooLarge(Msg),
     #[error("unsupported media type")]
@@ -138,7 +193,7 @@ impl ApiError {
             Unauthorized(m) => (StatusCode::UNAUTHORIZED, "unauthorized", title("未登录或登录已失效", "Unauthorized"), m.clone()),
             Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", title("无权操作", "Forbidden"), m.clone()),
             NotFound(m) => (StatusCode::NOT_FOUND, "not_found", title("未找到", "Not found"), m.clone()),
-            Conflict { code, msg, .. } => (StatusCode::CONFLICT, code, title("冲突", "Conflict"), msg.clone()),
+            Conflict { code, msg, .. } => (StatusCode::CONFLICT, code.as_str(), title("冲突", "Conflict"), msg.clone()),
             PayloadTooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", title("内容过大", "Payload too large"), m.clone()),
             UnsupportedMediaType(m) => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -216,6 +271,9 @@ pub struct ProblemBody {
     pub title: String,
     pub status: u16,
     pub detail: String,
+    /// What went wrong, by type: `validation_failed`, `bad_request`, `unauthorized`,
+    /// `forbidden`, `not_found`, `payload_too_large`, `account_locked`, `rate_limited`,
+    /// `unavailable`, …; on 409 always a `ConflictCode`.
     pub code: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldErrorBody>,

@@ -4,13 +4,13 @@
 use crate::clock::china_date;
 use crate::config::Config;
 use crate::domain::roles::Role;
-use crate::domain::workflow::{Action, Actor, Status, transition};
-use crate::store::audit::{self, NewEvent};
+use crate::domain::workflow::Status;
+use crate::error::ApiError;
+use crate::store::apply::{By, Change, Ctx, Order, apply};
 use crate::store::notify::{Notice, notify, users_with_role};
-use crate::store::requests::{conditional_update, status_of};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use entity::request;
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 
@@ -137,47 +137,15 @@ async fn expire(db: &DatabaseConnection, config: &Config, today: NaiveDate, now:
         .order_by_asc(request::Column::Id)
         .all(db)
         .await?;
+    let ctx = Ctx { db, config, now };
     let mut expired = 0;
     for m in candidates {
-        let Ok(next) = transition(status_of(&m), Action::Expire, Actor::System, &crate::store::chain::facts_without_step(&m, &crate::store::chain::chain_of(&m), config.four_eyes), None) else {
-            continue;
-        };
-        let (tx, mut cursor) = audit::begin(db).await?;
-        let changes = vec![(request::Column::Status, Expr::value(next.as_str())), (request::Column::UpdatedAt, Expr::value(now))];
-        if !conditional_update(&tx, &m, changes).await? {
-            continue; // someone acted on it meanwhile; the next run decides again
+        match apply(ctx, By::System, m, Order::new(Change::Expire)).await {
+            Ok(_) => expired += 1,
+            // Someone acted on it meanwhile; the next run decides again.
+            Err(ApiError::Conflict { .. }) => {}
+            Err(e) => return Err(DbErr::Custom(e.to_string())),
         }
-        // Nobody has it to decide any more.
-        crate::store::chain::sync_people(&tx, m.id, &crate::store::chain::chain_of(&m), next).await?;
-        cursor
-            .append(
-                &tx,
-                NewEvent {
-                    actor_id: None,
-                    actor_name: "system".into(),
-                    action: "expire".into(),
-                    request_id: Some(m.id),
-                    comment: Some(format!("超过付款期限 {}，小程序注册验证失败", m.pay_by)),
-                    before: Some(serde_json::json!({"status": m.status, "version": m.version})),
-                    after: Some(serde_json::json!({"status": next.as_str(), "version": m.version + 1})),
-                    ..Default::default()
-                },
-                now,
-            )
-            .await?;
-        if let Some(expired_model) = request::Entity::find_by_id(m.id).one(&tx).await? {
-            crate::store::mini_programs::follow_request(&tx, &mut cursor, &expired_model, (None, "system"), now).await?;
-        }
-        let notice = Notice {
-            kind: "expired",
-            title: "申请已过期".into(),
-            body: format!("{} {} 未在 {} 前打款，已过期", m.number.as_deref().unwrap_or(""), m.title, m.pay_by),
-            request_id: Some(m.id),
-            dedupe_key: format!("expired:{}", m.id),
-        };
-        notify(&tx, &[m.requester_id], &notice, config.webhook_url.is_some(), now).await?;
-        tx.commit().await?;
-        expired += 1;
     }
     Ok(expired)
 }

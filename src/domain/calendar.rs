@@ -377,32 +377,11 @@ impl Calendar {
         Calendar::new(Calendar::builtin_years())
     }
 
-    /// The shipped schedules as data, e.g. to seed the database.
+    /// The shipped schedules as data, e.g. to seed the database, read by the same importer
+    /// admins use. The files are checked by the tests, so nothing is dropped in practice;
+    /// skipping a bad one keeps this panic-free.
     pub fn builtin_years() -> Vec<YearCalendar> {
-        [
-            (2024, BUILTIN_2024),
-            (2025, BUILTIN_2025),
-            (2026, BUILTIN_2026),
-        ]
-        .into_iter()
-        .map(|(year, blocks)| {
-            let mut cal = YearCalendar {
-                year,
-                holidays: BTreeSet::new(),
-                workdays: BTreeSet::new(),
-            };
-            for block in blocks {
-                // The strings are constants checked by the tests, so
-                // `filter_map` never drops anything in practice; it only
-                // keeps this function panic-free.
-                cal.holidays
-                    .extend(block.holidays.iter().filter_map(|s| parse_date(s)));
-                cal.workdays
-                    .extend(block.workdays.iter().filter_map(|s| parse_date(s)));
-            }
-            cal
-        })
-        .collect()
+        BUILTIN.iter().filter_map(|(year, csv)| YearCalendar::from_csv(Some(*year), csv).ok()).collect()
     }
 
     pub fn year(&self, y: i32) -> Option<&YearCalendar> {
@@ -566,195 +545,12 @@ fn count_weekdays(lo: NaiveDate, hi: NaiveDate) -> i64 {
     (n / 7) * 5 + i64::try_from(rest).unwrap_or(0)
 }
 
-/// One holiday block of a State Council notice: every day off (weekend days
-/// inside the block included) and the make-up workdays that pay for it.
-struct Block {
-    holidays: &'static [&'static str],
-    workdays: &'static [&'static str],
-}
-
-/// 2024: 国办发明电〔2023〕7号.
-const BUILTIN_2024: &[Block] = &[
-    // 元旦: 2023-12-30 – 2024-01-01, no make-up day; the 2023 days belong to 2023.
-    Block {
-        holidays: &["2024-01-01"],
-        workdays: &[],
-    },
-    // 春节: 2/10 (Sat) – 2/17 (Sat); 2/4 (Sun) and 2/18 (Sun) worked.
-    // 除夕 2/9 was only "encouraged" off, not an official holiday.
-    Block {
-        holidays: &[
-            "2024-02-10",
-            "2024-02-11",
-            "2024-02-12",
-            "2024-02-13",
-            "2024-02-14",
-            "2024-02-15",
-            "2024-02-16",
-            "2024-02-17",
-        ],
-        workdays: &["2024-02-04", "2024-02-18"],
-    },
-    // 清明节: 4/4 (Thu) – 4/6 (Sat); 4/7 (Sun) worked.
-    Block {
-        holidays: &["2024-04-04", "2024-04-05", "2024-04-06"],
-        workdays: &["2024-04-07"],
-    },
-    // 劳动节: 5/1 (Wed) – 5/5 (Sun); 4/28 (Sun) and 5/11 (Sat) worked.
-    Block {
-        holidays: &[
-            "2024-05-01",
-            "2024-05-02",
-            "2024-05-03",
-            "2024-05-04",
-            "2024-05-05",
-        ],
-        workdays: &["2024-04-28", "2024-05-11"],
-    },
-    // 端午节: 6/10 (Mon) with the weekend before: 6/8 – 6/10.
-    Block {
-        holidays: &["2024-06-08", "2024-06-09", "2024-06-10"],
-        workdays: &[],
-    },
-    // 中秋节: 9/15 (Sun) – 9/17 (Tue); 9/14 (Sat) worked.
-    Block {
-        holidays: &["2024-09-15", "2024-09-16", "2024-09-17"],
-        workdays: &["2024-09-14"],
-    },
-    // 国庆节: 10/1 (Tue) – 10/7 (Mon); 9/29 (Sun) and 10/12 (Sat) worked.
-    Block {
-        holidays: &[
-            "2024-10-01",
-            "2024-10-02",
-            "2024-10-03",
-            "2024-10-04",
-            "2024-10-05",
-            "2024-10-06",
-            "2024-10-07",
-        ],
-        workdays: &["2024-09-29", "2024-10-12"],
-    },
-];
-
-/// 2025: 国办发明电〔2024〕12号 (first year with 除夕 and 5/2 as statutory holidays).
-const BUILTIN_2025: &[Block] = &[
-    // 元旦: 1/1 (Wed), one day, no make-up day.
-    Block {
-        holidays: &["2025-01-01"],
-        workdays: &[],
-    },
-    // 春节: 1/28 (Tue, 除夕) – 2/4 (Tue); 1/26 (Sun) and 2/8 (Sat) worked.
-    Block {
-        holidays: &[
-            "2025-01-28",
-            "2025-01-29",
-            "2025-01-30",
-            "2025-01-31",
-            "2025-02-01",
-            "2025-02-02",
-            "2025-02-03",
-            "2025-02-04",
-        ],
-        workdays: &["2025-01-26", "2025-02-08"],
-    },
-    // 清明节: 4/4 (Fri) – 4/6 (Sun), no make-up day.
-    Block {
-        holidays: &["2025-04-04", "2025-04-05", "2025-04-06"],
-        workdays: &[],
-    },
-    // 劳动节: 5/1 (Thu) – 5/5 (Mon); 4/27 (Sun) worked.
-    Block {
-        holidays: &[
-            "2025-05-01",
-            "2025-05-02",
-            "2025-05-03",
-            "2025-05-04",
-            "2025-05-05",
-        ],
-        workdays: &["2025-04-27"],
-    },
-    // 端午节: 5/31 (Sat) – 6/2 (Mon), no make-up day.
-    Block {
-        holidays: &["2025-05-31", "2025-06-01", "2025-06-02"],
-        workdays: &[],
-    },
-    // 国庆节 + 中秋节 (10/6) combined: 10/1 (Wed) – 10/8 (Wed); 9/28 (Sun) and 10/11 (Sat) worked.
-    Block {
-        holidays: &[
-            "2025-10-01",
-            "2025-10-02",
-            "2025-10-03",
-            "2025-10-04",
-            "2025-10-05",
-            "2025-10-06",
-            "2025-10-07",
-            "2025-10-08",
-        ],
-        workdays: &["2025-09-28", "2025-10-11"],
-    },
-];
-
-/// 2026: 国务院办公厅 notice of November 2025 (国办发明电〔2025〕7号).
-const BUILTIN_2026: &[Block] = &[
-    // 元旦: 1/1 (Thu) – 1/3 (Sat); 1/4 (Sun) worked.
-    Block {
-        holidays: &["2026-01-01", "2026-01-02", "2026-01-03"],
-        workdays: &["2026-01-04"],
-    },
-    // 春节: 2/15 (Sun) – 2/23 (Mon), nine days; 2/14 (Sat) and 2/28 (Sat) worked.
-    Block {
-        holidays: &[
-            "2026-02-15",
-            "2026-02-16",
-            "2026-02-17",
-            "2026-02-18",
-            "2026-02-19",
-            "2026-02-20",
-            "2026-02-21",
-            "2026-02-22",
-            "2026-02-23",
-        ],
-        workdays: &["2026-02-14", "2026-02-28"],
-    },
-    // 清明节: 4/4 (Sat) – 4/6 (Mon), no make-up day.
-    Block {
-        holidays: &["2026-04-04", "2026-04-05", "2026-04-06"],
-        workdays: &[],
-    },
-    // 劳动节: 5/1 (Fri) – 5/5 (Tue); 5/9 (Sat) worked.
-    Block {
-        holidays: &[
-            "2026-05-01",
-            "2026-05-02",
-            "2026-05-03",
-            "2026-05-04",
-            "2026-05-05",
-        ],
-        workdays: &["2026-05-09"],
-    },
-    // 端午节: 6/19 (Fri) – 6/21 (Sun), no make-up day.
-    Block {
-        holidays: &["2026-06-19", "2026-06-20", "2026-06-21"],
-        workdays: &[],
-    },
-    // 中秋节: 9/25 (Fri) – 9/27 (Sun), no make-up day.
-    Block {
-        holidays: &["2026-09-25", "2026-09-26", "2026-09-27"],
-        workdays: &[],
-    },
-    // 国庆节: 10/1 (Thu) – 10/7 (Wed); 9/20 (Sun) and 10/10 (Sat) worked.
-    Block {
-        holidays: &[
-            "2026-10-01",
-            "2026-10-02",
-            "2026-10-03",
-            "2026-10-04",
-            "2026-10-05",
-            "2026-10-06",
-            "2026-10-07",
-        ],
-        workdays: &["2026-09-20", "2026-10-10"],
-    },
+/// The shipped State Council schedules, as files in the import format an admin uses
+/// (`calendars/YYYY.csv`: `date,type,name`, one day a row).
+const BUILTIN: [(i32, &str); 3] = [
+    (2024, include_str!("calendars/2024.csv")),
+    (2025, include_str!("calendars/2025.csv")),
+    (2026, include_str!("calendars/2026.csv")),
 ];
 
 #[cfg(test)]
@@ -786,50 +582,32 @@ mod tests {
         // days, because every make-up day moves one more weekday into a block.
         // Working days = Mon–Fri count − weekday holidays + make-up days:
         //   2024: 262 − 19 + 8 = 251; 2025: 261 − 18 + 5 = 248; 2026: 261 − 19 + 6 = 248.
-        let table = [
-            (2024, BUILTIN_2024, 30, 8, 19, 251),
-            (2025, BUILTIN_2025, 28, 5, 18, 248),
-            (2026, BUILTIN_2026, 33, 6, 19, 248),
-        ];
+        let table = [(2024, 30, 8, 19, 251), (2025, 28, 5, 18, 248), (2026, 33, 6, 19, 248)];
         let cal = Calendar::builtin();
         let years = Calendar::builtin_years();
-        assert_eq!(
-            years.iter().map(|y| y.year).collect::<Vec<_>>(),
-            vec![2024, 2025, 2026]
-        );
-        for (year, blocks, n_hol, n_work, weekday_hol, working) in table {
-            // Every constant string parses (builtin_years silently skips bad ones).
-            let strings: Vec<&str> = blocks
-                .iter()
-                .flat_map(|b| b.holidays.iter().chain(b.workdays))
-                .copied()
-                .collect();
-            assert!(
-                strings.iter().all(|s| parse_date(s).is_some()),
-                "{year}: bad date string"
-            );
+        assert_eq!(years.iter().map(|y| y.year).collect::<Vec<_>>(), vec![2024, 2025, 2026]);
+        for ((year, n_hol, n_work, weekday_hol, working), (file_year, csv)) in table.into_iter().zip(BUILTIN) {
+            assert_eq!(year, file_year);
+            // Every file imports as an admin's would (builtin_years silently skips bad ones).
+            let parsed = YearCalendar::from_csv(None, csv).unwrap_or_else(|e| panic!("{year}: {}", e.en()));
+            let rows: Vec<Vec<&str>> =
+                csv.lines().filter(|l| l.starts_with(char::is_numeric)).map(|l| l.split(',').collect()).collect();
+            assert_eq!(rows.len(), n_hol + n_work, "{year}: duplicate date");
             let yc = cal.year(year).expect("builtin year");
+            assert_eq!(yc, &parsed);
             assert_eq!(yc.validate(), Ok(()), "{year}");
             assert_eq!(yc.holidays.len(), n_hol, "{year} holidays");
             assert_eq!(yc.workdays.len(), n_work, "{year} workdays");
-            assert_eq!(strings.len(), n_hol + n_work, "{year}: duplicate date");
-            assert_eq!(
-                yc.holidays.iter().filter(|d| !is_weekend(**d)).count(),
-                weekday_hol
-            );
-            let r = cal.working_days_between(
-                d(&format!("{}-12-31", year - 1)),
-                d(&format!("{year}-12-31")),
-            );
+            assert_eq!(yc.holidays.iter().filter(|d| !is_weekend(**d)).count(), weekday_hol);
+            let r = cal.working_days_between(d(&format!("{}-12-31", year - 1)), d(&format!("{year}-12-31")));
             assert_eq!(r.value, working, "{year} working days");
             assert!(r.missing_years.is_empty());
-            // Each block is a contiguous run of days.
-            for b in blocks {
-                let ds: Vec<NaiveDate> = b.holidays.iter().map(|s| d(s)).collect();
-                assert!(
-                    ds.windows(2).all(|w| w[0].succ_opt() == Some(w[1])),
-                    "{year}: gap in block"
-                );
+            // Each named holiday is a contiguous run of days.
+            let mut names: Vec<&str> = rows.iter().filter(|r| r[1] == "休").map(|r| r[2]).collect();
+            names.dedup();
+            for name in names {
+                let ds: Vec<NaiveDate> = rows.iter().filter(|r| r[1] == "休" && r[2] == name).map(|r| d(r[0])).collect();
+                assert!(ds.windows(2).all(|w| w[0].succ_opt() == Some(w[1])), "{year} {name}: gap in block");
             }
         }
     }

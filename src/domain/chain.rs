@@ -5,7 +5,8 @@
 //! The chain is resolved at submit and stored with the request, so editing the rules never
 //! changes a request in flight. Everything here is pure; the store loads and saves the chain
 //! in the same conditional update (id + version + status) as every other change.
-use super::workflow::{Status, StepFacts};
+use super::roles::{Role, RoleSet};
+use super::workflow::{Kind, Status, StepFacts};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -300,6 +301,117 @@ impl Chain {
     pub fn recall_outcome(&self, user: i32) -> Result<Status, RecallRefusal> {
         self.clone().recall(user)
     }
+}
+
+/// An extra approval step by rule (DESIGN §2.4), applied in order after the manager step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalRule {
+    /// The step's name, e.g. 分管领导.
+    pub name: String,
+    /// Only these kinds (all kinds when absent).
+    #[serde(default)]
+    pub kinds: Option<Vec<Kind>>,
+    /// Only requests paid by these companies (all when absent).
+    #[serde(default)]
+    pub company_ids: Option<Vec<i32>>,
+    /// Only at or above this amount.
+    #[serde(default)]
+    pub min_amount_fen: Option<i64>,
+    /// Who decides. Empty: the next level up from the previous step's approver (their manager,
+    /// else their department head), which is what 分管领导 means for most departments.
+    #[serde(default)]
+    pub approver_ids: Vec<i32>,
+    /// `any` (或签, one approval) or `all` (会签, every approver).
+    #[serde(default)]
+    pub mode: Mode,
+}
+
+impl ApprovalRule {
+    pub fn applies_to(&self, m: &entity::request::Model) -> bool {
+        let kind_ok = self.kinds.as_ref().is_none_or(|ks| ks.iter().any(|k| k.as_str() == m.kind));
+        let company_ok = self.company_ids.as_ref().is_none_or(|cs| m.company_id.is_some_and(|c| cs.contains(&c)));
+        let amount_ok = self.min_amount_fen.is_none_or(|min| m.amount_fen >= min);
+        kind_ok && company_ok && amount_ok
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalRules {
+    pub rules: Vec<ApprovalRule>,
+}
+
+impl Default for ApprovalRules {
+    /// Shipped default: an advance payment of 50,000 元 or more also needs the 分管领导.
+    fn default() -> Self {
+        ApprovalRules {
+            rules: vec![ApprovalRule {
+                name: "分管领导".into(),
+                kinds: Some(vec![Kind::AdvancePayment]),
+                company_ids: None,
+                min_amount_fen: Some(5_000_000),
+                approver_ids: Vec::new(),
+                mode: Mode::Any,
+            }],
+        }
+    }
+}
+
+/// Why someone may not be given a place in a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ineligible {
+    Disabled,
+    Requester,
+    /// Already approved in this round, decides a later step, or already waits in this one.
+    Involved,
+    /// Lacks the role that approves at this stage (DESIGN §1.3): `manager` before finance,
+    /// `finance` at finance.
+    NoApprovingRole(Role),
+}
+
+/// The person a hand-off or a delegation would give a place to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Candidate {
+    pub id: i32,
+    pub disabled: bool,
+    pub roles: RoleSet,
+}
+
+/// The role that approves at `stage`.
+pub fn approving_role(stage: Stage) -> Role {
+    match stage {
+        Stage::Manager => Role::Manager,
+        Stage::Finance => Role::Finance,
+    }
+}
+
+/// Whether `who` may be given a place in the current step of a request by `requester`:
+/// active, holding the role that approves at this stage, not the requester, not someone who
+/// already approved in this round or decides a later step, and not already waiting in the
+/// current step — except that a transfer on an `any` step may go to a fellow approver, who
+/// then holds it alone.
+pub fn eligible(who: &Candidate, requester: i32, chain: &Chain, transfer: bool) -> Result<(), Ineligible> {
+    if who.disabled {
+        return Err(Ineligible::Disabled);
+    }
+    if who.id == requester {
+        return Err(Ineligible::Requester);
+    }
+    let step = chain.current_step();
+    if let Some(s) = step {
+        let role = approving_role(s.stage);
+        if !who.roles.has(role) {
+            return Err(Ineligible::NoApprovingRole(role));
+        }
+    }
+    let finance_step = step.is_some_and(|s| s.kind == StepKind::Finance);
+    let fellow_ok = transfer && step.is_some_and(|s| s.mode == Mode::Any);
+    let waiting = chain.pending().contains(&who.id) && !fellow_ok;
+    if chain.acted(who.id) || waiting || chain.named_later(who.id) || (finance_step && chain.earlier_actors.contains(&who.id)) {
+        return Err(Ineligible::Involved);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

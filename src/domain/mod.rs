@@ -1,9 +1,14 @@
 //! Pure domain logic: no I/O, no database, no HTTP. Table-driven unit tests live beside each rule.
+pub mod audit;
 pub mod calendar;
 pub mod chain;
+pub mod deadlines;
 pub mod entity_type;
+pub mod flags;
 pub mod ids;
 pub mod money;
+pub mod payment;
 pub mod roles;
 pub mod statement;
+pub mod text;
 pub mod workflow;

@@ -148,8 +148,37 @@ pub fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
 }
 
+/// Why a data row is not a line to match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowProblem {
+    /// The row cannot be read as a bank line (no date, no amount, …).
+    Unreadable(String),
+    /// A bank line, but money moving back (冲正/退汇): a person must look at it.
+    Reversal(String),
+}
+
+impl RowProblem {
+    pub fn message(&self) -> &str {
+        match self {
+            RowProblem::Unreadable(m) | RowProblem::Reversal(m) => m,
+        }
+    }
+}
+
 /// A data row as a line; `Ok(None)` for a blank row, `Err` says what is wrong.
-pub fn parse_row(line: u32, row: &[CellValue], c: &Columns) -> Result<Option<Line>, String> {
+pub fn parse_row(line: u32, row: &[CellValue], c: &Columns) -> Result<Option<Line>, RowProblem> {
+    parse_fields(line, row, c).map_err(RowProblem::Unreadable)?.map_or(Ok(None), |l| match l {
+        Parsed::Line(l) => Ok(Some(l)),
+        Parsed::Reversal(m) => Err(RowProblem::Reversal(m)),
+    })
+}
+
+enum Parsed {
+    Line(Line),
+    Reversal(String),
+}
+
+fn parse_fields(line: u32, row: &[CellValue], c: &Columns) -> Result<Option<Parsed>, String> {
     if row.iter().all(CellValue::is_blank) {
         return Ok(None);
     }
@@ -161,8 +190,16 @@ pub fn parse_row(line: u32, row: &[CellValue], c: &Columns) -> Result<Option<Lin
             let out = debit.map(cell).filter(|v| !v.is_blank()).map(|v| parse_amount(&v).ok_or_else(|| format!("支出金额无法识别：{}", v.text()))).transpose()?;
             let inc = credit.map(cell).filter(|v| !v.is_blank()).map(|v| parse_amount(&v).ok_or_else(|| format!("收入金额无法识别：{}", v.text()))).transpose()?;
             match (out.filter(|v| *v != 0), inc.filter(|v| *v != 0)) {
-                (Some(o), None) => -o.abs(),
-                (None, Some(i)) => i.abs(),
+                // A negative amount in a debit or credit column is money moving the other way
+                // (冲正/退汇): a person must look at it; it is never a payout or a refund.
+                (Some(o), None) if o < 0 => {
+                    return Ok(Some(Parsed::Reversal(format!("支出栏为负数 {}：冲正/退汇（reversal），不自动登记，请人工核对", cell_text(debit, &cell)))));
+                }
+                (None, Some(i)) if i < 0 => {
+                    return Ok(Some(Parsed::Reversal(format!("收入栏为负数 {}：冲正/退汇（reversal），不自动登记，请人工核对", cell_text(credit, &cell)))));
+                }
+                (Some(o), None) => -o,
+                (None, Some(i)) => i,
                 (Some(_), Some(_)) => return Err("同一行既有支出又有收入".to_owned()),
                 (None, None) => return Err("没有金额".to_owned()),
             }
@@ -171,14 +208,18 @@ pub fn parse_row(line: u32, row: &[CellValue], c: &Columns) -> Result<Option<Lin
     if amount == 0 {
         return Err("金额为 0".to_owned());
     }
-    Ok(Some(Line {
+    Ok(Some(Parsed::Line(Line {
         line,
         date,
         amount_fen: amount,
         counterparty_name: cell(c.name).text(),
         counterparty_account: c.account.map(|i| digits(&cell(i).text())).unwrap_or_default(),
         reference: c.reference.map(|i| cell(i).text()).unwrap_or_default(),
-    }))
+    })))
+}
+
+fn cell_text(col: Option<usize>, cell: &impl Fn(usize) -> CellValue) -> String {
+    col.map(|i| cell(i).text()).unwrap_or_default()
 }
 
 /// CSV text from bytes: UTF-8 (with or without BOM), else GB18030 (a superset of GBK).
@@ -194,6 +235,18 @@ pub fn decode_text(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
     use CellValue::*;
+
+    #[test]
+    fn a_negative_amount_in_a_debit_or_credit_column_is_a_reversal_not_a_payment() {
+        let c = Columns { date: 0, amount: None, debit: Some(1), credit: Some(2), name: 3, account: None, reference: None };
+        let row = |d: CellValue, cr: CellValue| vec![Text("2026-12-01".into()), d, cr, Text("财付通".into())];
+        for (debit, credit) in [(Text("-6321.75".into()), Empty), (Empty, Text("-6321.75".into())), (Number(-6321.75), Empty), (Empty, Text("(6,321.75)".into()))] {
+            let err = parse_row(2, &row(debit.clone(), credit.clone()), &c).unwrap_err();
+            assert!(matches!(&err, RowProblem::Reversal(m) if m.contains("冲正") && m.contains("reversal")), "{debit:?} {credit:?}: {err:?}");
+        }
+        assert_eq!(parse_row(2, &row(Text("6,321.75".into()), Empty), &c).unwrap().unwrap().amount_fen, -632_175);
+        assert_eq!(parse_row(2, &row(Empty, Text("+6321.75".into())), &c).unwrap().unwrap().amount_fen, 632_175);
+    }
 
     #[test]
     fn amounts_are_read_without_floating_point_drift() {

@@ -206,6 +206,9 @@ pub struct Facts {
     pub refundable: bool,
     /// Payout by someone other than the finance sign-off (config, default on).
     pub four_eyes: bool,
+    /// Tencent's verification order has lapsed (`pay_by` passed): it cannot be submitted
+    /// again; in flight, the request reads as expired.
+    pub order_void: bool,
     pub step: StepFacts,
 }
 
@@ -245,6 +248,8 @@ pub enum Refusal {
     CommentRequired,
     /// `recall` after a later step has acted (HTTP 409).
     NextStepActed,
+    /// `submit` of a verification order that has lapsed (HTTP 422 on `order_date`).
+    OrderVoid,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -323,6 +328,7 @@ pub fn transition(status: Status, action: Action, actor: Actor, facts: &Facts, c
                 return Err(NotAllowed(Reason::NotRequester));
             }
             match status {
+                S::Draft | S::Returned if facts.order_void => Err(Refusal::OrderVoid),
                 S::Draft | S::Returned => Ok(S::PendingManager),
                 _ => Err(WrongState(status)),
             }
@@ -349,6 +355,10 @@ pub fn transition(status: Status, action: Action, actor: Actor, facts: &Facts, c
             }
             if step.access == Access::None {
                 return Err(NotAllowed(if status == S::PendingManager { Reason::NotManagerApprover } else { Reason::NotStepApprover }));
+            }
+            // A delegate stands in only where their own role approves (DESIGN §1.3).
+            if matches!(step.access, Access::Delegate(_)) && !step.finance_step && !roles.has(Role::Manager) {
+                return Err(NotAllowed(Reason::NotManagerApprover));
             }
             if step.acted_before {
                 return Err(NotAllowed(Reason::AlreadyApproved));
@@ -458,6 +468,7 @@ mod tests {
             finance_signed_by: [Some(FINANCE_1), None],
             refundable: true,
             four_eyes: true,
+            order_void: false,
             step: chain_at(status, manager).facts_for(actor, &[]),
         }
     }

@@ -4,7 +4,7 @@ use crate::clock::china_date;
 use crate::domain::calendar::Calendar;
 use crate::domain::money::amount_in_words;
 use crate::domain::workflow::{Kind, Status};
-use crate::http::requests::view::flags;
+use crate::domain::flags::{Flag, flags};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{department, request, user};
 use rust_xlsxwriter::{DocProperties, Workbook, XlsxError};
@@ -195,8 +195,8 @@ async fn handoffs(db: &DatabaseConnection, ids: Vec<i32>, names: &Names) -> Resu
     Ok(out)
 }
 
-fn highlighted(fl: &[String]) -> bool {
-    fl.iter().any(|f| matches!(f.as_str(), "payout_overdue" | "refund_overdue" | "refund_mismatch"))
+fn highlighted(fl: &[Flag]) -> bool {
+    fl.iter().any(|f| matches!(f, Flag::PayoutOverdue | Flag::RefundOverdue | Flag::RefundMismatch))
 }
 
 fn difference(m: &request::Model) -> Option<i64> {
@@ -249,7 +249,7 @@ async fn ledger_sheet(db: &DatabaseConnection, wb: &mut Workbook, filter: &Condi
                 Cell::opt_money(difference(m)),
                 Cell::Int(ctx.days_overdue(m)),
                 Cell::text(Kind::parse(&m.kind).map(|k| k.label_zh()).unwrap_or("")),
-                Cell::text(fl.join(",")),
+                Cell::text(fl.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(",")),
                 Cell::text(approval_path(m, &ctx.names, moves.get(&m.id).map(Vec::as_slice).unwrap_or(&[]))),
             ];
             sheet.write(cells, highlighted(&fl), &ctx.formats)?;

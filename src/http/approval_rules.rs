@@ -90,7 +90,7 @@ async fn put_rules(State(state): State<AppState>, Admin(me): Admin, Json(mut bod
             NewEvent {
                 actor_id: Some(me.id),
                 actor_name: me.display_name.clone(),
-                action: "approval_rules_update".into(),
+                action: crate::domain::audit::AuditAction::ApprovalRulesUpdate,
                 before: serde_json::to_value(&before).ok(),
                 after: serde_json::to_value(&body).ok(),
                 ..Default::default()

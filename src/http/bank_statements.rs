@@ -4,10 +4,10 @@ use super::extract::Json;
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::domain::roles::Role;
-use crate::domain::statement::{CellValue, Line, Mapping, decode_text, digits, locate, parse_row};
+use crate::domain::statement::{CellValue, Line, Mapping, RowProblem, decode_text, digits, locate, parse_row};
 use crate::domain::workflow::Status;
 use crate::error::{ApiError, ApiResult, FieldError, Msg};
-use crate::http::requests::money::{PayoutBody, RefundBody, payout, refund};
+use crate::store::apply::{By, Change, Order, apply};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use entity::{bank_mapping, bank_statement, bank_statement_line, request};
@@ -139,6 +139,20 @@ fn read_xlsx(bytes: &[u8]) -> ApiResult<Vec<(u32, Vec<CellValue>)>> {
         .collect())
 }
 
+/// Why recording `line` on request `id` would be refused (DESIGN §2.1), if it would.
+async fn refused_entry(state: &AppState, id: i32, line: &Line, action: &str, today: chrono::NaiveDate) -> ApiResult<Option<String>> {
+    use crate::domain::payment::{Ledger, payout, refund};
+    let Some(r) = request::Entity::find_by_id(id).one(&state.db).await? else { return Ok(None) };
+    let ledger = Ledger::of(&r);
+    let reference = "statement";
+    let checked = if action == "payout" {
+        payout(&ledger, line.date, line.amount_fen.abs(), reference, None, today).map(|_| ())
+    } else {
+        refund(&ledger, line.date, line.amount_fen.abs(), reference, today).map(|_| ())
+    };
+    Ok(checked.err().map(|errs| errs.iter().map(|f| format!("{}：{}", f.field, f.message.zh)).collect::<Vec<_>>().join("；")))
+}
+
 /// Requests a line could be: outgoing lines pay an approved request with the same amount to
 /// the same payee within its order date … pay-by window; incoming lines refund a paid,
 /// refundable request of that amount from its payee, on or after the payout.
@@ -229,6 +243,7 @@ async fn import(State(state): State<AppState>, me: AuthUser, body: axum::extract
     }
     let (filename, bytes) = file.ok_or_else(|| ApiError::field("file", "请选择对账单文件", "a file is required"))?;
     let now = state.clock.now();
+    let today = crate::clock::china_date(now);
     let mapping: Mapping = match (mapping_text, &bank) {
         (Some(text), _) => crate::http::extract::parse_json(text.as_bytes()).map_err(|e| match e {
             ApiError::Validation(errs) => ApiError::Validation(errs.into_iter().map(|mut fe| {
@@ -301,7 +316,13 @@ async fn import(State(state): State<AppState>, me: AuthUser, body: axum::extract
                 }
             }
             Ok(None) => {}
-            Err(message) => result.invalid.push(LineProblem { line: *no, request_id: None, message }),
+            Err(problem) => {
+                // A reversal is a line of the statement, only not one to record.
+                if matches!(problem, RowProblem::Reversal(_)) {
+                    result.lines += 1;
+                }
+                result.invalid.push(LineProblem { line: *no, request_id: None, message: problem.message().to_owned() });
+            }
         }
     }
     if result.lines == 0 {
@@ -317,6 +338,12 @@ async fn import(State(state): State<AppState>, me: AuthUser, body: axum::extract
             let free: Vec<i32> = ids.into_iter().filter(|id| !taken.contains(id)).collect();
             match free.as_slice() {
                 [one] => {
+                    // A line that would be refused on commit (a refund past the payout, a day in
+                    // the future) is listed for a person, not as a match.
+                    if let Some(message) = refused_entry(&state, *one, line, action, today).await? {
+                        result.invalid.push(LineProblem { line: line.line, request_id: Some(*one), message });
+                        continue;
+                    }
                     taken.insert(*one);
                     result.matched.push(MatchedLine { line: line.line, request_id: *one, action: action.to_owned() });
                 }
@@ -381,10 +408,14 @@ async fn import(State(state): State<AppState>, me: AuthUser, body: axum::extract
         let reference: String = reference.chars().take(200).collect();
         let outcome = match request::Entity::find_by_id(request_id).one(&state.db).await? {
             None => Err(ApiError::not_found("申请", "request")),
-            Some(current) if action == "payout" => {
-                payout(&state, &me, current, PayoutBody { paid_at: line.date, amount_fen: line.amount_fen.abs(), reference, override_reason: None, version: None }, None).await
+            Some(current) => {
+                let change = if action == "payout" {
+                    Change::Payout { paid_at: line.date, amount_fen: line.amount_fen.abs(), reference, override_reason: None }
+                } else {
+                    Change::Refund { refunded_at: line.date, amount_fen: line.amount_fen.abs(), reference }
+                };
+                apply(state.ctx(), By::User(&me), current, Order::new(change)).await
             }
-            Some(current) => refund(&state, &me, current, RefundBody { refunded_at: line.date, amount_fen: line.amount_fen.abs(), reference, version: None }, None).await,
         };
         match outcome {
             Ok(_) => {
@@ -401,6 +432,11 @@ async fn import(State(state): State<AppState>, me: AuthUser, body: axum::extract
                 // Not applied: forget the line, so a later import (e.g. by another finance
                 // user, for four-eyes) can still record it.
                 bank_statement_line::Entity::delete_many().filter(bank_statement_line::Column::Fingerprint.eq(fp)).exec(&state.db).await?;
+                if let ApiError::Validation(errs) = &e {
+                    let message = errs.iter().map(|f| format!("{}：{}", f.field, f.message.zh)).collect::<Vec<_>>().join("；");
+                    result.invalid.push(LineProblem { line: line.line, request_id: Some(request_id), message });
+                    continue;
+                }
                 let message = match &e {
                     ApiError::Forbidden(m) | ApiError::NotFound(m) => m.zh.to_string(),
                     ApiError::Conflict { msg, .. } => msg.zh.to_string(),

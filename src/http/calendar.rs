@@ -4,7 +4,7 @@ use crate::app::AppState;
 use crate::auth::{Admin, AuthUser};
 use crate::domain::calendar::YearCalendar;
 use crate::error::{ApiError, ApiResult, Lang, Msg};
-use crate::store::audit::{self, NewEvent};
+
 use crate::store::calendar;
 use axum::extract::{FromRequestParts, State};
 use axum::http::header::ACCEPT_LANGUAGE;
@@ -88,57 +88,8 @@ async fn put_year(
     }
     let y = YearCalendar { year, holidays: body.holidays, workdays: body.workdays };
     y.validate().map_err(calendar_error)?;
-    replace_year(&state.db, &y, Some((me.id, me.display_name.clone())), state.clock.now()).await?;
+    crate::store::calendar::replace_year(state.ctx(), &y, Some((me.id, me.display_name.clone()))).await?;
     get_year(State(state), me, Path(year)).await
-}
-
-/// Stores a validated year, recomputes `refund_due` of requests still waiting for their refund,
-/// and records both in the audit log. Shared by the API and `verifund calendar import`.
-pub async fn replace_year(
-    db: &sea_orm::DatabaseConnection,
-    y: &YearCalendar,
-    by: Option<(i32, String)>,
-    now: DateTime<Utc>,
-) -> ApiResult<Vec<i32>> {
-    use entity::request;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
-    let (tx, mut cursor) = audit::begin(db).await?;
-    let before = calendar::get(&tx, y.year).await?.map(|m| serde_json::json!({"holidays": m.holidays, "workdays": m.workdays}));
-    calendar::put(&tx, y, now).await?;
-    let cal = calendar::load(&tx).await?;
-    let waiting = request::Entity::find().filter(request::Column::Status.eq("paid")).filter(request::Column::PaidAt.is_not_null()).all(&tx).await?;
-    let mut changed = Vec::new();
-    for r in waiting {
-        let Some(paid_at) = r.paid_at else { continue };
-        let due = cal.add_working_days(paid_at, 10).value;
-        if r.refund_due != Some(due) {
-            request::Entity::update_many()
-                .col_expr(request::Column::RefundDue, Expr::value(due))
-                .filter(request::Column::Id.eq(r.id))
-                .exec(&tx)
-                .await?;
-            changed.push(r.id);
-        }
-    }
-    let (actor_id, actor_name) = by.map(|(id, n)| (Some(id), n)).unwrap_or((None, "cli".into()));
-    cursor
-        .append(
-            &tx,
-            NewEvent {
-                actor_id,
-                actor_name,
-                action: "calendar_replace".into(),
-                before,
-                after: Some(serde_json::json!({
-                    "year": y.year, "holidays": y.holidays, "workdays": y.workdays, "refund_due_recomputed_for": changed,
-                })),
-                ..Default::default()
-            },
-            now,
-        )
-        .await?;
-    tx.commit().await?;
-    Ok(changed)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -213,7 +213,7 @@ async fn code_taken(state: &AppState, code: &str, except: Option<i32>) -> ApiRes
     }
     if let Some(other) = q.one(&state.db).await? {
         return Err(ApiError::Conflict {
-            code: "credit_code_taken",
+            code: crate::error::ConflictCode::CreditCodeTaken,
             msg: Msg::new(format!("该统一社会信用代码已属于「{}」", other.name), format!("this credit code belongs to \"{}\"", other.name)),
             current: Some(serde_json::json!({"id": other.id})),
         });
@@ -227,7 +227,7 @@ async fn name_taken(state: &AppState, name: &str, except: Option<i32>) -> ApiRes
         q = q.filter(company::Column::Id.ne(id));
     }
     if q.one(&state.db).await?.is_some() {
-        return Err(ApiError::Conflict { code: "name_taken", msg: Msg::new("公司名称已存在", "a company with this name exists"), current: None });
+        return Err(ApiError::Conflict { code: crate::error::ConflictCode::NameTaken, msg: Msg::new("公司名称已存在", "a company with this name exists"), current: None });
     }
     Ok(())
 }
@@ -310,24 +310,28 @@ async fn create_company(State(state): State<AppState>, Admin(me): Admin, Json(bo
     .await
     .map_err(|e| unique_to_conflict(e))?;
     write_parts(&tx, c.id, &v).await?;
-    cursor.append(&tx, event(&me, "company_create", &c, &v), now).await?;
+    cursor.append(&tx, event(&me, crate::domain::audit::AuditAction::CompanyCreate, &c, &v), now).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(one(&state, c.id).await?)))
 }
 
 fn unique_to_conflict(e: sea_orm::DbErr) -> ApiError {
     if crate::store::is_unique_violation(&e) {
-        ApiError::Conflict { code: "name_taken", msg: Msg::new("公司名称已存在", "a company with this name exists"), current: None }
+        ApiError::Conflict { code: crate::error::ConflictCode::NameTaken, msg: Msg::new("公司名称已存在", "a company with this name exists"), current: None }
     } else {
         e.into()
     }
 }
 
-fn event(me: &AuthUser, action: &str, c: &company::Model, v: &Valid) -> NewEvent {
+fn event(me: &AuthUser, action: crate::domain::audit::AuditAction, c: &company::Model, v: &Valid) -> NewEvent {
     NewEvent {
         actor_id: Some(me.id),
         actor_name: me.display_name.clone(),
-        action: action.into(),
+        action,
+        request_id: None,
+        comment: None,
+        before: None,
+        on_behalf_of_id: None,
         after: Some(serde_json::json!({
             "company_id": c.id, "name": c.name, "credit_code": c.credit_code, "version": c.version,
             "accounts": v.accounts.as_ref().map(|a| a.iter().map(|(id, bank, account, d)| serde_json::json!({"id": id, "bank": bank, "account": account, "is_default": d})).collect::<Vec<_>>()),
@@ -354,7 +358,7 @@ async fn update_company(
         return Err(ApiError::field("version", "修改须带上 version", "version is required"));
     };
     let conflict = |c: &company::Model| ApiError::Conflict {
-        code: "version_conflict",
+        code: crate::error::ConflictCode::VersionConflict,
         msg: Msg::new(format!("公司资料已被他人修改（当前版本 {}），请刷新后重试", c.version), format!("changed meanwhile (now version {}); reload", c.version)),
         current: Some(serde_json::json!({"id": c.id, "version": c.version})),
     };
@@ -388,7 +392,7 @@ async fn update_company(
     }
     write_parts(&tx, id, &v).await?;
     let updated = company::Entity::find_by_id(id).one(&tx).await?.ok_or_else(|| ApiError::not_found("公司", "company"))?;
-    cursor.append(&tx, event(&me, "company_update", &updated, &v), now).await?;
+    cursor.append(&tx, event(&me, crate::domain::audit::AuditAction::CompanyUpdate, &updated, &v), now).await?;
     tx.commit().await?;
     Ok(Json(one(&state, id).await?))
 }

@@ -4,7 +4,7 @@
 use super::extract::{Json, Path, Query};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::domain::roles::Role;
+use crate::domain::roles::{Role, RoleSet};
 use crate::domain::workflow::Kind;
 use crate::error::{ApiError, ApiResult, FieldError, Msg};
 use crate::store::audit::{self, NewEvent};
@@ -124,7 +124,20 @@ async fn create_delegation(State(state): State<AppState>, me: AuthUser, Json(bod
     let mut errors = Vec::new();
     match user::Entity::find_by_id(body.delegate_id).one(&state.db).await? {
         Some(u) if u.id == me.id => errors.push(FieldError::new("delegate_id", "不能委托给自己", "you cannot delegate to yourself")),
-        Some(u) if !u.disabled => {}
+        Some(u) if !u.disabled => {
+            // A delegate holds the approver's places, so they need a role that approves there
+            // (DESIGN §1.3): `manager` for the steps before finance, `finance` at finance.
+            let theirs = RoleSet::from_db(&u.roles);
+            let needed: Vec<Role> = [Role::Manager, Role::Finance].into_iter().filter(|r| me.has(*r)).collect();
+            let needed = if needed.is_empty() { vec![Role::Manager] } else { needed };
+            if !needed.iter().any(|r| theirs.has(*r)) {
+                errors.push(FieldError::new(
+                    "delegate_id",
+                    format!("{} 没有审批角色（经理或财务），不能代理审批", u.display_name),
+                    format!("{} holds no approving role (manager or finance) and cannot stand in", u.username),
+                ));
+            }
+        }
         _ => errors.push(FieldError::new("delegate_id", "代理人不存在或已停用", "no such active user")),
     }
     if body.ends_on < body.starts_on {
@@ -152,7 +165,7 @@ async fn create_delegation(State(state): State<AppState>, me: AuthUser, Json(bod
         .await?;
     if let Some(o) = overlapping {
         return Err(ApiError::Conflict {
-            code: "delegation_overlap",
+            code: crate::error::ConflictCode::DelegationOverlap,
             msg: Msg::new(
                 format!("您在 {} 至 {} 已有代理（#{}），请先撤销或调整日期", o.starts_on, o.ends_on, o.id),
                 format!("you already have a delegation from {} to {} (#{}); revoke it or change the dates", o.starts_on, o.ends_on, o.id),
@@ -182,7 +195,7 @@ async fn create_delegation(State(state): State<AppState>, me: AuthUser, Json(bod
             NewEvent {
                 actor_id: Some(me.id),
                 actor_name: me.display_name.clone(),
-                action: "delegation_create".into(),
+                action: crate::domain::audit::AuditAction::DelegationCreate,
                 after: Some(serde_json::json!({
                     "delegation_id": d.id, "approver_id": d.approver_id, "delegate_id": d.delegate_id,
                     "starts_on": d.starts_on, "ends_on": d.ends_on, "kinds": d.kinds,
@@ -223,7 +236,7 @@ async fn revoke_delegation(State(state): State<AppState>, me: AuthUser, Path(id)
             NewEvent {
                 actor_id: Some(me.id),
                 actor_name: me.display_name.clone(),
-                action: "delegation_revoke".into(),
+                action: crate::domain::audit::AuditAction::DelegationRevoke,
                 after: Some(serde_json::json!({"delegation_id": d.id, "approver_id": d.approver_id, "delegate_id": d.delegate_id})),
                 ..Default::default()
             },

@@ -86,7 +86,7 @@ async fn validate(state: &AppState, input: &DepartmentInput, name_required: bool
     if let Some(n) = name
         && department::Entity::find().filter(department::Column::Name.eq(n)).one(&state.db).await?.is_some()
     {
-        return Err(ApiError::Conflict { code: "name_taken", msg: Msg::new("部门名称已存在", "a department with this name exists"), current: None });
+        return Err(ApiError::Conflict { code: crate::error::ConflictCode::NameTaken, msg: Msg::new("部门名称已存在", "a department with this name exists"), current: None });
     }
     Ok(name.map(str::to_owned))
 }
@@ -112,7 +112,7 @@ async fn create_department(
             NewEvent {
                 actor_id: Some(me.id),
                 actor_name: me.display_name.clone(),
-                action: "department_create".into(),
+                action: crate::domain::audit::AuditAction::DepartmentCreate,
                 after: Some(serde_json::json!({"id": d.id, "name": d.name, "head_id": d.head_id})),
                 ..Default::default()
             },
@@ -157,7 +157,7 @@ async fn update_department(
             NewEvent {
                 actor_id: Some(me.id),
                 actor_name: me.display_name.clone(),
-                action: "department_update".into(),
+                action: crate::domain::audit::AuditAction::DepartmentUpdate,
                 before: Some(before),
                 after: Some(serde_json::json!({"name": d.name, "head_id": d.head_id})),
                 ..Default::default()

@@ -1,6 +1,6 @@
 //! Excel downloads for finance, auditors and admins.
 use super::extract::Query;
-use super::requests::{ListQuery, filter_condition};
+use crate::store::list::{ListQuery, filter_condition};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::clock::china_date;

@@ -62,13 +62,17 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         Err(err) => {
             let path = err.path().to_string();
             let inner = err.into_inner();
-            if inner.is_syntax() || inner.is_eof() {
+            // serde_json reports a wrong token for an enum (`{"kind": 3}`) as a syntax error;
+            // when the document itself is well-formed JSON it is the field's value that is wrong.
+            let well_formed = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok();
+            if (inner.is_syntax() || inner.is_eof()) && !well_formed {
                 return Err(ApiError::BadRequest(Msg::new(
                     format!("JSON 格式错误：第 {} 行第 {} 列", inner.line(), inner.column()),
                     format!("malformed JSON at line {} column {}", inner.line(), inner.column()),
                 )));
             }
-            Err(ApiError::Validation(vec![field_error_from_serde(&path, &inner.to_string())]))
+            let message = if inner.is_syntax() { "invalid type for this field".to_owned() } else { inner.to_string() };
+            Err(ApiError::Validation(vec![field_error_from_serde(&path, &message)]))
         }
     }
 }

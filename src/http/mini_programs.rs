@@ -350,7 +350,7 @@ async fn check_limits(tx: &DatabaseTransaction, state: &AppState, v: &Valid, exc
         .await?;
     if taken > 0 {
         return Err(ApiError::Conflict {
-            code: "email_taken",
+            code: crate::error::ConflictCode::EmailTaken,
             msg: Msg::new("该注册邮箱已被另一个小程序登记使用", "this registration e-mail is already used by another mini-program"),
             current: None,
         });
@@ -424,13 +424,13 @@ async fn create_mini_program(State(state): State<AppState>, me: AuthUser, Json(i
     .await
     .map_err(|e| {
         if crate::store::is_unique_violation(&e) {
-            ApiError::Conflict { code: "email_taken", msg: Msg::new("该注册邮箱已被使用", "this registration e-mail is already used"), current: None }
+            ApiError::Conflict { code: crate::error::ConflictCode::EmailTaken, msg: Msg::new("该注册邮箱已被使用", "this registration e-mail is already used"), current: None }
         } else {
             e.into()
         }
     })?;
     cursor
-        .append(&tx, NewEvent { actor_id: Some(me.id), actor_name: me.display_name.clone(), action: "mini_program_create".into(), after: Some(mp_summary(&m)), ..Default::default() }, now)
+        .append(&tx, NewEvent { actor_id: Some(me.id), actor_name: me.display_name.clone(), action: crate::domain::audit::AuditAction::MiniProgramCreate, after: Some(mp_summary(&m)), ..Default::default() }, now)
         .await?;
     if v.method == VerificationMethod::Certification {
         certification_draft(&tx, &mut cursor, &state, &me, &m, &v, now).await?;
@@ -471,7 +471,7 @@ async fn certification_draft(
         payee_account: Set(String::new()),
         transfer_remark: Set(String::new()),
         order_date: Set(today),
-        pay_by: Set(crate::http::requests::form::pay_by(today)),
+        pay_by: Set(crate::domain::deadlines::pay_by(today)),
         purpose: Set("微信认证审核费用 300 元（认证通过前小程序部分能力暂不支持；提交认证后 1–5 个工作日完成审核）".into()),
         mini_program: Set(Some(snapshot)),
         mini_program_id: Set(Some(m.id)),
@@ -493,7 +493,7 @@ async fn certification_draft(
             NewEvent {
                 actor_id: Some(me.id),
                 actor_name: me.display_name.clone(),
-                action: "create".into(),
+                action: crate::domain::audit::AuditAction::Create,
                 request_id: Some(r.id),
                 comment: Some(format!("由小程序登记「{}」的微信认证自动创建", m.name)),
                 after: Some(serde_json::json!({"status": r.status, "version": r.version, "kind": r.kind, "amount_fen": r.amount_fen, "mini_program_id": m.id})),
@@ -559,7 +559,7 @@ async fn update_mini_program(
         return Err(ApiError::field("version", "修改须带上 version", "version is required"));
     };
     let conflict = |m: &mini_program::Model| ApiError::Conflict {
-        code: "version_conflict",
+        code: crate::error::ConflictCode::VersionConflict,
         msg: Msg::new(format!("登记已被他人修改（当前版本 {}），请刷新后重试", m.version), format!("changed by someone else (now version {}); reload", m.version)),
         current: Some(serde_json::json!({"id": m.id, "status": m.status, "version": m.version})),
     };
@@ -580,7 +580,7 @@ async fn update_mini_program(
         }
         Some(s) => {
             return Err(ApiError::Conflict {
-                code: "state_conflict",
+                code: crate::error::ConflictCode::StateConflict,
                 msg: Msg::new(
                     format!("当前状态为 {}，不能手工改为 {}（对公打款的状态跟随付款申请）", status.as_str(), s.as_str()),
                     format!("status {} cannot be set by hand from {}; the transfer path follows its request", s.as_str(), status.as_str()),
@@ -639,7 +639,7 @@ async fn update_mini_program(
         .await
         .map_err(|e| {
             if crate::store::is_unique_violation(&e) {
-                ApiError::Conflict { code: "email_taken", msg: Msg::new("该注册邮箱已被使用", "this registration e-mail is already used"), current: None }
+                ApiError::Conflict { code: crate::error::ConflictCode::EmailTaken, msg: Msg::new("该注册邮箱已被使用", "this registration e-mail is already used"), current: None }
             } else {
                 e.into()
             }
@@ -655,7 +655,7 @@ async fn update_mini_program(
             NewEvent {
                 actor_id: Some(me.id),
                 actor_name: me.display_name.clone(),
-                action: "mini_program_update".into(),
+                action: crate::domain::audit::AuditAction::MiniProgramUpdate,
                 before: Some(mp_summary(&current)),
                 after: Some(mp_summary(&after)),
                 ..Default::default()
@@ -721,7 +721,7 @@ async fn upload_material(
                 NewEvent {
                     actor_id: Some(me.id),
                     actor_name: me.display_name.clone(),
-                    action: "mini_program_material".into(),
+                    action: crate::domain::audit::AuditAction::MiniProgramMaterial,
                     after: Some(serde_json::json!({"mini_program_id": id, "item": item, "filename": file.filename})),
                     ..Default::default()
                 },

@@ -151,7 +151,7 @@ async fn update_user(
     // An admin cannot lock themselves out: the last way back in would be the database.
     if id == me.id && (body.disabled == Some(true) || roles.is_some_and(|r| !r.has(Role::Admin))) {
         return Err(ApiError::Conflict {
-            code: "self_lockout",
+            code: crate::error::ConflictCode::SelfLockout,
             msg: Msg::new("不能停用自己或移除自己的管理员角色", "you cannot disable yourself or remove your own admin role"),
             current: None,
         });
@@ -199,7 +199,7 @@ async fn update_user(
             NewEvent {
                 actor_id: Some(me.id),
                 actor_name: me.display_name.clone(),
-                action: "user_update".into(),
+                action: crate::domain::audit::AuditAction::UserUpdate,
                 before: Some(before),
                 after: Some(users::audit_summary(&updated)),
                 ..Default::default()
@@ -207,10 +207,11 @@ async fn update_user(
             now,
         )
         .await?;
-    if updated.disabled && !current.disabled {
-        // Nothing may wait on someone who can no longer sign in.
-        let webhook = state.config.webhook_url.is_some();
-        crate::store::chain::reroute_from_disabled(&tx, &mut cursor, &updated, (me.id, &me.display_name), now, webhook).await?;
+    let lost_finance = RoleSet::from_db(&current.roles).has(Role::Finance) && !RoleSet::from_db(&updated.roles).has(Role::Finance);
+    if (updated.disabled && !current.disabled) || lost_finance {
+        // Nothing may wait on someone who can no longer sign in, nor a finance step on
+        // someone who is no longer in finance.
+        crate::store::chain::reroute_from(state.ctx(), &tx, &mut cursor, &updated, (me.id, &me.display_name)).await?;
     }
     tx.commit().await?;
     Ok(Json(updated.into()))

@@ -13,12 +13,14 @@ use sha2::{Digest, Sha256};
 
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+pub use crate::domain::audit::AuditAction;
+
 #[derive(Debug, Clone, Default)]
 pub struct NewEvent {
     pub actor_id: Option<i32>,
     pub actor_name: String,
     pub on_behalf_of_id: Option<i32>,
-    pub action: String,
+    pub action: AuditAction,
     pub request_id: Option<i32>,
     pub comment: Option<String>,
     pub before: Option<serde_json::Value>,
@@ -76,7 +78,7 @@ impl AuditCursor {
             actor_id: ev.actor_id,
             actor_name: ev.actor_name,
             on_behalf_of_id: ev.on_behalf_of_id,
-            action: ev.action,
+            action: ev.action.as_str().to_owned(),
             request_id: ev.request_id,
             comment: ev.comment,
             before_state: before,

@@ -81,3 +81,54 @@ pub fn missing_year_warnings(missing: &[i32], lang: crate::error::Lang) -> Vec<S
         })
         .collect()
 }
+
+/// Stores a validated year and moves the `refund_due` of every request still waiting for its
+/// refund where the new calendar changes it, each through `store::apply` (its version bumps
+/// and its own audit event says so). Shared by the API and `verifund calendar import`.
+/// Returns the requests whose deadline moved.
+pub async fn replace_year(ctx: crate::store::apply::Ctx<'_>, y: &YearCalendar, by: Option<(i32, String)>) -> Result<Vec<i32>, crate::error::ApiError> {
+    use crate::store::apply::{By, Change, Order, apply_in};
+    use crate::store::audit::{self, AuditAction, NewEvent};
+    use entity::request;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let (tx, mut cursor) = audit::begin(ctx.db).await?;
+    let before = get(&tx, y.year).await?.map(|m| serde_json::json!({"holidays": m.holidays, "workdays": m.workdays}));
+    put(&tx, y, ctx.now).await?;
+    let cal = load(&tx).await?;
+    let (actor_id, actor_name) = by.map(|(id, n)| (Some(id), n)).unwrap_or((None, "cli".into()));
+    let waiting = request::Entity::find()
+        .filter(request::Column::Status.eq(crate::domain::workflow::Status::Paid.as_str()))
+        .filter(request::Column::PaidAt.is_not_null())
+        .all(&tx)
+        .await?;
+    let mut changed = Vec::new();
+    for r in waiting {
+        let Some(paid_at) = r.paid_at else { continue };
+        let due = crate::domain::deadlines::refund_due(&cal, paid_at).value;
+        if r.refund_due == Some(due) {
+            continue;
+        }
+        let by = By::Operator { id: actor_id, name: &actor_name };
+        let order = Order { comment: Some(format!("{} 年节假日安排更新，退款截止日重算", y.year)), ..Order::new(Change::RefundDue { due }) };
+        apply_in(ctx, &tx, &mut cursor, by, &r, order).await?;
+        changed.push(r.id);
+    }
+    cursor
+        .append(
+            &tx,
+            NewEvent {
+                actor_id,
+                actor_name: actor_name.clone(),
+                action: AuditAction::CalendarReplace,
+                before,
+                after: Some(serde_json::json!({
+                    "year": y.year, "holidays": y.holidays, "workdays": y.workdays, "refund_due_recomputed_for": changed,
+                })),
+                ..Default::default()
+            },
+            ctx.now,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(changed)
+}

@@ -7,16 +7,47 @@
 use crate::auth::AuthUser;
 use crate::domain::chain::{Approval, Chain, Mode, Stage, Step, StepKind};
 use crate::domain::roles::{Role, RoleSet};
-use crate::domain::workflow::{Facts, Kind, Status, StepFacts};
+use crate::domain::workflow::{Facts, Status, StepFacts};
 use crate::store::requests::status_of;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use entity::{company_finance_user, delegation, department, request, request_person, user};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
-use serde::{Deserialize, Serialize};
+
 use std::collections::HashSet;
 
 pub const MANAGER_STEP: &str = "经理审批";
+
+/// How a person stands towards a request in the `request_people` index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    /// Holds an open place in the current step.
+    Current,
+    /// Named as an approver anywhere in the round.
+    Chain,
+    /// Approved a step, for themselves or for someone (kept across rounds).
+    Acted,
+    /// Copied in on submit.
+    Cc,
+    /// Decided something (approve, reject, hand-off) and keeps reading it.
+    Involved,
+    /// Gave the round's finance sign-off, or had it given for them by a delegate: four-eyes
+    /// keeps both from recording the payout.
+    SignedOff,
+}
+
+impl Relation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Relation::Current => "current",
+            Relation::Chain => "chain",
+            Relation::Acted => "acted",
+            Relation::Cc => "cc",
+            Relation::Involved => "involved",
+            Relation::SignedOff => "signed_off",
+        }
+    }
+}
 pub const FINANCE_STEP: &str = "财务审批";
 
 /// The stored chain, or for a request submitted before chains were stored, the chain its
@@ -73,7 +104,11 @@ pub fn covers_kind(kinds: Option<&str>, kind: &str) -> bool {
 
 /// The workflow facts of `m` as seen by `me`.
 pub fn facts_for(m: &request::Model, chain: &Chain, me: &AuthUser, delegations: &[delegation::Model], four_eyes: bool) -> Facts {
-    Facts { step: chain.facts_for(me.id, &delegators_for(delegations, &m.kind)), ..facts_without_step(m, chain, four_eyes) }
+    Facts {
+        step: chain.facts_for(me.id, &delegators_for(delegations, &m.kind)),
+        order_void: crate::domain::flags::order_lapsed(m, me.today),
+        ..facts_without_step(m, chain, four_eyes)
+    }
 }
 
 /// The facts that do not depend on who asks (the scheduler, payouts and refunds).
@@ -87,6 +122,7 @@ pub fn facts_without_step(m: &request::Model, chain: &Chain, four_eyes: bool) ->
         },
         refundable: m.refundable,
         four_eyes,
+        order_void: false,
         step: StepFacts::NONE,
     }
 }
@@ -96,18 +132,25 @@ pub fn facts_without_step(m: &request::Model, chain: &Chain, four_eyes: bool) ->
 pub async fn sync_people(db: &impl ConnectionTrait, request_id: i32, chain: &Chain, status: Status) -> Result<(), DbErr> {
     request_person::Entity::delete_many()
         .filter(request_person::Column::RequestId.eq(request_id))
-        .filter(request_person::Column::Relation.is_in(["current", "chain"]))
+        .filter(request_person::Column::Relation.is_in([Relation::Current, Relation::Chain, Relation::SignedOff].map(Relation::as_str)))
         .exec(db)
         .await?;
     if matches!(status, Status::PendingManager | Status::PendingFinance) {
-        add_people(db, request_id, &chain.pending(), "current").await?;
+        add_people(db, request_id, &chain.pending(), Relation::Current).await?;
     }
-    add_people(db, request_id, &chain.approvers(), "chain").await?;
+    let signed: Vec<i32> = chain
+        .steps
+        .iter()
+        .filter(|s| s.kind == StepKind::Finance)
+        .flat_map(|s| s.approvals.iter().flat_map(|a| [a.user_id, a.by_user_id]))
+        .collect();
+    add_people(db, request_id, &signed, Relation::SignedOff).await?;
+    add_people(db, request_id, &chain.approvers(), Relation::Chain).await?;
     let actors: Vec<i32> = chain.steps.iter().flat_map(|s| s.approvals.iter().flat_map(|a| [a.user_id, a.by_user_id])).collect();
-    add_people(db, request_id, &actors, "acted").await
+    add_people(db, request_id, &actors, Relation::Acted).await
 }
 
-pub async fn add_people(db: &impl ConnectionTrait, request_id: i32, users: &[i32], relation: &str) -> Result<(), DbErr> {
+pub async fn add_people(db: &impl ConnectionTrait, request_id: i32, users: &[i32], relation: Relation) -> Result<(), DbErr> {
     let mut seen = HashSet::new();
     for &u in users {
         if !seen.insert(u) {
@@ -116,7 +159,7 @@ pub async fn add_people(db: &impl ConnectionTrait, request_id: i32, users: &[i32
         request_person::Entity::insert(request_person::ActiveModel {
             request_id: Set(request_id),
             user_id: Set(u),
-            relation: Set(relation.to_owned()),
+            relation: Set(relation.as_str().to_owned()),
         })
         .on_conflict(
             OnConflict::columns([request_person::Column::RequestId, request_person::Column::UserId, request_person::Column::Relation])
@@ -129,10 +172,10 @@ pub async fn add_people(db: &impl ConnectionTrait, request_id: i32, users: &[i32
     Ok(())
 }
 
-pub async fn people(db: &impl ConnectionTrait, request_id: i32, relation: &str) -> Result<Vec<i32>, DbErr> {
+pub async fn people(db: &impl ConnectionTrait, request_id: i32, relation: Relation) -> Result<Vec<i32>, DbErr> {
     Ok(request_person::Entity::find()
         .filter(request_person::Column::RequestId.eq(request_id))
-        .filter(request_person::Column::Relation.eq(relation))
+        .filter(request_person::Column::Relation.eq(relation.as_str()))
         .all(db)
         .await?
         .into_iter()
@@ -140,60 +183,7 @@ pub async fn people(db: &impl ConnectionTrait, request_id: i32, relation: &str) 
         .collect())
 }
 
-/// An extra approval step by rule (DESIGN §2.4), applied in order after the manager step.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ApprovalRule {
-    /// The step's name, e.g. 分管领导.
-    pub name: String,
-    /// Only these kinds (all kinds when absent).
-    #[serde(default)]
-    pub kinds: Option<Vec<Kind>>,
-    /// Only requests paid by these companies (all when absent).
-    #[serde(default)]
-    pub company_ids: Option<Vec<i32>>,
-    /// Only at or above this amount.
-    #[serde(default)]
-    pub min_amount_fen: Option<i64>,
-    /// Who decides. Empty: the next level up from the previous step's approver (their manager,
-    /// else their department head), which is what 分管领导 means for most departments.
-    #[serde(default)]
-    pub approver_ids: Vec<i32>,
-    /// `any` (或签, one approval) or `all` (会签, every approver).
-    #[serde(default)]
-    pub mode: Mode,
-}
-
-impl ApprovalRule {
-    pub fn applies_to(&self, m: &request::Model) -> bool {
-        let kind_ok = self.kinds.as_ref().is_none_or(|ks| ks.iter().any(|k| k.as_str() == m.kind));
-        let company_ok = self.company_ids.as_ref().is_none_or(|cs| m.company_id.is_some_and(|c| cs.contains(&c)));
-        let amount_ok = self.min_amount_fen.is_none_or(|min| m.amount_fen >= min);
-        kind_ok && company_ok && amount_ok
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ApprovalRules {
-    pub rules: Vec<ApprovalRule>,
-}
-
-impl Default for ApprovalRules {
-    /// Shipped default: an advance payment of 50,000 元 or more also needs the 分管领导.
-    fn default() -> Self {
-        ApprovalRules {
-            rules: vec![ApprovalRule {
-                name: "分管领导".into(),
-                kinds: Some(vec![Kind::AdvancePayment]),
-                company_ids: None,
-                min_amount_fen: Some(5_000_000),
-                approver_ids: Vec::new(),
-                mode: Mode::Any,
-            }],
-        }
-    }
-}
+pub use crate::domain::chain::{ApprovalRule, ApprovalRules};
 
 pub const RULES_KEY: &str = "approval_rules";
 
@@ -345,66 +335,30 @@ pub async fn tell_admins_nobody_left(
     Ok(())
 }
 
-/// Why someone may not be given a place in a step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ineligible {
-    Disabled,
-    Requester,
-    /// Already approved in this round, decides a later step, or already waits in this one.
-    Involved,
-}
-
-/// Whether `u` may be given a place in a step of `m`: active, not the requester, not someone
-/// who already approved in this round or decides a later step, and not already waiting in
-/// the current step — except that a transfer on an `any` step may go to a fellow approver,
-/// who then holds it alone.
-pub fn eligible(u: &user::Model, m: &request::Model, chain: &Chain, transfer: bool) -> Result<(), Ineligible> {
-    if u.disabled {
-        return Err(Ineligible::Disabled);
-    }
-    if u.id == m.requester_id {
-        return Err(Ineligible::Requester);
-    }
-    let finance_step = chain.current_step().is_some_and(|s| s.kind == StepKind::Finance);
-    let fellow_ok = transfer && chain.current_step().is_some_and(|s| s.mode == Mode::Any);
-    let waiting = chain.pending().contains(&u.id) && !fellow_ok;
-    if chain.acted(u.id) || waiting || chain.named_later(u.id) || (finance_step && chain.earlier_actors.contains(&u.id)) {
-        return Err(Ineligible::Involved);
-    }
-    Ok(())
-}
-
-pub fn approval_time(chain: &Chain) -> Option<DateTime<Utc>> {
-    chain.steps.last().and_then(|s| s.approvals.last()).map(|a| a.at)
-}
-
-/// Whether a delegation covers `day`.
-pub fn in_force(d: &delegation::Model, day: NaiveDate) -> bool {
-    d.revoked_at.is_none() && d.starts_on <= day && day <= d.ends_on
-}
-
-/// When a user is disabled, no step still to be decided may wait on them, in the same
-/// transaction as the disabling: on a step others may also decide (或签) they are simply taken
-/// off; a finance sign-off falls back to the other finance users (or the whole finance team);
-/// otherwise the place goes one level up (their manager, then their department head). Admins
-/// are told about any step nobody is left to decide. Returns how many requests changed.
-pub async fn reroute_from_disabled(
+/// When a user is disabled (or loses the role a step needs), no step still to be decided may
+/// wait on them, in the same transaction as that change: on a step others may also decide
+/// (或签) they are simply taken off; a finance sign-off falls back to the other finance users
+/// (or the whole finance team); otherwise the place goes one level up (their manager, then
+/// their department head). Admins are told about any step nobody is left to decide. Each
+/// request changes through `store::apply`. Returns how many requests changed.
+pub async fn reroute_from(
+    ctx: crate::store::apply::Ctx<'_>,
     tx: &sea_orm::DatabaseTransaction,
     cursor: &mut crate::store::audit::AuditCursor,
     gone: &user::Model,
     by: (i32, &str),
-    now: DateTime<Utc>,
-    webhook: bool,
-) -> Result<u32, DbErr> {
-    use crate::store::notify::{Notice, notify};
+) -> Result<u32, crate::error::ApiError> {
+    use crate::store::apply::{By, Change, Order, Refused, apply_in};
     let waiting: Vec<i32> = request_person::Entity::find()
         .filter(request_person::Column::UserId.eq(gone.id))
-        .filter(request_person::Column::Relation.is_in(["current", "chain"]))
+        .filter(request_person::Column::Relation.is_in([Relation::Current.as_str(), Relation::Chain.as_str()]))
         .all(tx)
         .await?
         .into_iter()
         .map(|p| p.request_id)
         .collect();
+    let still = RoleSet::from_db(&gone.roles);
+    let why = if gone.disabled { "已停用" } else { "已不是财务人员" };
     let mut moved = 0;
     for m in request::Entity::find().filter(request::Column::Id.is_in(waiting)).all(tx).await? {
         let status = status_of(&m);
@@ -417,7 +371,8 @@ pub async fn reroute_from_disabled(
         let mut stuck = Vec::new();
         for i in chain.current..chain.steps.len() {
             let step = &chain.steps[i];
-            if !step.approver_ids.contains(&gone.id) || step.approvals.iter().any(|a| a.user_id == gone.id) {
+            let can_stay = !gone.disabled && (step.kind != StepKind::Finance || still.has(Role::Finance));
+            if can_stay || !step.approver_ids.contains(&gone.id) || step.approvals.iter().any(|a| a.user_id == gone.id) {
                 continue;
             }
             let others: Vec<i32> = step.approver_ids.iter().copied().filter(|id| *id != gone.id).collect();
@@ -425,7 +380,7 @@ pub async fn reroute_from_disabled(
             if (step.mode == Mode::Any && !others.is_empty()) || step.kind == StepKind::Finance {
                 // Empty on a finance step: open to every finance user again.
                 chain.steps[i].approver_ids = others;
-                notes.push(format!("{name}：移除已停用的 {}", gone.display_name));
+                notes.push(format!("{name}：移除{why}的 {}", gone.display_name));
                 continue;
             }
             let mut excluded: HashSet<i32> = chain.all_actors().into_iter().chain(chain.approvers()).collect();
@@ -438,55 +393,25 @@ pub async fn reroute_from_disabled(
                         }
                     }
                     let to = user::Entity::find_by_id(next).one(tx).await?.map(|u| u.display_name).unwrap_or_default();
-                    notes.push(format!("{name}：{} 已停用，转由 {to} 审批", gone.display_name));
+                    notes.push(format!("{name}：{} {why}，转由 {to} 审批", gone.display_name));
                 }
                 None => stuck.push(name),
             }
         }
         for step_name in &stuck {
-            let body = format!("{label}：步骤「{step_name}」的审批人 {} 已停用，且没有上级可接替，请手工安排", gone.display_name);
-            tell_admins_nobody_left(tx, &m, body, step_name, webhook, now).await?;
+            let body = format!("{label}：步骤「{step_name}」的审批人 {} {why}，且没有上级可接替，请手工安排", gone.display_name);
+            tell_admins_nobody_left(tx, &m, body, step_name, ctx.config.webhook_url.is_some(), ctx.now).await?;
         }
         if notes.is_empty() {
             continue;
         }
-        let mut changes = chain_columns(&chain);
-        changes.push((request::Column::UpdatedAt, sea_orm::sea_query::Expr::value(now)));
-        if !crate::store::requests::conditional_update(tx, &m, changes).await? {
-            continue;
+        let change = Change::Reroute { chain, from_user_id: gone.id, notes: notes.join("；") };
+        match apply_in(ctx, tx, cursor, By::Operator { id: Some(by.0), name: by.1 }, &m, Order::new(change)).await {
+            Ok(_) => moved += 1,
+            // Inside the caller's write lock nothing else can have changed it; skip if it did.
+            Err(Refused::Stale) => {}
+            Err(other) => return Err(other.into()),
         }
-        sync_people(tx, m.id, &chain, status).await?;
-        cursor
-            .append(
-                tx,
-                crate::store::audit::NewEvent {
-                    actor_id: Some(by.0),
-                    actor_name: by.1.to_owned(),
-                    action: "reroute".into(),
-                    request_id: Some(m.id),
-                    comment: Some(notes.join("；")),
-                    before: Some(serde_json::json!({"status": m.status, "version": m.version, "round": m.round})),
-                    after: Some(serde_json::json!({
-                        "status": m.status, "version": m.version + 1, "round": m.round,
-                        "step": chain.current_step().map(|s| s.name.clone()), "from_user_id": gone.id,
-                    })),
-                    ..Default::default()
-                },
-                now,
-            )
-            .await?;
-        let pending = chain.pending();
-        if !pending.is_empty() {
-            let notice = Notice {
-                kind: "approval_needed",
-                title: format!("待您审批（{}）", chain.current_step().map(|s| s.name.as_str()).unwrap_or("")),
-                body: label,
-                request_id: Some(m.id),
-                dedupe_key: format!("reroute:{}:{}:{}", m.id, m.round, m.version + 1),
-            };
-            notify(tx, &pending, &notice, webhook, now).await?;
-        }
-        moved += 1;
     }
     Ok(moved)
 }

@@ -50,8 +50,6 @@ impl MpStatus {
     }
 }
 
-/// Review of a paid certification: "提交认证后会在1-5个工作日完成审核" (the seed).
-pub const REVIEW_WORKING_DAYS: u32 = 5;
 
 pub async fn follow_request(
     tx: &DatabaseTransaction,
@@ -83,7 +81,7 @@ pub async fn follow_request(
         (Some(Kind::CertificationFee), Some(Status::Closed)) => {
             if let Some(paid) = req.paid_at {
                 let cal = crate::store::calendar::load(tx).await?;
-                review_due = Some(cal.add_working_days(paid, REVIEW_WORKING_DAYS).value);
+                review_due = Some(crate::domain::deadlines::review_due(&cal, paid).value);
             }
             MpStatus::CertificationReview
         }
@@ -110,7 +108,7 @@ pub async fn follow_request(
             NewEvent {
                 actor_id: actor.0,
                 actor_name: actor.1.to_owned(),
-                action: "mini_program_status".into(),
+                action: crate::domain::audit::AuditAction::MiniProgramStatus,
                 request_id: Some(req.id),
                 before: Some(serde_json::json!({"mini_program_id": mp.id, "status": mp.status})),
                 after: Some(serde_json::json!({"mini_program_id": mp.id, "status": next.as_str(), "review_due": review_due})),

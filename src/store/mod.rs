@@ -1,9 +1,11 @@
 //! Database queries and transactions, one module per aggregate.
+pub mod apply;
 pub mod audit;
 pub mod calendar;
 pub mod chain;
 pub mod cache;
 pub mod idempotency;
+pub mod list;
 pub mod mini_programs;
 pub mod notify;
 pub mod requests;

@@ -7,16 +7,17 @@ use entity::{department, request, request_person, user};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter};
 
-/// The requests a user may see (DESIGN §1.3): their own; those they must approve or have
-/// approved; their reports' (by `manager_id`) and their department's when they head it.
+/// The requests a user may see (DESIGN §1.3): their own; once submitted, those they must
+/// approve or have approved, their reports' (by `manager_id`) and their department's when
+/// they head it.
 /// Finance, admin and auditor see all. Used for lists and for every `{id}` lookup, so a
 /// request one may not see is indistinguishable from one that does not exist.
 pub fn visible_to(me: &AuthUser) -> Condition {
     if me.roles.sees_all_requests() {
         return Condition::all();
     }
-    Condition::any()
-        .add(request::Column::RequesterId.eq(me.id))
+    // A draft that was never submitted is its requester's alone (DESIGN §1.3).
+    let others = Condition::any()
         .add(request::Column::ManagerApproverId.eq(me.id))
         .add(request::Column::ManagerApprovedBy.eq(me.id))
         .add(
@@ -44,7 +45,8 @@ pub fn visible_to(me: &AuthUser) -> Condition {
             ),
         )
         // A delegate sees what waits on the approvers who named them, while the delegation runs.
-        .add(waiting_on_my_delegators(me))
+        .add(waiting_on_my_delegators(me));
+    Condition::any().add(request::Column::RequesterId.eq(me.id)).add(Condition::all().add(request::Column::Round.gt(0)).add(others))
 }
 
 /// Requests whose current step has an open place for someone who delegated it to `me`
@@ -64,14 +66,14 @@ pub fn waiting_on_my_delegators(me: &AuthUser) -> sea_orm::sea_query::SimpleExpr
 }
 
 /// Requests where `me` has the given relation (`current`, `chain`, `acted`, `cc`).
-pub fn related(me: &AuthUser, relation: &str) -> Condition {
+pub fn related(me: &AuthUser, relation: crate::store::chain::Relation) -> Condition {
     Condition::all().add(
         request::Column::Id.in_subquery(
             Query::select()
                 .column(request_person::Column::RequestId)
                 .from(request_person::Entity)
                 .and_where(request_person::Column::UserId.eq(me.id))
-                .and_where(request_person::Column::Relation.eq(relation))
+                .and_where(request_person::Column::Relation.eq(relation.as_str()))
                 .to_owned(),
         ),
     )
@@ -102,7 +104,7 @@ pub fn current_state(m: &request::Model) -> serde_json::Value {
 
 pub fn version_conflict(m: &request::Model) -> ApiError {
     ApiError::Conflict {
-        code: "version_conflict",
+        code: crate::error::ConflictCode::VersionConflict,
         msg: Msg::new(
             format!("申请已被他人修改（当前版本 {}，状态 {}），请刷新后重试", m.version, status_of(m).label_zh()),
             format!("the request was changed by someone else (now version {}, status {}); reload and retry", m.version, m.status),
@@ -113,7 +115,7 @@ pub fn version_conflict(m: &request::Model) -> ApiError {
 
 pub fn state_conflict(m: &request::Model, action: &str) -> ApiError {
     ApiError::Conflict {
-        code: "state_conflict",
+        code: crate::error::ConflictCode::StateConflict,
         msg: Msg::new(
             format!("申请当前状态为「{}」，不能{}", status_of(m).label_zh(), action_zh(action)),
             format!("the request is {}; {action} is not possible now", m.status),
@@ -122,22 +124,9 @@ pub fn state_conflict(m: &request::Model, action: &str) -> ApiError {
     }
 }
 
-/// An action's name as people say it.
+/// An action's name as people say it: the audit vocabulary's one label.
 fn action_zh(action: &str) -> &str {
-    match action {
-        "submit" => "提交",
-        "approve" => "审批",
-        "reject" => "退回",
-        "withdraw" => "撤回申请",
-        "payout" => "登记打款",
-        "refund" => "登记退款",
-        "transfer" => "转交",
-        "add_approver" => "加签",
-        "recall" => "撤回审批",
-        "edit" => "修改",
-        "delete" => "删除",
-        other => other,
-    }
+    crate::domain::audit::AuditAction::parse(action).map_or(action, |a| a.label_zh())
 }
 
 /// After a conditional update matched nothing: reload the request and say what changed —

@@ -161,7 +161,7 @@ pub async fn create(db: &DatabaseConnection, new: NewUser, by: &Operator, now: D
     check_links(db, None, new.department_id, new.manager_id).await?;
     if find_by_username(db, &new.username).await?.is_some() {
         return Err(ApiError::Conflict {
-            code: "username_taken",
+            code: crate::error::ConflictCode::UsernameTaken,
             msg: Msg::new("用户名已被使用", "this username is already taken"),
             current: None,
         });
@@ -187,7 +187,7 @@ pub async fn create(db: &DatabaseConnection, new: NewUser, by: &Operator, now: D
     .await
     .map_err(|e| {
         if crate::store::is_unique_violation(&e) {
-            ApiError::Conflict { code: "username_taken", msg: Msg::new("用户名已被使用", "this username is already taken"), current: None }
+            ApiError::Conflict { code: crate::error::ConflictCode::UsernameTaken, msg: Msg::new("用户名已被使用", "this username is already taken"), current: None }
         } else {
             e.into()
         }
@@ -198,7 +198,7 @@ pub async fn create(db: &DatabaseConnection, new: NewUser, by: &Operator, now: D
             NewEvent {
                 actor_id: by.id,
                 actor_name: by.name.clone(),
-                action: "user_create".into(),
+                action: crate::domain::audit::AuditAction::UserCreate,
                 after: Some(audit_summary(&inserted)),
                 ..Default::default()
             },

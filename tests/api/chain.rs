@@ -33,13 +33,18 @@ async fn group(app: &TestApp) -> Group {
     let (s, _) = app.json(app.patch(Some(&o.admin.token), &format!("/api/v1/users/{}", o.manager.id), json!({"manager_id": leader.id})).await).await;
     assert_eq!(s, StatusCode::OK);
     let colleague = app.user("colleague", &[Role::Manager, Role::Requester], Some(o.dept), None).await;
-    let deputy = app.user("deputy", &[Role::Requester], Some(o.dept), None).await;
+    // Stands in for others, so holds an approving role (DESIGN §1.3).
+    let deputy = app.user("deputy", &[Role::Manager, Role::Requester], Some(o.dept), None).await;
     Group { o, leader, colleague, deputy }
 }
 
 async fn advance(app: &TestApp, o: &Org, amount_fen: i64) -> Value {
-    let r = app.create_request(&o.requester.token, request_body("advance_payment", amount_fen)).await;
-    let (s, r) = app.act(&o.requester.token, id(&r), "submit", json!({})).await;
+    advance_as(app, &o.requester.token, amount_fen).await
+}
+
+async fn advance_as(app: &TestApp, token: &str, amount_fen: i64) -> Value {
+    let r = app.create_request(token, request_body("advance_payment", amount_fen)).await;
+    let (s, r) = app.act(token, id(&r), "submit", json!({})).await;
     assert_eq!(s, StatusCode::OK, "{r}");
     r
 }
@@ -291,7 +296,12 @@ async fn a_delegate_acts_inside_the_range_and_never_on_their_own_request() {
     let g = group(&app).await;
     let o = &g.o;
     let today = today();
-    let r = advance(&app, o, 6_003).await;
+    // The requester manages people elsewhere, so may stand in for their own manager.
+    let (s, _) = app.json(app.patch(Some(&o.admin.token), &format!("/api/v1/users/{}", o.requester.id), json!({"roles": ["requester", "manager"]})).await).await;
+    assert_eq!(s, StatusCode::OK);
+    // New roles end the old session.
+    let requester_token = app.login(&o.requester.username, PASSWORD).await;
+    let r = advance_as(&app, &requester_token, 6_003).await;
     let (s, _) = app.act(&g.deputy.token, id(&r), "approve", json!({})).await;
     assert_eq!(s, StatusCode::NOT_FOUND, "no delegation yet: not even visible");
     // A delegation starting tomorrow does not count today.
@@ -305,17 +315,17 @@ async fn a_delegate_acts_inside_the_range_and_never_on_their_own_request() {
     let (s, now) = app.call(&o.manager.token, "/api/v1/delegations", json!({"delegate_id": o.requester.id, "starts_on": today, "ends_on": today})).await;
     assert_eq!(s, StatusCode::CREATED, "{now}");
     // The requester is the manager's delegate today, but never for their own request.
-    let seen = app.detail(&o.requester.token, id(&r)).await;
+    let seen = app.detail(&requester_token, id(&r)).await;
     assert_eq!(seen["allowed_actions"], json!(["withdraw"]));
-    let (s, body) = app.act(&o.requester.token, id(&r), "approve", json!({})).await;
+    let (s, body) = app.act(&requester_token, id(&r), "approve", json!({})).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
     // Another colleague's request: the delegate may act, recorded on behalf of the manager.
     let other = app.user("other", &[Role::Requester], Some(o.dept), Some(o.manager.id)).await;
     let theirs = app.create_request(&other.token, request_body("advance_payment", 6_005)).await;
     let (_, theirs) = app.act(&other.token, id(&theirs), "submit", json!({})).await;
-    let (_, tasks) = app.json(app.get(Some(&o.requester.token), "/api/v1/tasks").await).await;
+    let (_, tasks) = app.json(app.get(Some(&requester_token), "/api/v1/tasks").await).await;
     assert_eq!(tasks["counts"]["manager_approval"], 1, "{tasks}");
-    let (s, a) = app.act(&o.requester.token, id(&theirs), "approve", json!({"comment": "代李四同意"})).await;
+    let (s, a) = app.act(&requester_token, id(&theirs), "approve", json!({"comment": "代李四同意"})).await;
     assert_eq!(s, StatusCode::OK, "{a}");
     assert_eq!(a["steps"][0]["approvals"][0]["user_id"], o.manager.id);
     assert_eq!(a["steps"][0]["approvals"][0]["by_user_id"], o.requester.id);
@@ -326,10 +336,10 @@ async fn a_delegate_acts_inside_the_range_and_never_on_their_own_request() {
     let (_, theirs2) = app.act(&other.token, id(&theirs2), "submit", json!({})).await;
     let res = app.send(reqwest::Method::DELETE, Some(&o.manager.token), &format!("/api/v1/delegations/{}", id(&now)), None).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let (s, _) = app.act(&o.requester.token, id(&theirs2), "approve", json!({})).await;
+    let (s, _) = app.act(&requester_token, id(&theirs2), "approve", json!({})).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // What they decided as a delegate stays readable to them.
-    assert_eq!(app.get(Some(&o.requester.token), &format!("/api/v1/requests/{}", id(&theirs))).await.status(), StatusCode::OK);
+    assert_eq!(app.get(Some(&requester_token), &format!("/api/v1/requests/{}", id(&theirs))).await.status(), StatusCode::OK);
     let (_, mine) = app.json(app.get(Some(&o.manager.token), "/api/v1/delegations").await).await;
     let states: Vec<&str> = mine.as_array().unwrap().iter().map(|d| d["state"].as_str().unwrap()).collect();
     assert_eq!(states, ["revoked", "upcoming"]);

@@ -1,8 +1,10 @@
 //! Property-based test of the workflow through the real server: random sequences of actions
-//! by random people on two requests. Whatever happens, what `allowed_actions` offers is
-//! exactly what the server accepts (hand-offs included), nobody approves or pays their own request, money moves
-//! only along the workflow, each accepted action adds exactly one audit event (a refused one
-//! none), and the audit chain verifies.
+//! by random people on two requests, paying and refunding random amounts. Whatever happens,
+//! what `allowed_actions` offers is exactly what the server accepts for a valid body
+//! (hand-offs included), nobody approves or pays their own request, money moves only along
+//! the workflow, a payout never exceeds the approved amount and the refunds never add up past
+//! the payout, each accepted action adds exactly one audit event (a refused one none), and the
+//! audit chain verifies.
 use crate::common::*;
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -12,14 +14,16 @@ struct Op {
     actor: usize,
     action: usize,
     target: usize,
-    half_refund: bool,
+    /// Payouts: the approved amount plus this (in fen); refunds: this share of the payout,
+    /// in percent of what is left, from 1 to 150.
+    amount: i64,
 }
 
 const ACTIONS: [&str; 8] = ["submit", "approve", "reject", "withdraw", "payout", "refund", "transfer", "recall"];
 
 fn ops() -> impl Strategy<Value = Vec<Op>> {
     prop::collection::vec(
-        (0usize..6, 0usize..8, 0usize..2, any::<bool>()).prop_map(|(actor, action, target, half_refund)| Op { actor, action, target, half_refund }),
+        (0usize..6, 0usize..8, 0usize..2, -3i64..150).prop_map(|(actor, action, target, amount)| Op { actor, action, target, amount }),
         1..30,
     )
 }
@@ -47,12 +51,31 @@ async fn run(ops: Vec<Op>) {
         let who = people[op.actor];
         let id = ids[op.target];
         let action = ACTIONS[op.action];
-        let before = app.detail(&who.token, id).await;
+        let (seen, before) = app.json(app.get(Some(&who.token), &format!("/api/v1/requests/{id}")).await).await;
+        if seen == reqwest::StatusCode::NOT_FOUND {
+            // A draft never submitted is its requester's alone: nothing else about it answers.
+            let (status, _) = app.act(&who.token, id, action, json!({})).await;
+            assert_eq!(status, reqwest::StatusCode::NOT_FOUND, "{action} by {} on a request they cannot see", who.username);
+            continue;
+        }
         let offered = before["allowed_actions"].as_array().unwrap().iter().any(|a| a == action);
         let amount = before["amount_fen"].as_i64().unwrap();
+        let paid = before["payout_amount_fen"].as_i64().unwrap_or(amount);
+        let refunded = before["refund_amount_fen"].as_i64().unwrap_or(0);
+        // Whether the money in the body is one the rules accept (DESIGN §2.1).
+        let (body, valid) = match action {
+            "payout" => {
+                let fen = (amount + op.amount.min(3)).max(1);
+                (json!({"paid_at": today, "amount_fen": fen, "reference": "P", "override_reason": "随机金额"}), fen <= amount)
+            }
+            "refund" => {
+                let fen = ((paid - refunded) * (op.amount.max(1)) / 100).max(1);
+                (json!({"refunded_at": today, "amount_fen": fen, "reference": "R"}), refunded + fen <= paid)
+            }
+            _ => (Value::Null, true),
+        };
         let body = match action {
-            "payout" => json!({"paid_at": today, "amount_fen": amount, "reference": "P"}),
-            "refund" => json!({"refunded_at": today, "amount_fen": if op.half_refund { amount / 2 } else { amount }, "reference": "R"}),
+            "payout" | "refund" => body,
             "reject" => json!({"comment": "退回修改"}),
             "transfer" => {
                 // The places named in the current step (none on a finance step open to the team,
@@ -70,7 +93,10 @@ async fn run(ops: Vec<Op>) {
         let (status, after) = app.act(&who.token, id, action, body).await;
         let accepted = status.is_success();
         assert!(!status.is_server_error(), "{action} by {}: {status} {after}", who.username);
-        assert_eq!(offered, accepted, "{action} by {} on {}: offered={offered} but the server said {status} {after}", who.username, before["status"]);
+        assert_eq!(offered && valid, accepted, "{action} by {} on {}: offered={offered}, valid={valid}, but the server said {status} {after}", who.username, before["status"]);
+        if offered && !valid {
+            assert_eq!(status, reqwest::StatusCode::UNPROCESSABLE_ENTITY, "{action} past a ceiling: {after}");
+        }
         let audits_after = audit_count(&app, &o.auditor.token, id).await;
         assert_eq!(audits_after - audits_before, u64::from(accepted), "one audit event per accepted action");
         if accepted {
@@ -88,9 +114,12 @@ async fn run(ops: Vec<Op>) {
                 _ => &["paid"],
             };
             assert!(allowed_from.contains(&from), "{action} accepted from {from}");
+            let paid_now = after["payout_amount_fen"].as_i64();
+            assert!(paid_now.is_none_or(|p| p <= after["amount_fen"].as_i64().unwrap()), "a payout above the approval: {after}");
             if action == "refund" {
                 let total = after["refund_amount_fen"].as_i64().unwrap();
-                let paid = after["payout_amount_fen"].as_i64().unwrap();
+                let paid = paid_now.unwrap();
+                assert!(total <= paid, "refunds past the payout: {after}");
                 assert_eq!(after["status"] == "refunded", total == paid, "{after}");
             }
         } else {

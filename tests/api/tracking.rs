@@ -119,7 +119,8 @@ async fn payout_rules_amount_override_dates_and_who_may_pay() {
     let r = approved_on(&app, &o, "verification_transfer", 777, "2026-03-09").await;
     let path_id = id(&r);
     let cases = [
-        (json!({"paid_at": "2026-03-10", "amount_fen": 778, "reference": "X"}), "override_reason"),
+        (json!({"paid_at": "2026-03-10", "amount_fen": 776, "reference": "X"}), "override_reason"),
+        (json!({"paid_at": "2026-03-10", "amount_fen": 778, "reference": "X", "override_reason": "手续费"}), "amount_fen"),
         (json!({"paid_at": "2026-03-11", "amount_fen": 777, "reference": "X"}), "paid_at"),
         (json!({"paid_at": "2026-03-09", "amount_fen": 777, "reference": "X"}), "paid_at"),
         (json!({"paid_at": "2026-03-10", "amount_fen": 777, "reference": ""}), "reference"),
@@ -139,13 +140,13 @@ async fn payout_rules_amount_override_dates_and_who_may_pay() {
     }
     let (s, _, _) = money(&app, &o.finance2.token, path_id, "refund", None, json!({"refunded_at": "2026-03-10", "amount_fen": 777, "reference": "R"})).await;
     assert_eq!(s, StatusCode::CONFLICT, "no refund before the payout");
-    let (s, r, _) = money(&app, &o.finance2.token, path_id, "payout", None, json!({"paid_at": "2026-03-10", "amount_fen": 779, "reference": "X", "override_reason": "银行手续费内扣"})).await;
+    let (s, r, _) = money(&app, &o.finance2.token, path_id, "payout", None, json!({"paid_at": "2026-03-10", "amount_fen": 775, "reference": "X", "override_reason": "银行手续费内扣"})).await;
     assert_eq!(s, StatusCode::OK, "{r}");
-    assert_eq!(r["payout_amount_fen"], 779);
+    assert_eq!(r["payout_amount_fen"], 775);
     assert_eq!(r["payout_override_reason"], "银行手续费内扣");
     let (_, audit) = app.json(app.get(Some(&o.auditor.token), &format!("/api/v1/audit?request_id={path_id}&action=payout")).await).await;
     assert_eq!(audit["items"][0]["comment"], "银行手续费内扣");
-    assert_eq!(audit["items"][0]["after"]["amount_fen"], 779);
+    assert_eq!(audit["items"][0]["after"]["amount_fen"], 775);
     // A non-refundable kind closes on payout and has no refund deadline.
     let fee = approved_on(&app, &o, "certification_fee", 30_000, "2026-03-10").await;
     let (s, fee, _) = money(&app, &o.finance2.token, id(&fee), "payout", None, json!({"paid_at": "2026-03-10", "amount_fen": 30_000, "reference": "FEE"})).await;
@@ -275,10 +276,13 @@ async fn the_daily_jobs_expire_unpaid_requests_and_remind_once() {
     let last = r["timeline"].as_array().unwrap().last().unwrap().clone();
     assert_eq!((last["action"].as_str(), last["actor_name"].as_str()), (Some("expire"), Some("system")));
     assert!(kinds(&notifications(&app, &o.requester.token).await).contains(&"expired".to_owned()));
-    // The one waiting on the manager is pay_by 7/11: not expired yet, but flagged once late.
+    // The one waiting on the manager is pay_by 7/11: Tencent's order lapsed, so it reads as
+    // expired at once (DESIGN §2.1), before the job makes it so.
     clock.set(china_morning("2026-07-12"));
+    let (_, list) = app.json(app.get(Some(&o.finance1.token), "/api/v1/requests?status=expired").await).await;
+    assert_eq!(list["total"], 2);
     let (_, list) = app.json(app.get(Some(&o.finance1.token), "/api/v1/requests?flag=payout_overdue").await).await;
-    assert_eq!(list["total"], 1);
+    assert_eq!(list["total"], 0, "a lapsed verification order is expired, not an overdue payout");
     let report = verifund::jobs::run_daily(&app.db, &app.state.config, clock.now_for_test()).await.unwrap();
     assert_eq!(report.expired, 1);
     assert!(verifund::store::audit::verify_chain(&app.db).await.unwrap().first_broken.is_none());

@@ -158,7 +158,7 @@ async fn upload_attachment(State(state): State<AppState>, me: AuthUser, Path(id)
                 NewEvent {
                     actor_id: Some(me.id),
                     actor_name: me.display_name.clone(),
-                    action: "attachment_add".into(),
+                    action: crate::domain::audit::AuditAction::AttachmentAdd,
                     request_id: Some(id),
                     after: Some(serde_json::json!({"attachment_id": a.id, "filename": a.filename, "sha256": a.sha256, "purpose": a.purpose})),
                     ..Default::default()

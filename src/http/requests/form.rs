@@ -4,7 +4,7 @@ use crate::domain::ids::{AccountNumber, AppId, CreditCode, Email, MobilePhone, R
 use crate::domain::money::Money;
 use crate::domain::workflow::Kind;
 use crate::error::{ApiError, FieldError};
-use chrono::{Duration, NaiveDate};
+use chrono::NaiveDate;
 use entity::request;
 use serde::{Deserialize, Serialize};
 
@@ -110,12 +110,6 @@ impl MiniProgram {
     }
 }
 
-/// "请在10天内完成汇款，否则将注册失败" (the seed).
-pub const PAY_WITHIN_DAYS: i64 = 10;
-
-pub fn pay_by(order_date: NaiveDate) -> NaiveDate {
-    order_date.checked_add_signed(Duration::days(PAY_WITHIN_DAYS)).unwrap_or(NaiveDate::MAX)
-}
 
 fn text(errors: &mut Vec<FieldError>, field: &str, value: Option<&str>, min: usize, max: usize, label_zh: &str) -> String {
     let v = value.map(str::trim).unwrap_or("");
@@ -353,7 +347,7 @@ impl RequestInput {
                     payee_account,
                     transfer_remark,
                     order_date,
-                    pay_by: pay_by(order_date),
+                    pay_by: crate::domain::deadlines::pay_by(order_date),
                     purpose,
                     mini_program,
                     mini_program_id: self.mini_program_id,

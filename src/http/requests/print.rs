@@ -1,5 +1,5 @@
 //! The printable 日升集团应(预)付款审批单, laid out like the paper form, for A4.
-use super::{TimelineEntry, timeline};
+use super::detail::{TimelineEntry, timeline};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::clock::china;

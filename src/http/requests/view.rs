@@ -8,6 +8,7 @@ use crate::domain::roles::Role;
 use crate::domain::workflow::{Action, Kind, Status, allowed_actions};
 use crate::domain::chain::{Chain, Mode, Stage, StepKind};
 use crate::store::chain::{chain_of, facts_for};
+use crate::domain::flags::{Flag, effective_status, flags};
 use crate::store::requests::status_of;
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{delegation, request};
@@ -76,7 +77,7 @@ pub struct RequestView {
     /// Payout minus refunds, while a refund is outstanding or mismatched.
     pub refund_difference_fen: Option<i64>,
     /// Any of `payout_overdue`, `refund_overdue`, `refund_mismatch`, `duplicate_suspect`.
-    pub flags: Vec<String>,
+    pub flags: Vec<Flag>,
     /// What the caller may do now (the same rules the server enforces).
     pub allowed_actions: Vec<Action>,
     pub can_edit: bool,
@@ -136,27 +137,6 @@ pub struct ApprovalView {
     pub by_user_id: i32,
     pub by_user_name: String,
     pub at: DateTime<Utc>,
-}
-
-/// Flags derived from the dates and amounts as of `today`, plus stored ones.
-pub fn flags(m: &request::Model, today: NaiveDate) -> Vec<String> {
-    let status = status_of(m);
-    let mut out = Vec::new();
-    if matches!(status, Status::PendingManager | Status::PendingFinance | Status::Approved) && today > m.pay_by {
-        out.push("payout_overdue".to_owned());
-    }
-    if status == Status::Paid && m.refund_due.is_some_and(|due| today > due) {
-        out.push("refund_overdue".to_owned());
-    }
-    if status == Status::Paid && m.refund_amount_fen.is_some() {
-        out.push("refund_mismatch".to_owned());
-    }
-    for stored in m.flags.split(',').map(str::trim).filter(|f| !f.is_empty()) {
-        if !out.iter().any(|f| f == stored) {
-            out.push(stored.to_owned());
-        }
-    }
-    out
 }
 
 /// Names needed to show a page of requests, loaded in two queries.
@@ -274,7 +254,7 @@ impl Names {
 
 pub fn view(m: &request::Model, me: &AuthUser, names: &Names, today: NaiveDate, state: &crate::app::AppState) -> RequestView {
     let four_eyes = state.config.four_eyes;
-    let status = status_of(m);
+    let status = effective_status(m, today);
     let chain = names.chain(m);
     let sees_pii = me.has(Role::Finance) || me.has(Role::Admin);
     let mini_program = m.mini_program.as_ref().and_then(|v| MiniProgram::open(v, &state.pii)).map(|mut mp| {

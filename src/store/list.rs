@@ -1,0 +1,143 @@
+//! Which requests a list shows and in what order: the filters of `GET /requests`, shared
+//! by the list, the exports and the CLI.
+use crate::domain::flags::Flag;
+use crate::domain::workflow::{Kind, Status};
+use crate::error::{ApiError, ApiResult};
+use chrono::NaiveDate;
+use entity::request;
+use sea_orm::{ColumnTrait, Condition, Order};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    pub status: Option<Status>,
+    pub kind: Option<Kind>,
+    /// One of `payout_overdue`, `refund_overdue`, `refund_mismatch`, `duplicate_suspect`.
+    pub flag: Option<String>,
+    /// Matches number, title, payer, payee or mini-program.
+    pub q: Option<String>,
+    /// order_date on or after.
+    pub from: Option<NaiveDate>,
+    /// order_date on or before.
+    pub to: Option<NaiveDate>,
+    pub department_id: Option<i32>,
+    pub requester_id: Option<i32>,
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+    /// A column, `-` for descending: id, number, created_at, updated_at, order_date, pay_by,
+    /// amount_fen, status, refund_due. Default `-id`.
+    pub sort: Option<String>,
+}
+
+/// The list filters as a condition, shared by the list, the to-do list and the exports.
+pub fn filter_condition(q: &ListQuery, today: NaiveDate) -> ApiResult<Condition> {
+    let mut cond = Condition::all();
+    if let Some(s) = q.status {
+        cond = cond.add(status_condition(s, today));
+    }
+    if let Some(k) = q.kind {
+        cond = cond.add(request::Column::Kind.eq(k.as_str()));
+    }
+    if let (Some(from), Some(to)) = (q.from, q.to)
+        && from > to
+    {
+        return Err(ApiError::field("from", "开始日期不能晚于结束日期", "from must not be after to"));
+    }
+    if let Some(from) = q.from {
+        cond = cond.add(request::Column::OrderDate.gte(from));
+    }
+    if let Some(to) = q.to {
+        cond = cond.add(request::Column::OrderDate.lte(to));
+    }
+    if let Some(d) = q.department_id {
+        cond = cond.add(request::Column::DepartmentId.eq(d));
+    }
+    if let Some(r) = q.requester_id {
+        cond = cond.add(request::Column::RequesterId.eq(r));
+    }
+    if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        cond = cond.add(
+            Condition::any()
+                .add(request::Column::Number.contains(text))
+                .add(request::Column::Title.contains(text))
+                .add(request::Column::PayerEntity.contains(text))
+                .add(request::Column::PayeeName.contains(text))
+                .add(request::Column::Purpose.contains(text)),
+        );
+    }
+    if let Some(flag) = q.flag.as_deref() {
+        let Some(flag) = Flag::parse(flag) else {
+            let all = Flag::ALL.map(Flag::as_str).join(", ");
+            return Err(ApiError::field("flag", format!("未知标记，可选：{all}"), format!("unknown flag; use one of {all}")));
+        };
+        cond = cond.add(flag_condition(flag, today));
+    }
+    Ok(cond)
+}
+
+/// Verification orders whose `pay_by` has passed while pending or approved: they read as
+/// `expired` (`domain::flags::effective_status`) until the daily job makes it so.
+fn lapsed(today: NaiveDate) -> Condition {
+    let in_flight = [Status::PendingManager, Status::PendingFinance, Status::Approved].map(|s| s.as_str());
+    Condition::all()
+        .add(request::Column::Kind.eq(Kind::VerificationTransfer.as_str()))
+        .add(request::Column::Status.is_in(in_flight))
+        .add(request::Column::PayBy.lt(today))
+}
+
+/// The SQL form of `effective_status`, so that filtering and display agree.
+fn status_condition(s: Status, today: NaiveDate) -> Condition {
+    let stored = Condition::all().add(request::Column::Status.eq(s.as_str()));
+    match s {
+        Status::Expired => Condition::any().add(stored).add(lapsed(today)),
+        Status::PendingManager | Status::PendingFinance | Status::Approved => stored.add(lapsed(today).not()),
+        _ => stored,
+    }
+}
+
+/// The SQL form of `domain::flags::flags`, so that filtering and display agree.
+fn flag_condition(flag: Flag, today: NaiveDate) -> Condition {
+    let pending = [Status::PendingManager, Status::PendingFinance, Status::Approved].map(|s| s.as_str());
+    match flag {
+        Flag::PayoutOverdue => Condition::all()
+            .add(request::Column::Status.is_in(pending))
+            .add(request::Column::PayBy.lt(today))
+            .add(request::Column::Kind.ne(Kind::VerificationTransfer.as_str())),
+        Flag::RefundOverdue => Condition::all().add(request::Column::Status.eq(Status::Paid.as_str())).add(request::Column::RefundDue.lt(today)),
+        Flag::RefundMismatch => {
+            Condition::all().add(request::Column::Status.eq(Status::Paid.as_str())).add(request::Column::RefundAmountFen.is_not_null())
+        }
+        Flag::DuplicateSuspect => Condition::all().add(request::Column::Flags.contains(Flag::DuplicateSuspect.as_str())),
+    }
+}
+
+/// The `sort` parameter: a column, `-` for descending.
+pub fn sort_order(sort: Option<&str>) -> ApiResult<(request::Column, Order)> {
+    let s = sort.unwrap_or("-id");
+    let (name, order) = match s.strip_prefix('-') {
+        Some(n) => (n, Order::Desc),
+        None => (s.strip_prefix('+').unwrap_or(s), Order::Asc),
+    };
+    let col = match name {
+        "id" => request::Column::Id,
+        "number" => request::Column::Number,
+        "created_at" => request::Column::CreatedAt,
+        "updated_at" => request::Column::UpdatedAt,
+        "order_date" => request::Column::OrderDate,
+        "pay_by" => request::Column::PayBy,
+        "amount_fen" => request::Column::AmountFen,
+        "status" => request::Column::Status,
+        "refund_due" => request::Column::RefundDue,
+        _ => {
+            return Err(ApiError::field(
+                "sort",
+                "不支持的排序字段",
+                "unknown sort column; use id, number, created_at, updated_at, order_date, pay_by, amount_fen, status or refund_due",
+            ));
+        }
+    };
+    Ok((col, order))
+}
+
