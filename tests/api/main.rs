@@ -14,4 +14,5 @@ mod properties;
 mod registry;
 mod reliability;
 mod tracking;
+mod upgrade;
 mod workflow;
