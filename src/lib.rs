@@ -2,12 +2,10 @@
 //! WeChat mini-program verification transfers.
 pub mod app;
 pub mod auth;
-pub mod bench;
-pub mod cli;
-pub mod cli_demo;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod domain;
 pub mod export;
 pub mod error;

@@ -208,3 +208,17 @@ pub async fn create(db: &DatabaseConnection, new: NewUser, by: &Operator, now: D
     tx.commit().await?;
     Ok(inserted)
 }
+
+/// The department of that name, created when missing (the CLI, the demo and benchmarks name
+/// departments rather than ids).
+pub async fn ensure_department(db: &DatabaseConnection, name: &str) -> Result<i32, sea_orm::DbErr> {
+    use entity::department;
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+    if let Some(d) = department::Entity::find().filter(department::Column::Name.eq(name.trim())).one(db).await? {
+        return Ok(d.id);
+    }
+    let d = department::ActiveModel { name: Set(name.trim().to_owned()), head_id: Set(None), created_at: Set(chrono::Utc::now()), ..Default::default() }
+        .insert(db)
+        .await?;
+    Ok(d.id)
+}

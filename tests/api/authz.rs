@@ -37,7 +37,7 @@ async fn every_endpoint_answers_every_caller_as_the_matrix_says() {
     let mp_body = json!({"name": "矩阵", "registration_email": "m@example.com", "entity_name": "日升", "entity_type": "enterprise",
         "verification_method": "transfer", "admin_name": "张三", "admin_id_number": "11010519491231002X", "admin_phone": "13812345678"});
     let (_, mp) = app.call(&o.requester.token, "/api/v1/mini-programs", mp_body).await;
-    let company_body = json!({"name": "矩阵公司", "credit_code": verifund::cli_demo::demo_credit_code(),
+    let company_body = json!({"name": "矩阵公司", "credit_code": verifund::demo::demo_credit_code(),
         "accounts": [{"bank": "招商银行", "account": "755912345610801", "is_default": true}]});
     let (s, company) = app.call(&o.admin.token, "/api/v1/companies", company_body).await;
     assert_eq!(s, StatusCode::CREATED, "{company}");

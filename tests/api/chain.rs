@@ -458,7 +458,7 @@ async fn companies_fill_the_payer_and_limit_the_finance_sign_off() {
     let app = spawn_app().await;
     let g = group(&app).await;
     let o = &g.o;
-    let code = verifund::cli_demo::demo_credit_code();
+    let code = verifund::demo::demo_credit_code();
     let (s, body) = app.call(&o.admin.token, "/api/v1/companies", json!({"name": "坏公司", "credit_code": "91440300MA5DEM0010", "accounts": [{"bank": "x", "account": "12"}]})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
@@ -534,7 +534,7 @@ async fn a_60000_yuan_advance_payment_from_a_second_company_goes_through_every_h
     let g = group(&app).await;
     let o = &g.o;
     let (_, _first) = app
-        .call(&o.admin.token, "/api/v1/companies", json!({"name": "日升集团有限公司", "credit_code": verifund::cli_demo::demo_credit_code(), "accounts": [{"bank": "招商银行", "account": "755912345610801"}]}))
+        .call(&o.admin.token, "/api/v1/companies", json!({"name": "日升集团有限公司", "credit_code": verifund::demo::demo_credit_code(), "accounts": [{"bank": "招商银行", "account": "755912345610801"}]}))
         .await;
     let (s, second) = app
         .call(

@@ -1,12 +1,16 @@
-//! The `verifund` command line (DESIGN §4).
-use crate::app::{AppState, build_router};
-use crate::config::Config;
-use crate::domain::roles::{Role, RoleSet};
-use crate::store::users::{NewUser, Operator};
+//! The `verifund` command line (DESIGN §4): the arguments and the dispatch; each command
+//! group lives in its own file.
+mod bench;
+mod export;
+mod serve;
+mod users;
+
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use std::net::SocketAddr;
+use users::parse_roles;
+use verifund::config::Config;
+use verifund::store::users::{NewUser, Operator};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -230,31 +234,31 @@ pub enum AuditCommand {
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = cli.global.config();
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(config).await,
+        Command::Serve => serve::serve(config).await,
         Command::Migrate => {
-            crate::db::connect_and_migrate(&config).await?;
+            verifund::db::connect_and_migrate(&config).await?;
             println!("database is up to date");
             Ok(ExitCode::SUCCESS)
         }
         Command::User { command: UserCommand::Add { username, display_name, role, department, manager, email, password } } => {
-            init_tracing();
-            let db = crate::db::connect_and_migrate(&config).await?;
+            serve::init_tracing();
+            let db = verifund::db::connect_and_migrate(&config).await?;
             let roles = parse_roles(&role)?;
             let department_id = match department {
-                Some(name) => Some(ensure_department(&db, &name).await?),
+                Some(name) => Some(verifund::store::users::ensure_department(&db, &name).await?),
                 None => None,
             };
             let manager_id = match manager {
                 Some(m) => Some(
-                    crate::store::users::find_by_username(&db, &m).await?.with_context(|| format!("no user named {m}"))?.id,
+                    verifund::store::users::find_by_username(&db, &m).await?.with_context(|| format!("no user named {m}"))?.id,
                 ),
                 None => None,
             };
             let (password, generated) = match password.filter(|p| !p.is_empty()) {
                 Some(p) => (p, false),
-                None => (crate::db::random_token(9), true),
+                None => (verifund::db::random_token(9), true),
             };
-            let user = crate::store::users::create(
+            let user = verifund::store::users::create(
                 &db,
                 NewUser {
                     username,
@@ -278,25 +282,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { command: DemoCommand::Seed { requests } } => {
-            let db = crate::db::connect_and_migrate(&config).await?;
-            crate::cli_demo::seed(&db, requests).await?;
+            let db = verifund::db::connect_and_migrate(&config).await?;
+            verifund::demo::seed(&db, requests).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Calendar { command: CalendarCommand::Import { file, year } } => {
-            let db = crate::db::connect_and_migrate(&config).await?;
+            let db = verifund::db::connect_and_migrate(&config).await?;
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let is_json = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) || text.trim_start_matches('\u{feff}').trim_start().starts_with('{');
             let parsed = if is_json {
-                crate::domain::calendar::YearCalendar::from_json(&text)
+                verifund::domain::calendar::YearCalendar::from_json(&text)
             } else {
-                crate::domain::calendar::YearCalendar::from_csv(year, &text)
+                verifund::domain::calendar::YearCalendar::from_csv(year, &text)
             };
             let y = parsed.map_err(|e| anyhow::anyhow!("{}", e.en()))?;
             if year.is_some_and(|want| want != y.year) {
                 bail!("the file holds {}, not {}", y.year, year.unwrap_or_default());
             }
-            let ctx = crate::store::apply::Ctx { db: &db, config: &config, now: chrono::Utc::now() };
-            let changed = crate::store::calendar::replace_year(ctx, &y, None).await.map_err(describe)?;
+            let ctx = verifund::store::apply::Ctx { db: &db, config: &config, now: chrono::Utc::now() };
+            let changed = verifund::store::calendar::replace_year(ctx, &y, None).await.map_err(describe)?;
             println!(
                 "imported {}: {} holidays, {} make-up workdays; refund deadlines recomputed for {} request(s)",
                 y.year,
@@ -307,12 +311,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Calendar { command: CalendarCommand::Show { year } } => {
-            let db = crate::db::connect_and_migrate(&config).await?;
-            let Some(m) = crate::store::calendar::get(&db, year).await? else {
+            let db = verifund::db::connect_and_migrate(&config).await?;
+            let Some(m) = verifund::store::calendar::get(&db, year).await? else {
                 println!("no calendar for {year}: working days are computed as Monday–Friday only");
                 return Ok(ExitCode::from(2));
             };
-            let y = crate::store::calendar::to_year(&m);
+            let y = verifund::store::calendar::to_year(&m);
             println!("{year} ({}, updated {})", m.source, m.updated_at.format("%Y-%m-%d"));
             println!("holidays ({}):", y.holidays.len());
             for d in &y.holidays {
@@ -325,36 +329,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Jobs { command: JobsCommand::Run } => {
-            let db = crate::db::connect_and_migrate(&config).await?;
-            let report = crate::jobs::run_daily(&db, &config, chrono::Utc::now()).await?;
+            let db = verifund::db::connect_and_migrate(&config).await?;
+            let report = verifund::jobs::run_daily(&db, &config, chrono::Utc::now()).await?;
             println!("daily jobs: {} expired, {} reminders created", report.expired, report.reminders);
             if let Some(url) = &config.webhook_url {
-                let r = crate::outbox::deliver_due(&db, &reqwest::Client::new(), url, config.webhook_secret.as_deref(), chrono::Utc::now()).await?;
+                let r = verifund::outbox::deliver_due(&db, &reqwest::Client::new(), url, config.webhook_secret.as_deref(), chrono::Utc::now()).await?;
                 println!("webhook: {} delivered, {} failed (will retry)", r.delivered, r.failed);
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Export { command } => {
             let (kind, args) = match command {
-                ExportCommand::Ledger(a) => (crate::export::ExportKind::Ledger, a),
-                ExportCommand::Reconciliation(a) => (crate::export::ExportKind::Reconciliation, a),
+                ExportCommand::Ledger(a) => (verifund::export::ExportKind::Ledger, a),
+                ExportCommand::Reconciliation(a) => (verifund::export::ExportKind::Reconciliation, a),
             };
-            let db = crate::db::connect_and_migrate(&config).await?;
-            let rows = export_to_file(&db, kind, &args).await?;
+            let db = verifund::db::connect_and_migrate(&config).await?;
+            let rows = export::export_to_file(&db, kind, &args).await?;
             println!("wrote {rows} request(s) to {}", args.out.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { command: BenchCommand::Export { rows, keep } } => {
-            crate::bench::bench_export(rows, keep.as_deref()).await?;
+            bench::bench_export(rows, keep.as_deref()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { command: BenchCommand::Http { requests, rate, seconds, approvals } } => {
-            crate::bench::bench_http(requests, rate, seconds, approvals, config.database_url.clone()).await?;
+            bench::bench_http(requests, rate, seconds, approvals, config.database_url.clone()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit { command: AuditCommand::Verify } => {
-            let db = crate::db::connect_and_migrate(&config).await?;
-            let report = crate::store::audit::verify_chain(&db).await?;
+            let db = verifund::db::connect_and_migrate(&config).await?;
+            let report = verifund::store::audit::verify_chain(&db).await?;
             match report.first_broken {
                 None => {
                     println!("audit chain OK: {} events verified", report.events);
@@ -369,48 +373,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Runs an export with the list filters, showing progress on the terminal.
-pub async fn export_to_file(db: &DatabaseConnection, kind: crate::export::ExportKind, args: &ExportArgs) -> anyhow::Result<u64> {
-    use crate::domain::workflow::{Kind, Status};
-    let status = match &args.status {
-        Some(s) => Some(Status::parse(s).with_context(|| format!("unknown status {s}"))?),
-        None => None,
-    };
-    let request_kind = match &args.kind {
-        Some(k) => Some(Kind::parse(k).with_context(|| format!("unknown kind {k}"))?),
-        None => None,
-    };
-    let q = crate::store::list::ListQuery {
-        status,
-        kind: request_kind,
-        flag: args.flag.clone(),
-        q: args.q.clone(),
-        from: args.from,
-        to: args.to,
-        department_id: args.department_id,
-        requester_id: None,
-        page: None,
-        per_page: None,
-        sort: None,
-    };
-    let now = chrono::Utc::now();
-    let filter = crate::store::list::filter_condition(&q, crate::clock::china_date(now)).map_err(describe)?;
-    let started = std::time::Instant::now();
-    let progress = |done: u64, total: u64| {
-        use std::io::Write;
-        let pct = if total == 0 { 100 } else { done * 100 / total };
-        let filled = (pct / 5) as usize;
-        eprint!("\r[{}{}] {done}/{total} ({pct}%) {:.1}s", "#".repeat(filled), ".".repeat(20 - filled), started.elapsed().as_secs_f64());
-        let _ = std::io::stderr().flush();
-    };
-    let rows = crate::export::export(db, kind, filter, now, &args.out, &progress).await?;
-    eprintln!();
-    Ok(rows)
-}
-
-fn describe(e: crate::error::ApiError) -> anyhow::Error {
+pub(crate) fn describe(e: verifund::error::ApiError) -> anyhow::Error {
     match e {
-        crate::error::ApiError::Validation(errors) => anyhow::anyhow!(
+        verifund::error::ApiError::Validation(errors) => anyhow::anyhow!(
             "{}",
             errors.iter().map(|e| format!("{}: {}", e.field, e.message.en)).collect::<Vec<_>>().join("; ")
         ),
@@ -418,98 +383,3 @@ fn describe(e: crate::error::ApiError) -> anyhow::Error {
     }
 }
 
-pub fn parse_roles(names: &[String]) -> anyhow::Result<RoleSet> {
-    let mut set = RoleSet::default();
-    for n in names {
-        match Role::parse(n) {
-            Some(r) => set.insert(r),
-            None => bail!("unknown role {n:?}; use requester, manager, finance, admin or auditor"),
-        }
-    }
-    Ok(set)
-}
-
-pub async fn ensure_department(db: &DatabaseConnection, name: &str) -> anyhow::Result<i32> {
-    use entity::department;
-    if let Some(d) = department::Entity::find().filter(department::Column::Name.eq(name.trim())).one(db).await? {
-        return Ok(d.id);
-    }
-    let d = department::ActiveModel { name: Set(name.trim().to_owned()), head_id: Set(None), created_at: Set(chrono::Utc::now()), ..Default::default() }
-        .insert(db)
-        .await?;
-    Ok(d.id)
-}
-
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("VERIFUND_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
-}
-
-async fn serve(config: Config) -> anyhow::Result<ExitCode> {
-    init_tracing();
-    let db = crate::db::connect_and_migrate(&config).await.context("cannot open the database")?;
-    if crate::store::users::count(&db).await? == 0 {
-        let password = crate::db::random_token(9);
-        crate::store::users::create(
-            &db,
-            NewUser {
-                username: "admin".into(),
-                display_name: "管理员".into(),
-                email: None,
-                password: password.clone(),
-                roles: [Role::Admin, Role::Requester].into_iter().collect(),
-                department_id: None,
-                manager_id: None,
-                must_change_password: true,
-            },
-            &Operator::cli(),
-            chrono::Utc::now(),
-        )
-        .await
-        .map_err(describe)?;
-        println!("================================================================");
-        println!(" First run: created the administrator account.");
-        println!("   username: admin");
-        println!("   password: {password}   (shown once; change it after login)");
-        println!(" Or try the product with demo users:  verifund demo seed");
-        println!("================================================================");
-    }
-    let bind = config.bind;
-    let background = config.background_jobs;
-    let state = AppState::new(db, config).await?;
-    if background {
-        crate::jobs::spawn_scheduler(state.clone());
-        crate::outbox::spawn_worker(state.clone());
-    }
-    let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
-    let addr = listener.local_addr()?;
-    println!("verifund is running at http://{addr}/  (API docs: http://{addr}/api/docs)");
-    axum::serve(listener, build_router(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
-    println!("verifund stopped");
-    Ok(ExitCode::SUCCESS)
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
-    }
-    tracing::info!("shutting down");
-}

@@ -15,7 +15,7 @@ pub fn demo_credit_code() -> String {
 }
 
 pub async fn seed(db: &DatabaseConnection, requests: u32) -> anyhow::Result<()> {
-    let dept_id = crate::cli::ensure_department(db, "市场部").await?;
+    let dept_id = crate::store::users::ensure_department(db, "市场部").await?;
     let people: [(&str, &str, &[Role]); 8] = [
         ("admin", "管理员", &[Role::Admin, Role::Requester]),
         ("wujiu", "吴九", &[Role::Manager, Role::Requester]),

@@ -2,7 +2,7 @@
 //! the ledger export in a child `verifund export` process, and times a peer — Python
 //! XlsxWriter in constant_memory mode writing the same columns from the same rows — in the
 //! same run. Prints seconds, the ratio and each process's peak RSS.
-use crate::domain::workflow::Status;
+use verifund::domain::workflow::Status;
 use chrono::{Duration, NaiveDate, Utc};
 use entity::request;
 use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, PaginatorTrait, TransactionTrait};
@@ -25,7 +25,7 @@ pub async fn seed_requests(db: &DatabaseConnection, rows: u64, requester_id: i32
             let order_date = base + Duration::days((i % 600) as i64);
             let paid = matches!(status, Status::Paid | Status::Refunded | Status::Closed);
             let amount = 1 + (i as i64 * 7919) % 99_999; // what sample_request uses
-            let mut am = crate::cli_demo::sample_request(i, order_date, requester_id, Some(department_id), now);
+            let mut am = verifund::demo::sample_request(i, order_date, requester_id, Some(department_id), now);
             am.number = Set(Some(format!("YF{}-{:06}", order_date.format("%Y%m"), i + 1)));
             am.refundable = Set(status != Status::Closed);
             am.pay_by = Set(order_date + Duration::days(10));
@@ -155,24 +155,24 @@ print(r - 1)
 pub async fn bench_export(rows: u64, keep: Option<&Path>) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let data_dir = keep.map(Path::to_path_buf).unwrap_or_else(|| dir.path().to_path_buf());
-    let config = crate::config::Config::new(data_dir.clone());
-    let db = crate::db::connect_and_migrate(&config).await?;
-    let dept = crate::cli::ensure_department(&db, "市场部").await?;
-    let user = match crate::store::users::find_by_username(&db, "bench").await? {
+    let config = verifund::config::Config::new(data_dir.clone());
+    let db = verifund::db::connect_and_migrate(&config).await?;
+    let dept = verifund::store::users::ensure_department(&db, "市场部").await?;
+    let user = match verifund::store::users::find_by_username(&db, "bench").await? {
         Some(u) => u,
-        None => crate::store::users::create(
+        None => verifund::store::users::create(
             &db,
-            crate::store::users::NewUser {
+            verifund::store::users::NewUser {
                 username: "bench".into(),
                 display_name: "基准测试".into(),
                 email: None,
-                password: crate::db::random_token(12),
-                roles: [crate::domain::roles::Role::Requester].into_iter().collect(),
+                password: verifund::db::random_token(12),
+                roles: [verifund::domain::roles::Role::Requester].into_iter().collect(),
                 department_id: Some(dept),
                 manager_id: None,
                 must_change_password: false,
             },
-            &crate::store::users::Operator::cli(),
+            &verifund::store::users::Operator::cli(),
             Utc::now(),
         )
         .await
@@ -249,16 +249,16 @@ async fn open_loop(client: &reqwest::Client, url: &str, token: &str, rate: u32, 
 pub async fn bench_http(requests: u64, rate: u32, secs: u64, approvals: u64, database_url: Option<String>) -> anyhow::Result<()> {
     use sea_orm::{ColumnTrait, QueryFilter, sea_query::Expr};
     let dir = tempfile::tempdir()?;
-    let mut config = crate::config::Config::new(dir.path().to_path_buf());
+    let mut config = verifund::config::Config::new(dir.path().to_path_buf());
     // An empty PostgreSQL database (or schema) can be named; the default is a scratch SQLite file.
     config.database_url = database_url;
     let backend = if config.database_url.as_deref().is_some_and(|u| u.starts_with("postgres")) { "PostgreSQL" } else { "SQLite" };
     config.background_jobs = false;
     config.login.max_failures_per_ip = u32::MAX;
-    let db = crate::db::connect_and_migrate(&config).await?;
-    crate::cli_demo::seed(&db, 0).await?;
-    let requester = crate::store::users::find_by_username(&db, "zhangsan").await?.ok_or_else(|| anyhow::anyhow!("no demo user"))?;
-    let manager = crate::store::users::find_by_username(&db, "lisi").await?.ok_or_else(|| anyhow::anyhow!("no demo manager"))?;
+    let db = verifund::db::connect_and_migrate(&config).await?;
+    verifund::demo::seed(&db, 0).await?;
+    let requester = verifund::store::users::find_by_username(&db, "zhangsan").await?.ok_or_else(|| anyhow::anyhow!("no demo user"))?;
+    let manager = verifund::store::users::find_by_username(&db, "lisi").await?.ok_or_else(|| anyhow::anyhow!("no demo manager"))?;
     let dept = requester.department_id.unwrap_or_default();
     let t = Instant::now();
     seed_requests(&db, requests + approvals, requester.id, dept).await?;
@@ -272,7 +272,7 @@ pub async fn bench_http(requests: u64, rate: u32, secs: u64, approvals: u64, dat
         .col_expr(request::Column::Status, Expr::value(Status::PendingManager.as_str()))
         .col_expr(request::Column::ManagerApproverId, Expr::value(manager.id))
         .col_expr(request::Column::ManagerApprovedBy, Expr::value(Option::<i32>::None))
-        .col_expr(request::Column::PayBy, Expr::value(crate::clock::china_date(Utc::now()) + Duration::days(10)))
+        .col_expr(request::Column::PayBy, Expr::value(verifund::clock::china_date(Utc::now()) + Duration::days(10)))
         .filter(request::Column::Id.gte(first_pending))
         .exec(&db)
         .await?;
@@ -287,10 +287,10 @@ pub async fn bench_http(requests: u64, rate: u32, secs: u64, approvals: u64, dat
     }
     eprintln!("seeded {} requests in {:.1}s", requests + approvals, t.elapsed().as_secs_f64());
 
-    let state = crate::app::AppState::new(db.clone(), config).await?;
+    let state = verifund::app::AppState::new(db.clone(), config).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    let router = crate::app::build_router(state);
+    let router = verifund::app::build_router(state);
     tokio::spawn(async move {
         let _ = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await;
     });
@@ -300,7 +300,7 @@ pub async fn bench_http(requests: u64, rate: u32, secs: u64, approvals: u64, dat
         async move {
             let v: serde_json::Value = client
                 .post(format!("{base}/api/v1/auth/login"))
-                .json(&serde_json::json!({"username": u, "password": crate::cli_demo::DEMO_PASSWORD}))
+                .json(&serde_json::json!({"username": u, "password": verifund::demo::DEMO_PASSWORD}))
                 .send()
                 .await?
                 .json()

@@ -1,0 +1,84 @@
+//! `verifund serve`: the server, the first-run administrator, graceful shutdown.
+use super::describe;
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use verifund::app::{AppState, build_router};
+use verifund::config::Config;
+use verifund::domain::roles::Role;
+use verifund::store::users::{NewUser, Operator};
+
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VERIFUND_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+pub async fn serve(config: Config) -> anyhow::Result<ExitCode> {
+    init_tracing();
+    let db = verifund::db::connect_and_migrate(&config).await.context("cannot open the database")?;
+    if verifund::store::users::count(&db).await? == 0 {
+        let password = verifund::db::random_token(9);
+        verifund::store::users::create(
+            &db,
+            NewUser {
+                username: "admin".into(),
+                display_name: "管理员".into(),
+                email: None,
+                password: password.clone(),
+                roles: [Role::Admin, Role::Requester].into_iter().collect(),
+                department_id: None,
+                manager_id: None,
+                must_change_password: true,
+            },
+            &Operator::cli(),
+            chrono::Utc::now(),
+        )
+        .await
+        .map_err(describe)?;
+        println!("================================================================");
+        println!(" First run: created the administrator account.");
+        println!("   username: admin");
+        println!("   password: {password}   (shown once; change it after login)");
+        println!(" Or try the product with demo users:  cargo run --release -- demo seed");
+        println!("   (or, with the built binary: {} demo seed)", std::env::args().next().unwrap_or_else(|| "verifund".into()));
+        println!("================================================================");
+    }
+    let bind = config.bind;
+    let background = config.background_jobs;
+    let state = AppState::new(db, config).await?;
+    if background {
+        verifund::jobs::spawn_scheduler(state.clone());
+        verifund::outbox::spawn_worker(state.clone());
+    }
+    let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
+    let addr = listener.local_addr()?;
+    println!("verifund is running at http://{addr}/  (API docs: http://{addr}/api/docs)");
+    axum::serve(listener, build_router(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    println!("verifund stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
