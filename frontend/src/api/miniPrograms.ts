@@ -24,7 +24,7 @@ export function getMiniProgram(id: number): Promise<MiniProgramView> {
 }
 
 export function createMiniProgram(body: MiniProgramInput): Promise<MiniProgramView> {
-  return unwrap(api.POST('/api/v1/mini-programs', { body })) as Promise<MiniProgramView>
+  return unwrap(api.POST('/api/v1/mini-programs', { body }))
 }
 
 export function updateMiniProgram(id: number, body: MiniProgramPatch): Promise<MiniProgramView> {

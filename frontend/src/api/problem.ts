@@ -84,7 +84,7 @@ export function toProblem(status: number, body: unknown, statusText = ''): Probl
       detail: typeof body.detail === 'string' ? body.detail : '',
       code: typeof body.code === 'string' ? body.code : `http_${status}`,
       errors,
-      current: (body.current as Problem['current']) ?? null,
+      current: body.current ?? null,
     }
   }
   const text = typeof body === 'string' ? body.trim().slice(0, 300) : ''
@@ -92,7 +92,7 @@ export function toProblem(status: number, body: unknown, statusText = ''): Probl
 }
 
 export async function errorFromResponse(res: Response): Promise<ApiError> {
-  let body: unknown = undefined
+  let body: unknown
   try {
     const text = await res.text()
     try {

@@ -148,10 +148,10 @@ export function splitMentions(text: string): TextPart[] {
   const re = /(^|[^A-Za-z0-9_.@-])@([A-Za-z0-9_.-]*[A-Za-z0-9_-])/g
   let last = 0
   for (let m = re.exec(text); m; m = re.exec(text)) {
-    const start = m.index + m[1]!.length
+    const start = m.index + m[1].length
     if (start > last) parts.push({ text: text.slice(last, start) })
     parts.push({ text: `@${m[2]}`, mention: m[2] })
-    last = start + 1 + m[2]!.length
+    last = start + 1 + m[2].length
     re.lastIndex = last
   }
   if (last < text.length) parts.push({ text: text.slice(last) })
