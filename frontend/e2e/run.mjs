@@ -18,8 +18,7 @@
 // wujiu delegates to zhouba, who approves the 分管领导 step for him; wangwu transfers the
 // finance step to zhaoliu, who signs off; sunqi (copied in) reads it and comments. The UI
 // switches to English; admin (with ADMIN_PASSWORD) sees the registry record's ID number
-// unmasked. A server without the registry (404) skips those steps with a note. Exits 0 on
-// success, 1 on failure.
+// unmasked. Exits 0 on success, 1 on failure.
 import { chromium } from 'playwright-core'
 import { access, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import { constants } from 'node:fs'
@@ -290,12 +289,6 @@ try {
       const r = await fetch('/api/v1/mini-programs?per_page=1', { headers: { Authorization: `Bearer ${localStorage.getItem('verifund.token')}` } })
       return r.status
     })
-    if (probe === 404) {
-      notes.push('the server has no /api/v1/mini-programs (404): registry steps skipped')
-      await page.goto(`${BASE_URL}/mini-programs`)
-      await page.locator(tid('not-built')).waitFor()
-      return
-    }
     expect(probe === 200, `GET /api/v1/mini-programs answered ${probe}`)
     registry = true
     await page.locator(tid('menu-mini-programs')).click()

@@ -17,7 +17,7 @@ export function errorText(err: unknown): string {
       case 'forbidden':
         return p.detail || t('errors.forbidden')
       case 'not_found':
-        return p.detail || t('errors.notFound')
+        return p.detail || p.title || t('errors.notFound')
       default:
         if (p.detail && p.title && !p.detail.includes(p.title) && err.kind !== 'validation') return `${p.title}：${p.detail}`
         return p.detail || p.title || `HTTP ${err.status}`

@@ -365,7 +365,6 @@ const en: Messages = {
     payoutRecorded: 'Payout recorded',
     refundRecorded: 'Refund recorded',
     receiptHint: 'You may attach the receipt as well (optional)',
-    notAvailable: 'The server does not offer this yet',
     printLoading: 'Preparing the printable form…',
     popupBlocked: 'The browser blocked the new window; allow pop-ups and try again',
     mismatchHint: 'While refunds do not add up to the payout the request stays Paid with the flag Refund mismatch',
@@ -617,7 +616,6 @@ const en: Messages = {
     forbidden: 'You are not allowed to do this',
     notFound: 'Not found, or you may not see it',
     tooLarge: 'Too large',
-    notBuilt: 'The server does not offer this yet ({path} answered 404); it will work once that endpoint ships.',
   },
   finance: {
     dashboardTitle: 'Finance dashboard',
@@ -802,7 +800,6 @@ const en: Messages = {
     statusChanged: 'Status updated',
     reviewDue: 'Review due {date}',
     reviewOverdue: 'The 1–5 working-day review period has passed; follow up',
-    notAvailable: 'The registry API is not available on this server yet (/api/v1/mini-programs answers 404).',
     picker: {
       label: 'Pick a registered mini-program',
       placeholder: 'Search by name, AppID, e-mail or entity',

@@ -364,7 +364,6 @@ const zhCN = {
     payoutRecorded: '打款已登记',
     refundRecorded: '退款已登记',
     receiptHint: '可同时上传回单（选填）',
-    notAvailable: '该功能的服务端接口尚未开放',
     printLoading: '正在生成打印版…',
     popupBlocked: '浏览器拦截了新窗口，请允许弹出窗口后重试',
     mismatchHint: '退款合计与打款金额不一致时，申请保持「已打款」并标记「退款金额不符」',
@@ -616,7 +615,6 @@ const zhCN = {
     forbidden: '您没有执行此操作的权限',
     notFound: '内容不存在或您无权查看',
     tooLarge: '内容过大',
-    notBuilt: '此功能的服务端接口尚未上线（{path} 返回 404），上线后即可使用。',
   },
   finance: {
     dashboardTitle: '财务看板',
@@ -798,7 +796,6 @@ const zhCN = {
     statusChanged: '状态已更新',
     reviewDue: '审核截止 {date}',
     reviewOverdue: '已超过 1–5 个工作日的审核期限，请跟进',
-    notAvailable: '小程序登记的服务端接口尚未上线（/api/v1/mini-programs 返回 404），上线后即可使用。',
     picker: {
       label: '选择已登记的小程序',
       placeholder: '输入名称、AppID、邮箱或主体搜索',
