@@ -1,4 +1,7 @@
 // 简体中文 (default). en.ts must have the same shape (checked by its type).
+import type { ConflictCode } from '@/api/problem'
+import type { AuditAction } from '@/domain/actions'
+
 const zhCN = {
   app: {
     name: 'verifund',
@@ -167,7 +170,9 @@ const zhCN = {
     mini_program_update: '修改小程序登记',
     mini_program_material: '上传认证材料',
     mini_program_status: '小程序状态变更',
-  },
+    reroute: '改派审批人',
+    calendar_replace: '更新节假日日历',
+  } satisfies Record<AuditAction, string>,
   field: {
     company: '付款公司',
     number: '单号',
@@ -616,6 +621,19 @@ const zhCN = {
     notFound: '内容不存在或您无权查看',
     tooLarge: '内容过大',
   },
+  conflictCode: {
+    version_conflict: '内容已被他人修改，请刷新后重试',
+    state_conflict: '当前状态不允许此操作',
+    next_step_acted: '下一步已处理，不能再撤回',
+    no_approver: '有审批步骤找不到审批人，请联系管理员',
+    idempotency_in_flight: '上一次提交仍在处理中，请稍后查看结果',
+    delegation_overlap: '该时间段已有代理设置',
+    username_taken: '该用户名已被使用',
+    email_taken: '该邮箱已被使用',
+    name_taken: '该名称已被使用',
+    credit_code_taken: '该统一社会信用代码已登记',
+    self_lockout: '不能取消自己的管理员角色或停用自己',
+  } satisfies Record<ConflictCode, string>,
   finance: {
     dashboardTitle: '财务看板',
     exportsTitle: '台账与对账表导出',
@@ -768,7 +786,6 @@ const zhCN = {
     created: '小程序已登记',
     updated: '修改已保存',
     conflict: '该记录已被他人修改，已重新加载最新内容，请核对后再保存',
-    emailTaken: '该注册邮箱已登记过（不区分大小写）',
     warningsTitle: '请注意',
     certFeeCreated: '已自动生成 300.00 元的微信认证费申请草稿，请补全付款信息后提交。',
     openFeeRequest: '打开认证费申请',
