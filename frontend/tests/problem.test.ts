@@ -1,5 +1,19 @@
 import { describe, expect, it } from 'vitest'
-import { ApiError, errorFromResponse, errorKind, mapFieldErrors, networkError, problemMessage, toProblem } from '@/api/problem'
+import {
+  ApiError,
+  CONFLICT_CODES,
+  conflictCode,
+  conflictCodeOf,
+  errorFromResponse,
+  errorKind,
+  isStale,
+  mapFieldErrors,
+  networkError,
+  problemMessage,
+  toProblem,
+} from '@/api/problem'
+import zhCN from '@/i18n/zh-CN'
+import en from '@/i18n/en'
 
 const validation = {
   type: 'about:blank',
@@ -131,5 +145,37 @@ describe('Idempotency-Key', () => {
     expect(k2).not.toBe(k1)
     idem.reset()
     expect(idem.keyFor(body)).not.toBe(k2)
+  })
+})
+
+describe('conflict codes', () => {
+  const conflict = (code: string, status = 409) =>
+    new ApiError({ type: 'about:blank', title: '冲突', status, detail: '', code })
+
+  it('reads the code of a 409 when the server publishes it', () => {
+    expect(conflictCode(conflict('username_taken'))).toBe('username_taken')
+    expect(conflictCodeOf({ status: 409, code: 'idempotency_in_flight' })).toBe('idempotency_in_flight')
+  })
+
+  it('ignores unknown codes, other statuses and other errors', () => {
+    expect(conflictCode(conflict('something_new'))).toBeNull()
+    expect(conflictCode(conflict('version_conflict', 422))).toBeNull()
+    expect(conflictCode(new Error('boom'))).toBeNull()
+  })
+
+  it('treats only a changed version or state as stale (reload and redo)', () => {
+    expect(isStale(conflict('version_conflict'))).toBe(true)
+    expect(isStale(conflict('state_conflict'))).toBe(true)
+    for (const code of ['next_step_acted', 'no_approver', 'idempotency_in_flight', 'email_taken', 'self_lockout']) {
+      expect(isStale(conflict(code))).toBe(false)
+    }
+  })
+
+  it('has a label for every code in both languages', () => {
+    for (const code of CONFLICT_CODES) {
+      expect(zhCN.conflictCode[code]).toBeTruthy()
+      expect(en.conflictCode[code]).toBeTruthy()
+    }
+    expect(Object.keys(zhCN.conflictCode).sort()).toEqual([...CONFLICT_CODES].sort())
   })
 })

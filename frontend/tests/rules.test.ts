@@ -70,8 +70,8 @@ describe('approval rules as the admin edits them', () => {
           'chain.mode.all': '会签',
           'rules.and': '，',
           'rules.always': '所有申请',
-          'rules.atLeast': `金额 ≥ ${n.amount}`,
-          'rules.summary': `${n.when}：由 ${n.who} 审批（${n.mode}）`,
+          'rules.atLeast': `金额 ≥ ${String(n.amount)}`,
+          'rules.summary': `${String(n.when)}：由 ${String(n.who)} 审批（${String(n.mode)}）`,
         })[key] ?? key,
     }
     expect(ruleSummary(DEFAULT_RULE, labels)).toBe('其他预付款，金额 ≥ ¥50,000.00：由 上一级领导 审批（或签）')

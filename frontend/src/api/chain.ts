@@ -40,7 +40,7 @@ export function getCompany(id: number): Promise<CompanyView> {
 }
 
 export function createCompany(body: CompanyInput): Promise<CompanyView> {
-  return unwrap(api.POST('/api/v1/companies', { body })) as Promise<CompanyView>
+  return unwrap(api.POST('/api/v1/companies', { body }))
 }
 
 export function updateCompany(id: number, body: CompanyInput): Promise<CompanyView> {
@@ -64,7 +64,7 @@ export function listDelegations(all = false): Promise<DelegationView[]> {
 }
 
 export function createDelegation(body: DelegationInput): Promise<DelegationView> {
-  return unwrap(api.POST('/api/v1/delegations', { body })) as Promise<DelegationView>
+  return unwrap(api.POST('/api/v1/delegations', { body }))
 }
 
 export async function revokeDelegation(id: number): Promise<void> {
@@ -87,5 +87,5 @@ export function recallApproval(id: number, body: S['RecallBody']): Promise<Reque
 
 /** 201 with the detail; `warnings` names mentions that could not be notified. */
 export function addComment(id: number, body: string): Promise<RequestDetail> {
-  return unwrap(api.POST('/api/v1/requests/{id}/comments', { params: { path: { id } }, body: { body } })) as Promise<RequestDetail>
+  return unwrap(api.POST('/api/v1/requests/{id}/comments', { params: { path: { id } }, body: { body } }))
 }

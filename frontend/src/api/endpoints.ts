@@ -62,11 +62,11 @@ export function getRequest(id: number): Promise<RequestDetail> {
 }
 
 export function createRequest(body: RequestInput): Promise<RequestDetail> {
-  return unwrap(api.POST('/api/v1/requests', { body })) as Promise<RequestDetail>
+  return unwrap(api.POST('/api/v1/requests', { body }))
 }
 
 export function updateRequest(id: number, body: RequestInput): Promise<RequestDetail> {
-  return unwrap(api.PATCH('/api/v1/requests/{id}', { params: { path: { id } }, body })) as Promise<RequestDetail>
+  return unwrap(api.PATCH('/api/v1/requests/{id}', { params: { path: { id } }, body }))
 }
 
 export async function deleteRequest(id: number): Promise<void> {
@@ -129,7 +129,7 @@ export function listUsers(query: UserQuery = {}): Promise<Page<UserView>> {
 }
 
 export function createUser(body: CreateUser): Promise<UserView> {
-  return unwrap(api.POST('/api/v1/users', { body })) as Promise<UserView>
+  return unwrap(api.POST('/api/v1/users', { body }))
 }
 
 export function updateUser(id: number, body: UpdateUser): Promise<UserView> {
@@ -141,7 +141,7 @@ export function listDepartments(): Promise<DepartmentView[]> {
 }
 
 export function createDepartment(body: DepartmentInput): Promise<DepartmentView> {
-  return unwrap(api.POST('/api/v1/departments', { body })) as Promise<DepartmentView>
+  return unwrap(api.POST('/api/v1/departments', { body }))
 }
 
 export function updateDepartment(id: number, body: DepartmentInput): Promise<DepartmentView> {

@@ -1,8 +1,5 @@
 // Finance endpoints of DESIGN §2 (exports, bank statements, calendar, notifications).
-// They arrived after the first UI; callers still treat a 404 from an older server as
-// "not available yet" and say so instead of failing.
 import { api, apiBlob, apiJson, unwrap } from './client'
-import { ApiError } from './problem'
 import type { components } from './schema'
 
 type S = components['schemas']
@@ -12,11 +9,6 @@ export type ImportResult = S['ImportResult']
 export type CalendarYearView = S['CalendarYearView']
 export type CalendarYearInput = S['CalendarYearInput']
 export type WorkingDayAnswer = S['WorkingDayAnswer']
-
-/** 404/405/501 from an endpoint the running server does not have (yet). */
-export function isNotBuilt(err: unknown): boolean {
-  return err instanceof ApiError && (err.status === 404 || err.status === 405 || err.status === 501)
-}
 
 export function listNotifications(query: { unread?: boolean; page?: number; per_page?: number } = {}): Promise<NotificationPage> {
   return unwrap(api.GET('/api/v1/notifications', { params: { query } }))

@@ -1,5 +1,4 @@
-// The mini-program registry (DESIGN §2.3), typed by the generated schema. A server without
-// the registry answers 404, which the screens show as "not available yet" (isNotBuilt).
+// The mini-program registry (DESIGN §2.3), typed by the generated schema.
 import { api, apiBlob, apiJson, unwrap } from './client'
 import type { components, paths } from './schema'
 import type { Page } from './types'
@@ -24,7 +23,7 @@ export function getMiniProgram(id: number): Promise<MiniProgramView> {
 }
 
 export function createMiniProgram(body: MiniProgramInput): Promise<MiniProgramView> {
-  return unwrap(api.POST('/api/v1/mini-programs', { body })) as Promise<MiniProgramView>
+  return unwrap(api.POST('/api/v1/mini-programs', { body }))
 }
 
 export function updateMiniProgram(id: number, body: MiniProgramPatch): Promise<MiniProgramView> {

@@ -12,6 +12,45 @@ export interface Problem {
   current?: Record<string, unknown> | null
 }
 
+/**
+ * The `code` of a 409 problem, as the server's OpenAPI document publishes it (`ConflictCode`).
+ * Labels live in one i18n table, `conflictCode`.
+ */
+export const CONFLICT_CODES = [
+  'version_conflict',
+  'state_conflict',
+  'next_step_acted',
+  'no_approver',
+  'idempotency_in_flight',
+  'delegation_overlap',
+  'username_taken',
+  'email_taken',
+  'name_taken',
+  'credit_code_taken',
+  'self_lockout',
+] as const
+export type ConflictCode = (typeof CONFLICT_CODES)[number]
+
+export function isConflictCode(code: string): code is ConflictCode {
+  return (CONFLICT_CODES as readonly string[]).includes(code)
+}
+
+/** The conflict code of a 409 problem; null for anything else (other statuses, unknown codes). */
+export function conflictCodeOf(p: Pick<Problem, 'status' | 'code'>): ConflictCode | null {
+  return p.status === 409 && isConflictCode(p.code) ? p.code : null
+}
+
+/** The conflict code of a refused call, when it is a 409 with a known code. */
+export function conflictCode(err: unknown): ConflictCode | null {
+  return err instanceof ApiError ? conflictCodeOf(err.problem) : null
+}
+
+/** Someone else changed the record meanwhile (its version or its state): reload and redo. */
+export function isStale(err: unknown): err is ApiError {
+  const code = conflictCode(err)
+  return code === 'version_conflict' || code === 'state_conflict'
+}
+
 export type ErrorKind =
   | 'network'
   | 'validation'
@@ -84,7 +123,7 @@ export function toProblem(status: number, body: unknown, statusText = ''): Probl
       detail: typeof body.detail === 'string' ? body.detail : '',
       code: typeof body.code === 'string' ? body.code : `http_${status}`,
       errors,
-      current: (body.current as Problem['current']) ?? null,
+      current: body.current ?? null,
     }
   }
   const text = typeof body === 'string' ? body.trim().slice(0, 300) : ''
@@ -92,7 +131,7 @@ export function toProblem(status: number, body: unknown, statusText = ''): Probl
 }
 
 export async function errorFromResponse(res: Response): Promise<ApiError> {
-  let body: unknown = undefined
+  let body: unknown
   try {
     const text = await res.text()
     try {

@@ -18,13 +18,20 @@ type Validator = (value: string) => string | null
 
 const t = (key: string, args?: Record<string, unknown>) => i18n.global.t(key, args ?? {})
 
+/** A field's value as text: inputs hold strings, number inputs and selects numbers or booleans. */
+function asText(value: unknown): string {
+  if (typeof value === 'string') return value
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value)
+  return ''
+}
+
 /** `required` only marks the field (the asterisk); the validator decides. */
 function rule(v: Validator, trigger: string | string[] = 'blur', required = false): FormItemRule {
   return {
     trigger,
     required,
     validator: (_r, value: unknown, cb) => {
-      const msg = v(typeof value === 'string' ? value : value == null ? '' : String(value))
+      const msg = v(asText(value))
       if (msg) cb(new Error(msg))
       else cb()
     },

@@ -3,6 +3,7 @@
 // Pure functions over the API shapes; the caller passes the translator.
 import type { ApprovalView, CurrentStep, StepKind, StepView } from '@/api/chain'
 import type { TimelineEntry } from '@/api/types'
+import { actionLabel, actionTone } from './actions'
 
 export type Translate = (key: string, named?: Record<string, unknown>) => string
 
@@ -76,10 +77,6 @@ function actorOf(e: TimelineEntry, t: Translate): string {
   return e.on_behalf_of_name ? t('timeline.actorFor', { actor: e.actor_name, for: e.on_behalf_of_name }) : e.actor_name
 }
 
-export function actionLabel(action: string, t: Translate, te: (key: string) => boolean): string {
-  return te(`action.${action}`) ? t(`action.${action}`) : action
-}
-
 /**
  * A timeline entry as a sentence: "李四 转交给 周八", "李四 加签 周八（在本人之前）",
  * "周八 代 吴九 同意", "李四 撤回审批", "赵六 评论".
@@ -121,15 +118,8 @@ export function entryStepTitle(e: TimelineEntry, steps: readonly Pick<StepView, 
   return e.step
 }
 
-export type TagType = 'primary' | 'success' | 'warning' | 'danger' | 'info'
-
-export function entryType(action: string): TagType {
-  if (action === 'approve' || action === 'payout' || action === 'refund') return 'success'
-  if (action === 'reject' || action === 'expire') return 'danger'
-  if (action === 'withdraw' || action === 'delete' || action === 'recall') return 'warning'
-  if (action === 'submit' || action === 'transfer' || action === 'add_approver') return 'primary'
-  return 'info'
-}
+/** A timeline entry's colour: the action's tone, as in the audit log. */
+export const entryType = actionTone
 
 // ---- comments -----------------------------------------------------------------------
 
@@ -148,10 +138,10 @@ export function splitMentions(text: string): TextPart[] {
   const re = /(^|[^A-Za-z0-9_.@-])@([A-Za-z0-9_.-]*[A-Za-z0-9_-])/g
   let last = 0
   for (let m = re.exec(text); m; m = re.exec(text)) {
-    const start = m.index + m[1]!.length
+    const start = m.index + m[1].length
     if (start > last) parts.push({ text: text.slice(last, start) })
     parts.push({ text: `@${m[2]}`, mention: m[2] })
-    last = start + 1 + m[2]!.length
+    last = start + 1 + m[2].length
     re.lastIndex = last
   }
   if (last < text.length) parts.push({ text: text.slice(last) })

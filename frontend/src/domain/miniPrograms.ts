@@ -1,5 +1,6 @@
 // The mini-program registry (DESIGN §2.3): verification methods, statuses and the limits
 // Tencent enforces, mirrored client-side so the form says what the server would refuse.
+import { conflictCodeOf } from '@/api/problem'
 import type { EntityType } from '@/api/types'
 import type { MpStatus, VerificationMethod } from '@/api/miniPrograms'
 import { checkAppId, checkEmail, checkMobile, checkResidentId, type Check } from './validation'
@@ -95,7 +96,7 @@ export function registryErrors(
 ): { byField: Record<string, string>; rest: { field: string; message: string }[]; general: string | null } {
   const byField: Record<string, string> = {}
   const rest: { field: string; message: string }[] = []
-  if (p.status === 409 && p.code === 'email_taken') {
+  if (conflictCodeOf(p) === 'email_taken') {
     return { byField: { registration_email: p.detail || emailTakenText }, rest, general: null }
   }
   for (const e of p.errors ?? []) {

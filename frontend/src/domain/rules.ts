@@ -77,7 +77,7 @@ export function move<T>(list: readonly T[], i: number, delta: number): T[] {
   if (i < 0 || i >= list.length || j < 0 || j >= list.length) return [...list]
   const out = [...list]
   const [item] = out.splice(i, 1)
-  out.splice(j, 0, item!)
+  out.splice(j, 0, item)
   return out
 }
 

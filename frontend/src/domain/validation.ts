@@ -20,11 +20,11 @@ export function creditCodeCheckChar(first17: string): string | null {
   if ([...upper].length !== 17) return null
   let sum = 0
   for (let i = 0; i < 17; i++) {
-    const v = CREDIT_CHARSET.indexOf(upper[i]!)
+    const v = CREDIT_CHARSET.indexOf(upper[i])
     if (v < 0) return null
-    sum += v * CREDIT_WEIGHTS[i]!
+    sum += v * CREDIT_WEIGHTS[i]
   }
-  return CREDIT_CHARSET[(31 - (sum % 31)) % 31]!
+  return CREDIT_CHARSET[(31 - (sum % 31)) % 31]
 }
 
 export function checkCreditCode(input: string): Check {
@@ -95,7 +95,7 @@ export function checkResidentId(input: string): Check {
   if (!/[0-9X]$/.test(id)) return 'charset'
   if (!validBirthDate(id.slice(6, 14))) return 'format'
   let sum = 0
-  for (let i = 0; i < 17; i++) sum += Number(id[i]) * ID_WEIGHTS[i]!
+  for (let i = 0; i < 17; i++) sum += Number(id[i]) * ID_WEIGHTS[i]
   if (ID_CHECK_CHARS[sum % 11] !== id[17]) return 'checksum'
   return null
 }

@@ -1,4 +1,7 @@
 // 简体中文 (default). en.ts must have the same shape (checked by its type).
+import type { ConflictCode } from '@/api/problem'
+import type { AuditAction } from '@/domain/actions'
+
 const zhCN = {
   app: {
     name: 'verifund',
@@ -167,7 +170,9 @@ const zhCN = {
     mini_program_update: '修改小程序登记',
     mini_program_material: '上传认证材料',
     mini_program_status: '小程序状态变更',
-  },
+    reroute: '改派审批人',
+    calendar_replace: '更新节假日日历',
+  } satisfies Record<AuditAction, string>,
   field: {
     company: '付款公司',
     number: '单号',
@@ -364,7 +369,6 @@ const zhCN = {
     payoutRecorded: '打款已登记',
     refundRecorded: '退款已登记',
     receiptHint: '可同时上传回单（选填）',
-    notAvailable: '该功能的服务端接口尚未开放',
     printLoading: '正在生成打印版…',
     popupBlocked: '浏览器拦截了新窗口，请允许弹出窗口后重试',
     mismatchHint: '退款合计与打款金额不一致时，申请保持「已打款」并标记「退款金额不符」',
@@ -616,8 +620,20 @@ const zhCN = {
     forbidden: '您没有执行此操作的权限',
     notFound: '内容不存在或您无权查看',
     tooLarge: '内容过大',
-    notBuilt: '此功能的服务端接口尚未上线（{path} 返回 404），上线后即可使用。',
   },
+  conflictCode: {
+    version_conflict: '内容已被他人修改，请刷新后重试',
+    state_conflict: '当前状态不允许此操作',
+    next_step_acted: '下一步已处理，不能再撤回',
+    no_approver: '有审批步骤找不到审批人，请联系管理员',
+    idempotency_in_flight: '上一次提交仍在处理中，请稍后查看结果',
+    delegation_overlap: '该时间段已有代理设置',
+    username_taken: '该用户名已被使用',
+    email_taken: '该邮箱已被使用',
+    name_taken: '该名称已被使用',
+    credit_code_taken: '该统一社会信用代码已登记',
+    self_lockout: '不能取消自己的管理员角色或停用自己',
+  } satisfies Record<ConflictCode, string>,
   finance: {
     dashboardTitle: '财务看板',
     exportsTitle: '台账与对账表导出',
@@ -770,7 +786,6 @@ const zhCN = {
     created: '小程序已登记',
     updated: '修改已保存',
     conflict: '该记录已被他人修改，已重新加载最新内容，请核对后再保存',
-    emailTaken: '该注册邮箱已登记过（不区分大小写）',
     warningsTitle: '请注意',
     certFeeCreated: '已自动生成 300.00 元的微信认证费申请草稿，请补全付款信息后提交。',
     openFeeRequest: '打开认证费申请',
@@ -798,7 +813,6 @@ const zhCN = {
     statusChanged: '状态已更新',
     reviewDue: '审核截止 {date}',
     reviewOverdue: '已超过 1–5 个工作日的审核期限，请跟进',
-    notAvailable: '小程序登记的服务端接口尚未上线（/api/v1/mini-programs 返回 404），上线后即可使用。',
     picker: {
       label: '选择已登记的小程序',
       placeholder: '输入名称、AppID、邮箱或主体搜索',
