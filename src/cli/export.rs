@@ -38,7 +38,8 @@ pub async fn export_to_file(db: &DatabaseConnection, kind: ExportKind, args: &Ex
         eprint!("\r[{}{}] {done}/{total} ({pct}%) {:.1}s", "#".repeat(filled), ".".repeat(20 - filled), started.elapsed().as_secs_f64());
         let _ = std::io::stderr().flush();
     };
-    let rows = verifund::export::export(db, kind, filter, now, &args.out, &progress).await?;
+    let scope = verifund::export::Scope { company: None, from: args.from, to: args.to };
+    let rows = verifund::export::export(db, kind, filter, &scope, now, &args.out, &progress).await?;
     eprintln!();
     Ok(rows)
 }

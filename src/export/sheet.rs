@@ -1,5 +1,5 @@
-//! A streaming worksheet: writes typed cells row by row, remembers column widths, and
-//! keeps amount totals for the SUM row.
+//! A streaming worksheet: writes typed cells row by row, remembers column widths, keeps
+//! amount totals for the SUM row, and sets the sheet up for paper (DESIGN §3).
 use chrono::NaiveDate;
 use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Formula, Worksheet, XlsxError};
 
@@ -28,18 +28,18 @@ impl Cell {
 
 pub struct Formats {
     header: Format,
-    text: Format,
-    text_literal: Format,
+    /// Text cells by highlight, formula-like (quote prefix) and wrapped: see `text_format`.
+    texts: Vec<Format>,
     money: Format,
     date: Format,
     int: Format,
-    hi_text: Format,
-    hi_text_literal: Format,
     hi_money: Format,
     hi_date: Format,
     hi_int: Format,
     total_label: Format,
     total_money: Format,
+    sign_label: Format,
+    sign_line: Format,
 }
 
 const MONEY: &str = "¥#,##0.00";
@@ -48,27 +48,141 @@ const DATE: &str = "yyyy-mm-dd";
 impl Formats {
     pub fn new() -> Formats {
         let hi = |f: Format| f.set_background_color(Color::RGB(0xFFE7BA));
-        let money = Format::new().set_num_format(MONEY);
-        let date = Format::new().set_num_format(DATE).set_align(FormatAlign::Left);
-        // Text that a spreadsheet could take for a formula is stored with the quote prefix:
-        // it is a string cell, and stays one if someone edits it (OWASP ASVS V1.2.10).
-        let literal = Format::new().set_quote_prefix();
+        // Top-aligned, so that a row with one wrapped cell still reads as one line of values.
+        let cell = || Format::new().set_align(FormatAlign::Top);
+        let money = cell().set_num_format(MONEY);
+        let date = cell().set_num_format(DATE).set_align(FormatAlign::Left);
+        let texts = (0..8)
+            .map(|bits| {
+                let mut f = cell();
+                if bits & 1 != 0 {
+                    f = hi(f);
+                }
+                // Text that a spreadsheet could take for a formula is stored with the quote
+                // prefix: it is a string cell, and stays one if someone edits it (OWASP ASVS V1.2.10).
+                if bits & 2 != 0 {
+                    f = f.set_quote_prefix();
+                }
+                if bits & 4 != 0 {
+                    f = f.set_text_wrap();
+                }
+                f
+            })
+            .collect();
         Formats {
-            header: Format::new().set_bold().set_background_color(Color::RGB(0xDDEBF7)).set_border_bottom(FormatBorder::Thin),
-            text: Format::new(),
-            text_literal: literal.clone(),
-            int: Format::new(),
-            hi_text: hi(Format::new()),
-            hi_text_literal: hi(literal),
+            header: Format::new()
+                .set_bold()
+                .set_background_color(Color::RGB(0xDDEBF7))
+                .set_border_bottom(FormatBorder::Thin)
+                .set_text_wrap()
+                .set_align(FormatAlign::VerticalCenter),
+            texts,
+            int: cell(),
             hi_money: hi(money.clone()),
             hi_date: hi(date.clone()),
-            hi_int: hi(Format::new()),
+            hi_int: hi(cell()),
             money,
             date,
             total_label: Format::new().set_bold().set_border_top(FormatBorder::Thin),
             total_money: Format::new().set_bold().set_num_format(MONEY).set_border_top(FormatBorder::Thin),
+            sign_label: Format::new().set_bold().set_align(FormatAlign::Bottom),
+            sign_line: Format::new().set_border_bottom(FormatBorder::Thin),
         }
     }
+
+    fn text_format(&self, highlight: bool, literal: bool, wrap: bool) -> &Format {
+        &self.texts[usize::from(highlight) | usize::from(literal) << 1 | usize::from(wrap) << 2]
+    }
+}
+
+/// How a column fits its content. `Line(max)`: as wide as its widest value, up to `max`, on one
+/// line (names, numbers, dates never break). `Wrap(width)`: exactly `width`, longer text
+/// continuing on a second line (company names, accounts, the amount in words, the purpose).
+#[derive(Debug, Clone, Copy)]
+pub enum Fit {
+    Line(f64),
+    Wrap(f64),
+}
+
+/// Spreadsheets do not grow a row for wrapped text written by a program (LibreOffice and
+/// Excel keep the stored height), so each row gets its height here: enough lines for its
+/// longest wrapped cell, at most `MAX_LINES`. A longer text is cut short on paper only; the
+/// cell keeps all of it.
+const MAX_LINES: u32 = 2;
+const LINE_HEIGHT: f64 = 15.0;
+
+/// Lines `s` takes in a column `width` units wide, breaking anywhere (as CJK text does).
+fn lines_needed(s: &str, width: f64) -> u32 {
+    let usable = (width - 1.0).max(1.0);
+    let (mut lines, mut used) = (1, 0.0);
+    for c in s.chars() {
+        if c == '\n' {
+            lines += 1;
+            used = 0.0;
+            continue;
+        }
+        let w = char_width(c);
+        if used + w > usable {
+            lines += 1;
+            used = w;
+        } else {
+            used += w;
+        }
+    }
+    lines
+}
+
+/// What every printed page of an export says about it (DESIGN §3): the workbook's title,
+/// the company and period it covers, and when it was exported.
+#[derive(Debug, Clone)]
+pub struct PrintHeading {
+    pub title: String,
+    pub company: String,
+    pub period: String,
+    pub exported_at: String,
+}
+
+/// How a sheet prints.
+pub struct Layout<'a> {
+    /// The sheet's title in the page header.
+    pub title: String,
+    /// One per column.
+    pub fits: &'a [Fit],
+    /// The first this many columns print; the rest stay in the file, off the paper.
+    pub printed_columns: usize,
+    /// A short sheet (the summary) prints on one page; the others one page wide, any number tall.
+    pub one_page: bool,
+    /// Ends with the sign-off block (制表, 复核, 财务负责人, each with a 日期 line).
+    pub sign_off: bool,
+}
+
+/// Header and footer text is Excel's little language: `&` starts a code, `&&` is an `&`.
+fn header_text(s: &str, max_chars: usize) -> String {
+    let s: String = s.chars().take(max_chars).collect();
+    s.replace('&', "&&")
+}
+
+/// Landscape A4, one page wide (or one page in all), the header row on every page, narrow
+/// margins, a page header with title, company and period, and a page-numbered footer with the
+/// export time. None of these touch the cell data, so in constant-memory mode they could come
+/// at any time; they are set before the first row all the same, like the frozen header row.
+fn print_setup(ws: &mut Worksheet, layout: &Layout, heading: &PrintHeading) -> Result<(), XlsxError> {
+    ws.set_landscape();
+    ws.set_paper_size(9);
+    ws.set_print_fit_to_pages(1, if layout.one_page { 1 } else { 0 });
+    ws.set_repeat_rows(0, 0)?;
+    ws.set_margins(0.25, 0.25, 0.7, 0.6, 0.25, 0.25);
+    ws.set_print_center_horizontally(true);
+    // Excel refuses a header or footer above 255 characters (rust_xlsxwriter then drops it):
+    // the free-text parts are cut short well before that.
+    ws.set_header(format!(
+        "&L主体：{}&C&\"-,Bold\"&12{}&R期间：{}",
+        header_text(&heading.company, 60),
+        header_text(&layout.title, 60),
+        header_text(&heading.period, 40),
+    ));
+    ws.set_footer(format!("&L导出时间：{}&C第 &P 页 / 共 &N 页&R{}", header_text(&heading.exported_at, 30), header_text(&heading.title, 60)));
+    Ok(())
 }
 
 /// Formula-like text: starts with `=`, `+`, `-`, `@`, a tab or a carriage return.
@@ -79,41 +193,94 @@ pub fn looks_like_formula(s: &str) -> bool {
 pub struct SheetWriter<'a> {
     pub ws: &'a mut Worksheet,
     widths: Vec<f64>,
+    fits: Vec<Fit>,
+    printed_columns: usize,
+    sign_off: bool,
     money_totals: Vec<Option<i64>>,
     pub row: u32,
 }
 
 /// Display width in Excel character units: CJK characters are about two.
 fn display_width(s: &str) -> f64 {
-    s.chars().map(|c| if (c as u32) > 0x2E80 { 2.1 } else { 1.1 }).sum()
+    s.chars().map(char_width).sum()
+}
+
+fn char_width(c: char) -> f64 {
+    match c {
+        '0'..='9' | '-' | '.' | ',' | ' ' => 1.0,
+        'A'..='Z' => 1.3,
+        c if (c as u32) > 0x2E80 => 2.1,
+        _ => 1.1,
+    }
+}
+
+/// A header over two lines rather than a column widened for it.
+fn header_width(h: &str) -> f64 {
+    (display_width(h) / 2.0 + 2.0).max(6.0)
 }
 
 impl<'a> SheetWriter<'a> {
-    /// Writes the header row, freezes it and turns on the autofilter over `columns`.
-    pub fn new(ws: &'a mut Worksheet, name: &str, headers: &[&str], f: &Formats) -> Result<SheetWriter<'a>, XlsxError> {
+    /// Sets the sheet up for printing, writes the header row and freezes it.
+    pub fn new(
+        ws: &'a mut Worksheet,
+        name: &str,
+        headers: &[&str],
+        layout: &Layout,
+        heading: &PrintHeading,
+        f: &Formats,
+    ) -> Result<SheetWriter<'a>, XlsxError> {
         ws.set_name(name)?;
+        print_setup(ws, layout, heading)?;
+        let fits: Vec<Fit> = (0..headers.len()).map(|i| layout.fits.get(i).copied().unwrap_or(Fit::Wrap(30.0))).collect();
+        let widths: Vec<f64> = headers
+            .iter()
+            .zip(&fits)
+            .map(|(h, fit)| match fit {
+                Fit::Line(max) => header_width(h).min(*max),
+                Fit::Wrap(width) => *width,
+            })
+            .collect();
+        // Row heights must be set before the row is written (constant-memory mode).
+        if headers.iter().zip(&widths).any(|(h, w)| display_width(h) > w - 1.5) {
+            ws.set_row_height(0, LINE_HEIGHT * 2.0)?;
+        }
         for (c, h) in headers.iter().enumerate() {
             ws.write_string_with_format(0, c as u16, *h, &f.header)?;
         }
         ws.set_freeze_panes(1, 0)?;
-        let widths = headers.iter().map(|h| display_width(h) + 2.0).collect();
-        Ok(SheetWriter { ws, widths, money_totals: vec![None; headers.len()], row: 1 })
+        Ok(SheetWriter {
+            ws,
+            widths,
+            fits,
+            printed_columns: layout.printed_columns.clamp(1, headers.len().max(1)),
+            sign_off: layout.sign_off,
+            money_totals: vec![None; headers.len()],
+            row: 1,
+        })
     }
 
     pub fn write(&mut self, cells: Vec<Cell>, highlight: bool, f: &Formats) -> Result<(), XlsxError> {
         let r = self.row;
+        let lines = cells
+            .iter()
+            .zip(&self.fits)
+            .filter_map(|(cell, fit)| match (cell, fit) {
+                (Cell::Text(s), Fit::Wrap(width)) => Some(lines_needed(s, *width)),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(1)
+            .min(MAX_LINES);
+        if lines > 1 {
+            self.ws.set_row_height(r, LINE_HEIGHT * f64::from(lines))?;
+        }
         for (i, cell) in cells.into_iter().enumerate() {
             let c = i as u16;
             let width = match cell {
                 Cell::Text(s) => {
-                    let fmt = match (highlight, looks_like_formula(&s)) {
-                        (false, false) => &f.text,
-                        (false, true) => &f.text_literal,
-                        (true, false) => &f.hi_text,
-                        (true, true) => &f.hi_text_literal,
-                    };
-                    self.ws.write_string_with_format(r, c, &s, fmt)?;
-                    display_width(&s)
+                    let wrap = matches!(self.fits.get(i), Some(Fit::Wrap(_)));
+                    self.ws.write_string_with_format(r, c, &s, f.text_format(highlight, looks_like_formula(&s), wrap))?;
+                    display_width(&s) + 1.0
                 }
                 Cell::Money(fen) => {
                     self.ws.write_number_with_format(r, c, fen as f64 / 100.0, if highlight { &f.hi_money } else { &f.money })?;
@@ -133,13 +300,13 @@ impl<'a> SheetWriter<'a> {
                 }
                 Cell::Empty => {
                     if highlight {
-                        self.ws.write_blank(r, c, &f.hi_text)?;
+                        self.ws.write_blank(r, c, f.text_format(true, false, false))?;
                     }
                     0.0
                 }
             };
-            if let Some(w) = self.widths.get_mut(i) {
-                *w = w.max(width.min(60.0));
+            if let (Some(w), Some(Fit::Line(max))) = (self.widths.get_mut(i), self.fits.get(i)) {
+                *w = w.max(width.min(*max));
             }
         }
         self.row += 1;
@@ -147,25 +314,54 @@ impl<'a> SheetWriter<'a> {
     }
 
     /// The totals row (SUM formulas over every money column, with the computed result cached
-    /// so readers that do not calculate still see the number), the autofilter and the widths.
-    pub fn finish(self, label: &str, f: &Formats) -> Result<(), XlsxError> {
+    /// so readers that do not calculate still see the number), the sign-off block when the
+    /// layout has one, the autofilter, the widths and the print area.
+    pub fn finish(mut self, label: &str, f: &Formats) -> Result<(), XlsxError> {
         let last_data = self.row - 1;
+        let mut last_row = last_data;
         if self.row > 1 {
             self.ws.write_string_with_format(self.row, 0, label, &f.total_label)?;
             for (i, total) in self.money_totals.iter().enumerate() {
                 if let Some(total) = total {
+                    // The sum is wider than any one amount; a narrower column prints ###.
+                    if let Some(w) = self.widths.get_mut(i) {
+                        *w = w.max(crate::domain::money::format_yuan(*total).chars().count() as f64 + 2.0);
+                    }
                     let col = column_letter(i as u16);
                     let formula = Formula::new(format!("=SUM({col}2:{col}{})", last_data + 1)).set_result(format!("{}", *total as f64 / 100.0));
                     self.ws.write_formula_with_format(self.row, i as u16, formula, &f.total_money)?;
                 }
             }
+            last_row = self.row;
+        }
+        if self.sign_off {
+            last_row = self.sign_off_block(last_row + 2, f)?;
         }
         let last_col = self.widths.len().saturating_sub(1) as u16;
         self.ws.autofilter(0, 0, last_data.max(1), last_col)?;
         for (i, w) in self.widths.iter().enumerate() {
             self.ws.set_column_width(i as u16, *w)?;
         }
+        self.ws.set_print_area(0, 0, last_row, (self.printed_columns - 1) as u16)?;
         Ok(())
+    }
+
+    /// 制表, 复核 and 财务负责人, each over a third of the printed width with a line to sign
+    /// on, and a 日期 line under each; returns the last row written.
+    fn sign_off_block(&mut self, first_row: u32, f: &Formats) -> Result<u32, XlsxError> {
+        let n = self.printed_columns;
+        let thirds: Vec<(usize, usize)> = (0..3).map(|g| (g * n / 3, ((g + 1) * n / 3).max(g * n / 3 + 1))).collect();
+        for (r, labels) in [(first_row, ["制表：", "复核：", "财务负责人："]), (first_row + 2, ["日期：", "日期：", "日期："])] {
+            self.ws.set_row_height(r, 24)?;
+            for (&(start, end), label) in thirds.iter().zip(labels) {
+                self.ws.write_string_with_format(r, start as u16, label, &f.sign_label)?;
+                // The line leaves a column free before the next third begins.
+                for c in start + 1..end.saturating_sub(1).max(start + 2).min(n) {
+                    self.ws.write_blank(r, c as u16, &f.sign_line)?;
+                }
+            }
+        }
+        Ok(first_row + 2)
     }
 }
 

@@ -1,6 +1,6 @@
 //! The two workbooks and their sheets.
-use super::sheet::{Cell, Formats, SheetWriter};
-use crate::clock::china_date;
+use super::sheet::{Cell, Fit, Formats, Layout, PrintHeading, SheetWriter};
+use crate::clock::{china, china_date};
 use crate::domain::calendar::Calendar;
 use crate::domain::money::amount_in_words;
 use crate::domain::workflow::{Kind, Status};
@@ -24,6 +24,39 @@ impl ExportKind {
         match self {
             ExportKind::Ledger => "台账",
             ExportKind::Reconciliation => "对账表",
+        }
+    }
+
+    fn title(self) -> String {
+        format!("日升集团应(预)付款{}", self.file_stem_zh())
+    }
+}
+
+/// What an export covers, as its printed pages say it: the paying company and the order-date
+/// period of its filters, each 全部 when not filtered.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    pub company: Option<String>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+impl Scope {
+    fn period(&self) -> String {
+        match (self.from, self.to) {
+            (Some(f), Some(t)) => format!("{f} 至 {t}"),
+            (Some(f), None) => format!("{f} 起"),
+            (None, Some(t)) => format!("至 {t}"),
+            (None, None) => "全部".to_owned(),
+        }
+    }
+
+    fn heading(&self, kind: ExportKind, now: DateTime<Utc>) -> PrintHeading {
+        PrintHeading {
+            title: kind.title(),
+            company: self.company.clone().unwrap_or_else(|| "全部".to_owned()),
+            period: self.period(),
+            exported_at: now.with_timezone(&china()).format("%Y-%m-%d %H:%M").to_string(),
         }
     }
 }
@@ -68,6 +101,7 @@ struct Context<'a> {
     calendar: Calendar,
     today: NaiveDate,
     formats: Formats,
+    heading: PrintHeading,
     progress: ExportProgress<'a>,
     total: u64,
     done: u64,
@@ -93,11 +127,13 @@ impl Context<'_> {
     }
 }
 
-/// Writes the workbook to `path`; returns the number of requests exported.
+/// Writes the workbook to `path`; returns the number of requests exported. `scope` names, on
+/// the printed pages, what `filter` selects.
 pub async fn export(
     db: &DatabaseConnection,
     kind: ExportKind,
     filter: Condition,
+    scope: &Scope,
     now: DateTime<Utc>,
     path: &Path,
     progress: ExportProgress<'_>,
@@ -112,6 +148,7 @@ pub async fn export(
         calendar: crate::store::calendar::load(db).await?,
         today: china_date(now),
         formats: Formats::new(),
+        heading: scope.heading(kind, now),
         progress,
         total,
         done: 0,
@@ -120,7 +157,7 @@ pub async fn export(
     let naive_now = now.naive_utc();
     wb.set_properties(
         &DocProperties::new()
-            .set_title(format!("日升集团应(预)付款{}", kind.file_stem_zh()))
+            .set_title(kind.title())
             .set_subject("日升集团应(预)付款审批单")
             .set_author("verifund")
             .set_company("日升集团")
@@ -134,7 +171,7 @@ pub async fn export(
             reconciliation_sheet(db, &mut wb, &outstanding, &mut ctx, "未退款", true).await?;
         }
     }
-    summary_sheet(db, &mut wb, &rows_filter, &ctx).await?;
+    summary_sheet(db, &mut wb, &rows_filter, &ctx, kind).await?;
     wb.save(path)?;
     Ok(total)
 }
@@ -144,6 +181,41 @@ const LEDGER_HEADERS: [&str; 25] = [
     "经理审批", "财务审批", "打款日期", "打款流水号", "退款截止日", "退款日期", "退款金额", "差额", "逾期工作日", "类型", "标记",
     "审批过程",
 ];
+
+/// Widths that fit real content: a number, a date, a three-character name on one line;
+/// company names, accounts, the amount in words and the purpose over two lines at most.
+const LEDGER_FITS: [Fit; 25] = [
+    Fit::Line(15.0), // 单号 YF202611-0007
+    Fit::Line(11.0),
+    Fit::Line(9.0),
+    Fit::Wrap(8.0),
+    Fit::Wrap(14.0),
+    Fit::Wrap(24.0), // 付款账户: the bank, then the account
+    Fit::Wrap(14.0),
+    Fit::Wrap(18.0),
+    Fit::Line(15.0),
+    Fit::Wrap(16.0),
+    Fit::Wrap(24.0),
+    Fit::Wrap(10.0),
+    Fit::Line(13.0),
+    Fit::Line(9.0),
+    Fit::Line(9.0),
+    Fit::Line(11.0),
+    Fit::Wrap(18.0),
+    Fit::Line(11.0),
+    Fit::Line(11.0),
+    Fit::Line(15.0),
+    Fit::Line(15.0),
+    Fit::Line(7.0),
+    // Off paper: one line each, as wide as they need on screen.
+    Fit::Line(12.0),
+    Fit::Line(30.0),
+    Fit::Line(60.0),
+];
+
+/// On paper the ledger ends at 逾期工作日: 类型, 标记 and 审批过程 (the longest cell of a row)
+/// stay in the file for filtering and auditing.
+const LEDGER_PRINTED: usize = 22;
 
 /// Every step of the latest round with who decided it (and for whom, when a delegate acted),
 /// then the hand-offs on the way: `经理审批：李四；分管领导：吴九（王五代）；财务审批：赵六；转交：李四→王五`.
@@ -209,7 +281,8 @@ fn mini_program_name(m: &request::Model) -> String {
 
 async fn ledger_sheet(db: &DatabaseConnection, wb: &mut Workbook, filter: &Condition, ctx: &mut Context<'_>) -> Result<(), ExportError> {
     let ws = wb.add_worksheet_with_constant_memory();
-    let mut sheet = SheetWriter::new(ws, "台账", &LEDGER_HEADERS, &ctx.formats)?;
+    let layout = Layout { title: ctx.heading.title.clone(), fits: &LEDGER_FITS, printed_columns: LEDGER_PRINTED, one_page: false, sign_off: false };
+    let mut sheet = SheetWriter::new(ws, "台账", &LEDGER_HEADERS, &layout, &ctx.heading, &ctx.formats)?;
     let mut last_id = 0;
     loop {
         let page = request::Entity::find()
@@ -265,6 +338,24 @@ const RECONCILIATION_HEADERS: [&str; 14] = [
     "状态",
 ];
 
+/// Fourteen columns fit landscape A4 at nearly full size: names and references on one line.
+const RECONCILIATION_FITS: [Fit; 14] = [
+    Fit::Line(15.0),
+    Fit::Line(9.0),
+    Fit::Wrap(8.0),
+    Fit::Wrap(31.0), // 收款方: 深圳市腾讯计算机系统有限公司 on one line
+    Fit::Wrap(18.0),
+    Fit::Line(11.0),
+    Fit::Line(15.0),
+    Fit::Wrap(20.0),
+    Fit::Line(11.0),
+    Fit::Line(11.0),
+    Fit::Line(15.0),
+    Fit::Line(15.0),
+    Fit::Line(7.0),
+    Fit::Line(13.0),
+];
+
 async fn reconciliation_sheet(
     db: &DatabaseConnection,
     wb: &mut Workbook,
@@ -274,7 +365,15 @@ async fn reconciliation_sheet(
     oldest_first: bool,
 ) -> Result<(), ExportError> {
     let ws = wb.add_worksheet_with_constant_memory();
-    let mut sheet = SheetWriter::new(ws, name, &RECONCILIATION_HEADERS, &ctx.formats)?;
+    // The 对账 sheet is what finance signs; 未退款 is its follow-up list.
+    let layout = Layout {
+        title: if oldest_first { format!("{}（{name}）", ctx.heading.title) } else { ctx.heading.title.clone() },
+        fits: &RECONCILIATION_FITS,
+        printed_columns: RECONCILIATION_HEADERS.len(),
+        one_page: false,
+        sign_off: !oldest_first,
+    };
+    let mut sheet = SheetWriter::new(ws, name, &RECONCILIATION_HEADERS, &layout, &ctx.heading, &ctx.formats)?;
     // Keyset pagination: by id, or by (paid_at, id) for the oldest-first sheet.
     let mut cursor: Option<(NaiveDate, i32)> = None;
     let mut last_id = 0;
@@ -325,7 +424,7 @@ async fn reconciliation_sheet(
 }
 
 /// Count and sum per status and per department, computed by the database.
-async fn summary_sheet(db: &DatabaseConnection, wb: &mut Workbook, filter: &Condition, ctx: &Context<'_>) -> Result<(), ExportError> {
+async fn summary_sheet(db: &DatabaseConnection, wb: &mut Workbook, filter: &Condition, ctx: &Context<'_>, kind: ExportKind) -> Result<(), ExportError> {
     let by_status: Vec<(String, i64, Option<i64>)> = request::Entity::find()
         .select_only()
         .column(request::Column::Status)
@@ -347,7 +446,14 @@ async fn summary_sheet(db: &DatabaseConnection, wb: &mut Workbook, filter: &Cond
         .all(db)
         .await?;
     let ws = wb.add_worksheet_with_constant_memory();
-    let mut sheet = SheetWriter::new(ws, "汇总", &["分组", "名称", "笔数", "金额"], &ctx.formats)?;
+    let layout = Layout {
+        title: format!("{}（汇总）", kind.title()),
+        fits: &[Fit::Line(8.0), Fit::Wrap(30.0), Fit::Line(8.0), Fit::Line(18.0)],
+        printed_columns: 4,
+        one_page: true,
+        sign_off: false,
+    };
+    let mut sheet = SheetWriter::new(ws, "汇总", &["分组", "名称", "笔数", "金额"], &layout, &ctx.heading, &ctx.formats)?;
     let mut statuses: Vec<_> = by_status.into_iter().collect();
     statuses.sort_by_key(|(s, _, _)| Status::ALL.iter().position(|x| x.as_str() == s).unwrap_or(99));
     for (status, n, total) in statuses {

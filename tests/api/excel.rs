@@ -132,8 +132,14 @@ async fn the_reconciliation_workbook_lists_payouts_and_what_is_still_outstanding
     for name in ["对账", "未退款"] {
         let sheet = wb.worksheet_range(name).unwrap();
         let header: Vec<String> = sheet.rows().next().unwrap().iter().map(text).collect();
-        let rows: Vec<&[Data]> = sheet.rows().skip(1).collect();
+        // The 对账 sheet then ends with its sign-off block (制表, 复核, 财务负责人).
+        let all: Vec<&[Data]> = sheet.rows().skip(1).collect();
+        let totals = all.iter().position(|r| text(&r[0]) == "合计").expect("a totals row");
+        let rows = &all[..=totals];
         assert_eq!(rows.len(), 2, "{name}: the paid request and the totals row");
+        let below: Vec<String> = all[totals + 1..].iter().flat_map(|r| r.iter().map(text)).filter(|t| !t.is_empty()).collect();
+        let want: &[&str] = if name == "对账" { &["制表：", "复核：", "财务负责人：", "日期：", "日期：", "日期："] } else { &[] };
+        assert_eq!(below, want, "{name}: below the totals");
         assert_eq!(text(&rows[0][0]), a["number"].as_str().unwrap());
         let col = |n: &str| header.iter().position(|h| h == n).unwrap();
         assert_eq!(rows[0][col("打款金额")], Data::Float(1409.5));

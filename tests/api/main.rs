@@ -10,6 +10,7 @@ mod chain;
 mod excel;
 mod fuzz;
 mod integrity;
+mod printing;
 mod properties;
 mod registry;
 mod reliability;
