@@ -4,6 +4,7 @@ pub mod audit;
 pub mod calendar;
 pub mod chain;
 pub mod cache;
+pub mod companies;
 pub mod idempotency;
 pub mod list;
 pub mod mini_programs;
