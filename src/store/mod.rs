@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod chain;
 pub mod cache;
 pub mod companies;
+pub mod departments;
 pub mod idempotency;
 pub mod list;
 pub mod mini_programs;
