@@ -1,5 +1,6 @@
 //! Database queries and transactions, one module per aggregate.
 pub mod apply;
+pub mod approval_rules;
 pub mod audit;
 pub mod calendar;
 pub mod chain;
