@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod chain;
 pub mod cache;
 pub mod companies;
+pub mod delegations;
 pub mod departments;
 pub mod idempotency;
 pub mod list;
