@@ -6,12 +6,11 @@ use crate::app::AppState;
 use crate::auth::Admin;
 use crate::domain::money::MAX_AMOUNT_FEN;
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::store::audit::{self, NewEvent};
-use crate::store::chain::{ApprovalRules, RULES_KEY, load_rules};
+use crate::store::approval_rules;
+use crate::store::chain::{ApprovalRules, load_rules};
 use axum::extract::State;
-use entity::{company, setting, user};
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use entity::{company, user};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -76,28 +75,6 @@ async fn put_rules(State(state): State<AppState>, Admin(me): Admin, Json(mut bod
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let before = load_rules(&state.db).await?;
-    let now = state.clock.now();
-    let (tx, mut cursor) = audit::begin(&state.db).await?;
-    let value = serde_json::to_string(&body).map_err(|e| ApiError::Internal(e.to_string()))?;
-    setting::Entity::insert(setting::ActiveModel { key: Set(RULES_KEY.to_owned()), value: Set(value) })
-        .on_conflict(OnConflict::column(setting::Column::Key).update_column(setting::Column::Value).to_owned())
-        .exec_without_returning(&tx)
-        .await?;
-    cursor
-        .append(
-            &tx,
-            NewEvent {
-                actor_id: Some(me.id),
-                actor_name: me.display_name.clone(),
-                action: crate::domain::audit::AuditAction::ApprovalRulesUpdate,
-                before: serde_json::to_value(&before).ok(),
-                after: serde_json::to_value(&body).ok(),
-                ..Default::default()
-            },
-            now,
-        )
-        .await?;
-    tx.commit().await?;
+    approval_rules::save(state.ctx(), &me, &body).await?;
     Ok(Json(body))
 }

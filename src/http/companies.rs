@@ -6,15 +6,13 @@ use crate::app::AppState;
 use crate::auth::{Admin, AuthUser};
 use crate::domain::ids::{AccountNumber, CreditCode};
 use crate::domain::roles::{Role, RoleSet};
-use crate::error::{ApiError, ApiResult, FieldError, Msg};
+use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::requests::form::{RequestInput, id_field};
-use crate::store::audit::{self, NewEvent};
+use crate::store::companies::{self, AccountFields, CompanyFields};
 use axum::extract::State;
 use axum::http::StatusCode;
 use entity::{company, company_account, company_finance_user, user};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -106,7 +104,7 @@ async fn views(state: &AppState, companies: Vec<company::Model>) -> ApiResult<Ve
 }
 
 async fn one(state: &AppState, id: i32) -> ApiResult<CompanyView> {
-    let c = company::Entity::find_by_id(id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("公司", "company"))?;
+    let c = companies::find(&state.db, id).await?;
     Ok(views(state, vec![c]).await?.remove(0))
 }
 
@@ -125,15 +123,7 @@ async fn get_company(State(state): State<AppState>, _me: AuthUser, Path(id): Pat
     Ok(Json(one(&state, id).await?))
 }
 
-/// A validated company input.
-struct Valid {
-    name: Option<String>,
-    credit_code: Option<String>,
-    accounts: Option<Vec<(Option<i32>, String, String, bool)>>,
-    finance_user_ids: Option<Vec<i32>>,
-}
-
-async fn validate(state: &AppState, input: CompanyInput, creating: bool) -> ApiResult<Valid> {
+async fn validate(state: &AppState, input: CompanyInput, creating: bool) -> ApiResult<CompanyFields> {
     let mut errors = Vec::new();
     let name = input.name.as_deref().map(str::trim).map(str::to_owned);
     match &name {
@@ -159,7 +149,7 @@ async fn validate(state: &AppState, input: CompanyInput, creating: bool) -> ApiR
             if defaults > 1 {
                 errors.push(FieldError::new("accounts", "只能有一个默认账户", "only one account can be the default"));
             }
-            let mut out = Vec::new();
+            let mut out: Vec<AccountFields> = Vec::new();
             for (i, a) in list.iter().enumerate() {
                 let bank = a.bank.trim();
                 if bank.is_empty() || bank.chars().count() > 200 {
@@ -167,10 +157,15 @@ async fn validate(state: &AppState, input: CompanyInput, creating: bool) -> ApiR
                 }
                 let account = id_field(&mut errors, &format!("accounts[{i}].account"), "账号", Some(&a.account), AccountNumber::parse);
                 if let Some(acc) = account {
-                    if out.iter().any(|(_, _, x, _): &(Option<i32>, String, String, bool)| x == acc.as_str()) {
+                    if out.iter().any(|x| x.account == acc.as_str()) {
                         errors.push(FieldError::new(format!("accounts[{i}].account"), "账号重复", "duplicate account"));
                     }
-                    out.push((a.id, bank.to_owned(), acc.as_str().to_owned(), a.is_default || (defaults == 0 && i == 0)));
+                    out.push(AccountFields {
+                        id: a.id,
+                        bank: bank.to_owned(),
+                        account: acc.as_str().to_owned(),
+                        is_default: a.is_default || (defaults == 0 && i == 0),
+                    });
                 }
             }
             Some(out)
@@ -202,86 +197,7 @@ async fn validate(state: &AppState, input: CompanyInput, creating: bool) -> ApiR
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    Ok(Valid { name, credit_code, accounts, finance_user_ids })
-}
-
-/// One legal entity is one company: its credit code is not used by another.
-async fn code_taken(state: &AppState, code: &str, except: Option<i32>) -> ApiResult<()> {
-    let mut q = company::Entity::find().filter(company::Column::CreditCode.eq(code));
-    if let Some(id) = except {
-        q = q.filter(company::Column::Id.ne(id));
-    }
-    if let Some(other) = q.one(&state.db).await? {
-        return Err(ApiError::Conflict {
-            code: crate::error::ConflictCode::CreditCodeTaken,
-            msg: Msg::new(format!("该统一社会信用代码已属于「{}」", other.name), format!("this credit code belongs to \"{}\"", other.name)),
-            current: Some(serde_json::json!({"id": other.id})),
-        });
-    }
-    Ok(())
-}
-
-async fn name_taken(state: &AppState, name: &str, except: Option<i32>) -> ApiResult<()> {
-    let mut q = company::Entity::find().filter(company::Column::Name.eq(name));
-    if let Some(id) = except {
-        q = q.filter(company::Column::Id.ne(id));
-    }
-    if q.one(&state.db).await?.is_some() {
-        return Err(ApiError::Conflict { code: crate::error::ConflictCode::NameTaken, msg: Msg::new("公司名称已存在", "a company with this name exists"), current: None });
-    }
-    Ok(())
-}
-
-/// Writes the account list (retiring what is left out) and the finance users.
-async fn write_parts(tx: &DatabaseTransaction, company_id: i32, v: &Valid) -> ApiResult<()> {
-    if let Some(accounts) = &v.accounts {
-        let existing = company_account::Entity::find().filter(company_account::Column::CompanyId.eq(company_id)).all(tx).await?;
-        for (i, (id, ..)) in accounts.iter().enumerate() {
-            if let Some(id) = id
-                && !existing.iter().any(|e| e.id == *id && !e.retired)
-            {
-                return Err(ApiError::field(&format!("accounts[{i}].id"), "此账户不属于该公司", "no such account of this company"));
-            }
-        }
-        for e in &existing {
-            if !e.retired && !accounts.iter().any(|(id, ..)| *id == Some(e.id)) {
-                let mut am = e.clone().into_active_model();
-                am.retired = Set(true);
-                am.is_default = Set(false);
-                am.update(tx).await?;
-            }
-        }
-        for (id, bank, account, is_default) in accounts {
-            match id.and_then(|id| existing.iter().find(|e| e.id == id)) {
-                Some(e) => {
-                    let mut am = e.clone().into_active_model();
-                    am.bank = Set(bank.clone());
-                    am.account = Set(account.clone());
-                    am.is_default = Set(*is_default);
-                    am.update(tx).await?;
-                }
-                None => {
-                    company_account::ActiveModel {
-                        company_id: Set(company_id),
-                        bank: Set(bank.clone()),
-                        account: Set(account.clone()),
-                        is_default: Set(*is_default),
-                        retired: Set(false),
-                        ..Default::default()
-                    }
-                    .insert(tx)
-                    .await?;
-                }
-            }
-        }
-    }
-    if let Some(ids) = &v.finance_user_ids {
-        company_finance_user::Entity::delete_many().filter(company_finance_user::Column::CompanyId.eq(company_id)).exec(tx).await?;
-        for id in ids {
-            company_finance_user::ActiveModel { company_id: Set(company_id), user_id: Set(*id) }.insert(tx).await?;
-        }
-    }
-    Ok(())
+    Ok(CompanyFields { name, credit_code, accounts, finance_user_ids })
 }
 
 /// Add a company of the group (admin).
@@ -292,53 +208,9 @@ async fn create_company(State(state): State<AppState>, Admin(me): Admin, Json(bo
     if body.version.is_some() {
         return Err(ApiError::field("version", "新建公司不需要 version", "version is not accepted on create"));
     }
-    let v = validate(&state, body, true).await?;
-    let name = v.name.clone().unwrap_or_default();
-    name_taken(&state, &name, None).await?;
-    code_taken(&state, v.credit_code.as_deref().unwrap_or_default(), None).await?;
-    let now = state.clock.now();
-    let (tx, mut cursor) = audit::begin(&state.db).await?;
-    let c = company::ActiveModel {
-        name: Set(name),
-        credit_code: Set(v.credit_code.clone().unwrap_or_default()),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&tx)
-    .await
-    .map_err(|e| unique_to_conflict(e))?;
-    write_parts(&tx, c.id, &v).await?;
-    cursor.append(&tx, event(&me, crate::domain::audit::AuditAction::CompanyCreate, &c, &v), now).await?;
-    tx.commit().await?;
+    let fields = validate(&state, body, true).await?;
+    let c = companies::create(state.ctx(), &me, &fields).await?;
     Ok((StatusCode::CREATED, Json(one(&state, c.id).await?)))
-}
-
-fn unique_to_conflict(e: sea_orm::DbErr) -> ApiError {
-    if crate::store::is_unique_violation(&e) {
-        ApiError::Conflict { code: crate::error::ConflictCode::NameTaken, msg: Msg::new("公司名称已存在", "a company with this name exists"), current: None }
-    } else {
-        e.into()
-    }
-}
-
-fn event(me: &AuthUser, action: crate::domain::audit::AuditAction, c: &company::Model, v: &Valid) -> NewEvent {
-    NewEvent {
-        actor_id: Some(me.id),
-        actor_name: me.display_name.clone(),
-        action,
-        request_id: None,
-        comment: None,
-        before: None,
-        on_behalf_of_id: None,
-        after: Some(serde_json::json!({
-            "company_id": c.id, "name": c.name, "credit_code": c.credit_code, "version": c.version,
-            "accounts": v.accounts.as_ref().map(|a| a.iter().map(|(id, bank, account, d)| serde_json::json!({"id": id, "bank": bank, "account": account, "is_default": d})).collect::<Vec<_>>()),
-            "finance_user_ids": v.finance_user_ids,
-        })),
-        ..Default::default()
-    }
 }
 
 /// Change a company, its accounts or its finance users (admin; `version` required).
@@ -353,47 +225,15 @@ async fn update_company(
     Path(id): Path<i32>,
     Json(body): Json<CompanyInput>,
 ) -> ApiResult<Json<CompanyView>> {
-    let current = company::Entity::find_by_id(id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("公司", "company"))?;
+    let current = companies::find(&state.db, id).await?;
     let Some(version) = body.version else {
         return Err(ApiError::field("version", "修改须带上 version", "version is required"));
     };
-    let conflict = |c: &company::Model| ApiError::Conflict {
-        code: crate::error::ConflictCode::VersionConflict,
-        msg: Msg::new(format!("公司资料已被他人修改（当前版本 {}），请刷新后重试", c.version), format!("changed meanwhile (now version {}); reload", c.version)),
-        current: Some(serde_json::json!({"id": c.id, "version": c.version})),
-    };
     if version != current.version {
-        return Err(conflict(&current));
+        return Err(companies::version_conflict(&current));
     }
-    let v = validate(&state, body, false).await?;
-    if let Some(n) = &v.name {
-        name_taken(&state, n, Some(id)).await?;
-    }
-    if let Some(c) = &v.credit_code {
-        code_taken(&state, c, Some(id)).await?;
-    }
-    let now = state.clock.now();
-    let (tx, mut cursor) = audit::begin(&state.db).await?;
-    let mut update = company::Entity::update_many()
-        .col_expr(company::Column::Version, sea_orm::sea_query::Expr::value(current.version + 1))
-        .col_expr(company::Column::UpdatedAt, sea_orm::sea_query::Expr::value(now))
-        .filter(company::Column::Id.eq(id))
-        .filter(company::Column::Version.eq(current.version));
-    if let Some(n) = &v.name {
-        update = update.col_expr(company::Column::Name, sea_orm::sea_query::Expr::value(n.clone()));
-    }
-    if let Some(c) = &v.credit_code {
-        update = update.col_expr(company::Column::CreditCode, sea_orm::sea_query::Expr::value(c.clone()));
-    }
-    if update.exec(&tx).await.map_err(unique_to_conflict)?.rows_affected != 1 {
-        drop(tx);
-        let fresh = company::Entity::find_by_id(id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("公司", "company"))?;
-        return Err(conflict(&fresh));
-    }
-    write_parts(&tx, id, &v).await?;
-    let updated = company::Entity::find_by_id(id).one(&tx).await?.ok_or_else(|| ApiError::not_found("公司", "company"))?;
-    cursor.append(&tx, event(&me, crate::domain::audit::AuditAction::CompanyUpdate, &updated, &v), now).await?;
-    tx.commit().await?;
+    let fields = validate(&state, body, false).await?;
+    companies::update(state.ctx(), &me, &current, &fields).await?;
     Ok(Json(one(&state, id).await?))
 }
 

@@ -7,12 +7,12 @@ use crate::auth::AuthUser;
 use crate::domain::roles::{Role, RoleSet};
 use crate::domain::workflow::Kind;
 use crate::error::{ApiError, ApiResult, FieldError, Msg};
-use crate::store::audit::{self, NewEvent};
+use crate::store::delegations::{self, NewDelegation};
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{delegation, user};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -154,58 +154,8 @@ async fn create_delegation(State(state): State<AppState>, me: AuthUser, Json(bod
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let now = state.clock.now();
-    let (tx, mut cursor) = audit::begin(&state.db).await?;
-    let overlapping = delegation::Entity::find()
-        .filter(delegation::Column::ApproverId.eq(me.id))
-        .filter(delegation::Column::RevokedAt.is_null())
-        .filter(delegation::Column::StartsOn.lte(body.ends_on))
-        .filter(delegation::Column::EndsOn.gte(body.starts_on))
-        .one(&tx)
-        .await?;
-    if let Some(o) = overlapping {
-        return Err(ApiError::Conflict {
-            code: crate::error::ConflictCode::DelegationOverlap,
-            msg: Msg::new(
-                format!("您在 {} 至 {} 已有代理（#{}），请先撤销或调整日期", o.starts_on, o.ends_on, o.id),
-                format!("you already have a delegation from {} to {} (#{}); revoke it or change the dates", o.starts_on, o.ends_on, o.id),
-            ),
-            current: Some(serde_json::json!({"id": o.id})),
-        });
-    }
-    let kinds = body.kinds.as_ref().map(|ks| {
-        let set: std::collections::BTreeSet<&str> = ks.iter().map(|k| k.as_str()).collect();
-        format!(",{},", set.into_iter().collect::<Vec<_>>().join(","))
-    });
-    let d = delegation::ActiveModel {
-        approver_id: Set(me.id),
-        delegate_id: Set(body.delegate_id),
-        starts_on: Set(body.starts_on),
-        ends_on: Set(body.ends_on),
-        kinds: Set(kinds),
-        created_at: Set(now),
-        revoked_at: Set(None),
-        ..Default::default()
-    }
-    .insert(&tx)
-    .await?;
-    cursor
-        .append(
-            &tx,
-            NewEvent {
-                actor_id: Some(me.id),
-                actor_name: me.display_name.clone(),
-                action: crate::domain::audit::AuditAction::DelegationCreate,
-                after: Some(serde_json::json!({
-                    "delegation_id": d.id, "approver_id": d.approver_id, "delegate_id": d.delegate_id,
-                    "starts_on": d.starts_on, "ends_on": d.ends_on, "kinds": d.kinds,
-                })),
-                ..Default::default()
-            },
-            now,
-        )
-        .await?;
-    tx.commit().await?;
+    let new = NewDelegation { delegate_id: body.delegate_id, starts_on: body.starts_on, ends_on: body.ends_on, kinds: body.kinds };
+    let d = delegations::create(state.ctx(), &me, &new).await?;
     let names = names_of(&state, std::slice::from_ref(&d)).await?;
     Ok((StatusCode::CREATED, Json(views(vec![d], &names, me.today).remove(0))))
 }
@@ -225,24 +175,6 @@ async fn revoke_delegation(State(state): State<AppState>, me: AuthUser, Path(id)
     if d.revoked_at.is_some() {
         return Ok(StatusCode::NO_CONTENT);
     }
-    let now = state.clock.now();
-    let (tx, mut cursor) = audit::begin(&state.db).await?;
-    let mut am = d.clone().into_active_model();
-    am.revoked_at = Set(Some(now));
-    am.update(&tx).await?;
-    cursor
-        .append(
-            &tx,
-            NewEvent {
-                actor_id: Some(me.id),
-                actor_name: me.display_name.clone(),
-                action: crate::domain::audit::AuditAction::DelegationRevoke,
-                after: Some(serde_json::json!({"delegation_id": d.id, "approver_id": d.approver_id, "delegate_id": d.delegate_id})),
-                ..Default::default()
-            },
-            now,
-        )
-        .await?;
-    tx.commit().await?;
+    delegations::revoke(state.ctx(), &me, &d).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,13 +2,13 @@
 use super::extract::{Json, Path};
 use crate::app::AppState;
 use crate::auth::Admin;
-use crate::error::{ApiError, ApiResult, FieldError, Msg};
-use crate::store::audit::{self, NewEvent};
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::store::departments;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use entity::{department, user};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -83,11 +83,6 @@ async fn validate(state: &AppState, input: &DepartmentInput, name_required: bool
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    if let Some(n) = name
-        && department::Entity::find().filter(department::Column::Name.eq(n)).one(&state.db).await?.is_some()
-    {
-        return Err(ApiError::Conflict { code: crate::error::ConflictCode::NameTaken, msg: Msg::new("部门名称已存在", "a department with this name exists"), current: None });
-    }
     Ok(name.map(str::to_owned))
 }
 
@@ -101,25 +96,7 @@ async fn create_department(
     Json(body): Json<DepartmentInput>,
 ) -> ApiResult<(StatusCode, Json<DepartmentView>)> {
     let name = validate(&state, &body, true).await?.unwrap_or_default();
-    let now = state.clock.now();
-    let (tx, mut cursor) = audit::begin(&state.db).await?;
-    let d = department::ActiveModel { name: Set(name), head_id: Set(body.head_id), created_at: Set(now), ..Default::default() }
-        .insert(&tx)
-        .await?;
-    cursor
-        .append(
-            &tx,
-            NewEvent {
-                actor_id: Some(me.id),
-                actor_name: me.display_name.clone(),
-                action: crate::domain::audit::AuditAction::DepartmentCreate,
-                after: Some(serde_json::json!({"id": d.id, "name": d.name, "head_id": d.head_id})),
-                ..Default::default()
-            },
-            now,
-        )
-        .await?;
-    tx.commit().await?;
+    let d = departments::create(state.ctx(), &me, name, body.head_id).await?;
     Ok((StatusCode::CREATED, Json(view(&state, d).await?)))
 }
 
@@ -134,37 +111,12 @@ async fn update_department(
     Path(id): Path<i32>,
     Json(body): Json<DepartmentInput>,
 ) -> ApiResult<Json<DepartmentView>> {
-    let current = department::Entity::find_by_id(id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("部门", "department"))?;
+    let current = departments::find(&state.db, id).await?;
     let same_name = body.name.as_deref().map(str::trim) == Some(current.name.as_str());
     let name = if same_name { None } else { validate(&state, &body, false).await? };
     if same_name {
         validate(&state, &DepartmentInput { name: None, head_id: body.head_id }, false).await?;
     }
-    let now = state.clock.now();
-    let before = serde_json::json!({"name": current.name, "head_id": current.head_id});
-    let mut am = current.into_active_model();
-    if let Some(n) = name {
-        am.name = Set(n);
-    }
-    if body.head_id.is_some() {
-        am.head_id = Set(body.head_id);
-    }
-    let (tx, mut cursor) = audit::begin(&state.db).await?;
-    let d = am.update(&tx).await?;
-    cursor
-        .append(
-            &tx,
-            NewEvent {
-                actor_id: Some(me.id),
-                actor_name: me.display_name.clone(),
-                action: crate::domain::audit::AuditAction::DepartmentUpdate,
-                before: Some(before),
-                after: Some(serde_json::json!({"name": d.name, "head_id": d.head_id})),
-                ..Default::default()
-            },
-            now,
-        )
-        .await?;
-    tx.commit().await?;
+    let d = departments::update(state.ctx(), &me, current, name, body.head_id).await?;
     Ok(Json(view(&state, d).await?))
 }

@@ -1,9 +1,13 @@
 //! Database queries and transactions, one module per aggregate.
 pub mod apply;
+pub mod approval_rules;
 pub mod audit;
 pub mod calendar;
 pub mod chain;
 pub mod cache;
+pub mod companies;
+pub mod delegations;
+pub mod departments;
 pub mod idempotency;
 pub mod list;
 pub mod mini_programs;
