@@ -6,4 +6,5 @@ pub mod ids;
 pub mod money;
 pub mod roles;
 pub mod statement;
+pub mod text;
 pub mod workflow;

@@ -147,11 +147,10 @@ struct Valid {
 }
 
 fn required_text(errors: &mut Vec<FieldError>, field: &str, v: Option<&str>, max: usize, label: &str) -> String {
-    let s = v.map(str::trim).unwrap_or("");
-    if s.is_empty() || s.chars().count() > max {
-        errors.push(FieldError::new(field, format!("{label}须为 1–{max} 个字符"), format!("{field} must be 1–{max} characters")));
-    }
-    s.to_owned()
+    crate::domain::text::required(v.unwrap_or(""), max).unwrap_or_else(|p| {
+        errors.push(crate::domain::text::labelled_field_error(field, label, p));
+        String::new()
+    })
 }
 
 fn parsed<T>(errors: &mut Vec<FieldError>, field: &str, label: &str, v: Option<&str>, parse: impl Fn(&str) -> Result<T, crate::domain::ids::IdError>) -> Option<T> {

@@ -9,6 +9,7 @@ mod browser;
 mod chain;
 mod excel;
 mod fuzz;
+mod probe;
 mod properties;
 mod registry;
 mod reliability;

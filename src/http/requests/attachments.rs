@@ -89,13 +89,15 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// The client's file name reduced to a safe display name: no directories, no control
-/// characters, at most 120 characters. It is only ever shown, never used as a path.
+/// The client's file name reduced to a safe display name: no directories, no control,
+/// direction or zero-width characters, at most 120 characters. It is only ever shown,
+/// never used as a path.
 pub fn clean_filename(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or("");
-    let cleaned: String = base
+    let visible = crate::domain::text::file_name(base);
+    let cleaned: String = visible
         .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>' | '|' | ':' | '*' | '?'))
+        .filter(|c| !matches!(c, '"' | '<' | '>' | '|' | ':' | '*' | '?'))
         .collect::<String>()
         .trim()
         .trim_start_matches('.')
@@ -340,6 +342,8 @@ mod tests {
         assert_eq!(clean_filename("C:\\Users\\x\\回单.pdf"), "回单.pdf");
         assert_eq!(clean_filename("..\u{0}"), "file");
         assert_eq!(clean_filename(".htaccess"), "htaccess");
+        assert_eq!(clean_filename("回单\u{202E}fdp.exe"), "回单fdp.exe");
+        assert_eq!(clean_filename("\u{200B}.pdf"), "pdf");
     }
 
     #[test]
