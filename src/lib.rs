@@ -16,3 +16,4 @@ pub mod jobs;
 pub mod outbox;
 pub mod pii;
 pub mod store;
+pub mod upload;

@@ -26,9 +26,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// A statement larger than this many lines is refused (split it by month).
 const MAX_LINES: usize = 100_000;
-/// xlsx is a zip: refuse archives that inflate beyond these (zip bombs).
-const MAX_INFLATED: u64 = 200 * 1024 * 1024;
-const MAX_RATIO: u64 = 200;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MatchedLine {
@@ -99,19 +96,8 @@ pub fn read_rows(filename: &str, bytes: &[u8]) -> ApiResult<Vec<(u32, Vec<CellVa
 fn read_xlsx(bytes: &[u8]) -> ApiResult<Vec<(u32, Vec<CellValue>)>> {
     use calamine::{Data, Reader, Xlsx};
     let invalid = || bad_file("文件不是有效的 xlsx", "the file is not a valid xlsx");
-    // Look inside the archive before inflating anything.
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| invalid())?;
-    if zip.len() > 2000 {
-        return Err(bad_file("xlsx 内部文件过多", "the xlsx holds too many parts"));
-    }
-    let mut inflated = 0u64;
-    for i in 0..zip.len() {
-        let f = zip.by_index_raw(i).map_err(|_| invalid())?;
-        inflated = inflated.saturating_add(f.size());
-    }
-    if inflated > MAX_INFLATED || inflated > (bytes.len() as u64).saturating_mul(MAX_RATIO) {
-        return Err(bad_file("xlsx 解压后过大（疑似压缩炸弹），已拒绝", "the xlsx inflates too much (a zip bomb?); refused"));
-    }
+    // Measured by what it really inflates to, before calamine sees it.
+    crate::upload::check_xlsx(bytes)?;
     let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|_| invalid())?;
     let range = wb.worksheet_range_at(0).ok_or_else(invalid)?.map_err(|_| invalid())?;
     if range.height() > MAX_LINES + 1 {
@@ -195,13 +181,13 @@ async fn candidates(state: &AppState, line: &Line) -> ApiResult<(Vec<i32>, &'sta
               (status = 413, body = crate::error::ProblemBody), (status = 422, body = crate::error::ProblemBody)))]
 async fn import(State(state): State<AppState>, me: AuthUser, body: axum::extract::Request) -> ApiResult<(StatusCode, Json<ImportResult>)> {
     me.require(Role::Finance)?;
-    let mut multipart = crate::http::requests::attachments::multipart_of(body, &state).await?;
+    let mut multipart = crate::upload::multipart_of(body, &state).await?;
     let limit = state.config.upload_limit;
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut mapping_text: Option<String> = None;
     let mut bank: Option<String> = None;
     let mut commit = false;
-    let bad = |e: axum::extract::multipart::MultipartError| ApiError::BadRequest(Msg::new(format!("无法解析上传内容：{}", e.body_text()), e.body_text()));
+    let bad = crate::upload::malformed;
     while let Some(field) = multipart.next_field().await.map_err(bad)? {
         match field.name().unwrap_or("") {
             "file" => {
@@ -212,7 +198,7 @@ async fn import(State(state): State<AppState>, me: AuthUser, body: axum::extract
                         format!("the statement is limited to {} MB", limit / 1024 / 1024),
                     ))
                 };
-                let data = crate::http::requests::attachments::read_file_field(field, limit, too_large, bad).await?;
+                let data = crate::upload::read_file_field(field, limit, too_large, bad).await?;
                 file = Some((name, data));
             }
             "mapping" => mapping_text = Some(field.text().await.map_err(bad)?),
@@ -328,7 +314,7 @@ async fn import(State(state): State<AppState>, me: AuthUser, body: axum::extract
     }
 
     let statement = bank_statement::ActiveModel {
-        filename: Set(crate::http::requests::attachments::clean_filename(&filename)),
+        filename: Set(crate::upload::clean_filename(&filename)),
         sha256: Set(hex::encode(Sha256::digest(&bytes))),
         lines: Set(result.lines as i32),
         matched: Set(0),

@@ -682,14 +682,14 @@ async fn upload_material(
     if !may_edit(&me, &m) {
         return Err(ApiError::forbidden());
     }
-    let multipart = crate::http::requests::attachments::multipart_of(body, &state).await?;
+    let multipart = crate::upload::multipart_of(body, &state).await?;
     let entity_type = EntityType::parse(&m.entity_type).unwrap_or(EntityType::Enterprise);
     if !required_materials(entity_type, m.entity_subtype.as_deref()).iter().any(|mat| mat.key == item) {
         return Err(ApiError::NotFound(Msg::new(format!("此主体类型的材料清单中没有 {item}"), format!("{item} is not on this entity type's checklist"))));
     }
-    let file = crate::http::requests::attachments::read_upload(&state, multipart).await?;
+    let file = crate::upload::read_upload(&state, multipart).await?;
     let now = state.clock.now();
-    let stored = crate::http::requests::attachments::store_file(&state, &file.data).await?;
+    let stored = crate::upload::store_file(&state, &file.data).await?;
     let saved = async {
         let (tx, mut cursor) = audit::begin(&state.db).await?;
         let old = mini_program_material::Entity::find()
@@ -759,5 +759,5 @@ async fn download_material(State(state): State<AppState>, me: AuthUser, Path((id
         .await?
         .ok_or_else(|| ApiError::not_found("材料", "material"))?;
     let data = tokio::fs::read(state.config.attachments_dir().join(&f.storage_key)).await.map_err(|_| ApiError::not_found("材料文件", "material file"))?;
-    Ok(crate::http::requests::attachments::file_response(data, &f.content_type, &f.filename))
+    Ok(crate::upload::file_response(data, &f.content_type, &f.filename))
 }

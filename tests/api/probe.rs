@@ -82,3 +82,105 @@ async fn attachment_file_names_lose_direction_and_zero_width_characters() {
     assert_eq!(a["filename"], "回单exe.pdf");
 }
 
+use std::io::{Cursor, Write};
+
+// 4. A zip that lies about its size.
+
+async fn import(app: &TestApp, token: &str, file: Vec<u8>, name: &'static str, mapping: Value) -> (StatusCode, Value) {
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(file).file_name(name))
+        .text("mapping", mapping.to_string())
+        .text("commit", "false");
+    let res = app.client.post(app.url("/api/v1/bank-statements")).bearer_auth(token).multipart(form).send().await.unwrap();
+    app.json(res).await
+}
+
+/// A real one-sheet statement: 日期 | 金额 | 户名.
+fn statement_xlsx() -> Vec<u8> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in ["日期", "金额", "户名"].iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    ws.write_string(1, 0, "2026-01-05").unwrap();
+    ws.write_number(1, 1, -1.23).unwrap();
+    ws.write_string(1, 2, "某供应商").unwrap();
+    wb.save_to_buffer().unwrap()
+}
+
+/// `statement_xlsx` plus a part of 8 MiB of zeros whose local and central headers both claim
+/// 4 KiB: what calamine would inflate is not what the headers say.
+fn lying_xlsx() -> Vec<u8> {
+    const PAD: &str = "xl/media/pad.bin";
+    let honest = statement_xlsx();
+    let mut source = zip::ZipArchive::new(Cursor::new(honest)).unwrap();
+    let mut out = Cursor::new(Vec::new());
+    let mut z = zip::ZipWriter::new(&mut out);
+    let deflated = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    z.start_file(PAD, deflated).unwrap();
+    let zeros = vec![0u8; 1024 * 1024];
+    for _ in 0..8 {
+        z.write_all(&zeros).unwrap();
+    }
+    for i in 0..source.len() {
+        z.raw_copy_file(source.by_index(i).unwrap()).unwrap();
+    }
+    z.finish().unwrap();
+    let mut bytes = out.into_inner();
+    let claim = 4096u32.to_le_bytes();
+    // The pad is the first part: its local header is at offset 0 (uncompressed size at 22).
+    assert_eq!(&bytes[0..4], b"PK\x03\x04");
+    bytes[22..26].copy_from_slice(&claim);
+    // Its central directory entry: uncompressed size at 24, file name at 46.
+    let mut at = 0;
+    let mut patched = false;
+    while let Some(pos) = bytes[at..].windows(4).position(|w| w == b"PK\x01\x02") {
+        let h = at + pos;
+        let name_len = u16::from_le_bytes([bytes[h + 28], bytes[h + 29]]) as usize;
+        if &bytes[h + 46..h + 46 + name_len] == PAD.as_bytes() {
+            bytes[h + 24..h + 28].copy_from_slice(&claim);
+            patched = true;
+        }
+        at = h + 4;
+    }
+    assert!(patched);
+    // The archive still opens and claims a few KiB in all.
+    let mut check = zip::ZipArchive::new(Cursor::new(bytes.clone())).unwrap();
+    let claimed: u64 = (0..check.len()).map(|i| check.by_index_raw(i).unwrap().size()).sum();
+    assert!(claimed < 64 * 1024, "claimed {claimed}");
+    bytes
+}
+
+#[tokio::test]
+async fn a_statement_whose_zip_headers_understate_its_size_is_refused_as_too_large_unpacked() {
+    let app = spawn_app().await;
+    let o = org(&app).await;
+    let mapping = json!({"date": "日期", "amount": "金额", "counterparty_name": "户名"});
+    let (s, p) = import(&app, &o.finance1.token, lying_xlsx(), "statement.xlsx", mapping).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(fields(&p), ["file"]);
+    assert!(p["errors"][0]["message"].as_str().unwrap().contains("解压后过大"), "{p}");
+}
+
+#[tokio::test]
+async fn an_honest_small_xlsx_statement_still_imports() {
+    let app = spawn_app().await;
+    let o = org(&app).await;
+    let mapping = json!({"date": "日期", "amount": "金额", "counterparty_name": "户名"});
+    let (s, r) = import(&app, &o.finance1.token, statement_xlsx(), "statement.xlsx", mapping).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!((r["lines"].as_u64(), r["unmatched"].clone()), (Some(1), json!([2])));
+}
+
+#[tokio::test]
+async fn an_xlsx_attachment_that_lies_about_its_size_is_refused_and_an_honest_one_is_kept() {
+    let app = spawn_app().await;
+    let o = org(&app).await;
+    let r = app.create_request(&o.requester.token, request_body("verification_transfer", 100)).await;
+    let (s, p) = attach(&app, &o.requester.token, id(&r), lying_xlsx(), "流水.xlsx").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(fields(&p), ["file"]);
+    let (s, a) = attach(&app, &o.requester.token, id(&r), statement_xlsx(), "流水.xlsx").await;
+    assert_eq!(s, StatusCode::CREATED, "{a}");
+}
+
