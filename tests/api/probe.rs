@@ -184,3 +184,20 @@ async fn an_xlsx_attachment_that_lies_about_its_size_is_refused_and_an_honest_on
     assert_eq!(s, StatusCode::CREATED, "{a}");
 }
 
+// 9. Bounds.
+
+#[tokio::test]
+async fn a_request_holds_at_most_twenty_attachments() {
+    let app = spawn_app().await;
+    let o = org(&app).await;
+    let r = app.create_request(&o.requester.token, request_body("verification_transfer", 100)).await;
+    for n in 0..20 {
+        let (s, a) = attach(&app, &o.requester.token, id(&r), format!("%PDF-1.4 {n}").into_bytes(), &format!("{n}.pdf")).await;
+        assert_eq!(s, StatusCode::CREATED, "{n}: {a}");
+    }
+    let (s, p) = attach(&app, &o.requester.token, id(&r), b"%PDF-1.4 21".to_vec(), "21.pdf").await;
+    assert_eq!((s, fields(&p)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["file".to_owned()]), "{p}");
+    let (_, list) = app.json(app.get(Some(&o.requester.token), &format!("/api/v1/requests/{}/attachments", id(&r))).await).await;
+    assert_eq!(list.as_array().unwrap().len(), 20);
+}
+

@@ -14,10 +14,13 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use entity::attachment;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa_axum::{router::OpenApiRouter, routes};
+
+/// "at most 20 per request" (DESIGN §2).
+pub const MAX_PER_REQUEST: u64 = 20;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -80,6 +83,8 @@ async fn upload_attachment(State(state): State<AppState>, me: AuthUser, Path(id)
     let req = find_visible(&state.db, &me, id).await?;
     let multipart = multipart_of(body, &state).await?;
     let status = status_of(&req);
+    // Refused before the body is read; counted again under the write lock below.
+    check_room(&state.db, id).await?;
     let upload = read_upload(&state, multipart).await?;
     let purpose = upload.purpose.clone().unwrap_or_else(|| "general".to_owned());
     let allowed = match purpose.as_str() {
@@ -101,6 +106,7 @@ async fn upload_attachment(State(state): State<AppState>, me: AuthUser, Path(id)
     let now = state.clock.now();
     let saved = async {
         let (tx, mut cursor) = audit::begin(&state.db).await?;
+        check_room(&tx, id).await?;
         let a = attachment::ActiveModel {
             request_id: Set(id),
             filename: Set(filename.clone()),
@@ -130,16 +136,29 @@ async fn upload_attachment(State(state): State<AppState>, me: AuthUser, Path(id)
             )
             .await?;
         tx.commit().await?;
-        Ok::<_, sea_orm::DbErr>(a)
+        Ok::<_, ApiError>(a)
     }
     .await;
     match saved {
         Ok(a) => Ok((StatusCode::CREATED, Json(a.into()))),
         Err(e) => {
             let _ = tokio::fs::remove_file(&path).await;
-            Err(e.into())
+            Err(e)
         }
     }
+}
+
+/// A request holds at most `MAX_PER_REQUEST` files (all purposes together).
+async fn check_room(db: &impl ConnectionTrait, request_id: i32) -> ApiResult<()> {
+    let held = attachment::Entity::find().filter(attachment::Column::RequestId.eq(request_id)).count(db).await?;
+    if held >= MAX_PER_REQUEST {
+        return Err(ApiError::field(
+            "file",
+            format!("每张申请最多 {MAX_PER_REQUEST} 个附件，请先合并或删除"),
+            format!("a request holds at most {MAX_PER_REQUEST} attachments"),
+        ));
+    }
+    Ok(())
 }
 
 /// List a request's attachments.
