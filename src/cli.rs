@@ -397,7 +397,7 @@ pub async fn export_to_file(db: &DatabaseConnection, kind: crate::export::Export
     let started = std::time::Instant::now();
     let progress = |done: u64, total: u64| {
         use std::io::Write;
-        let pct = if total == 0 { 100 } else { done * 100 / total };
+        let pct = (done * 100).checked_div(total).unwrap_or(100);
         let filled = (pct / 5) as usize;
         eprint!("\r[{}{}] {done}/{total} ({pct}%) {:.1}s", "#".repeat(filled), ".".repeat(20 - filled), started.elapsed().as_secs_f64());
         let _ = std::io::stderr().flush();
@@ -476,6 +476,7 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     }
     let bind = config.bind;
     let background = config.background_jobs;
+    let header_read_timeout = config.header_read_timeout;
     let state = AppState::new(db, config).await?;
     if background {
         crate::jobs::spawn_scheduler(state.clone());
@@ -484,9 +485,7 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
     let addr = listener.local_addr()?;
     println!("verifund is running at http://{addr}/  (API docs: http://{addr}/api/docs)");
-    axum::serve(listener, build_router(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    crate::server::serve(listener, build_router(state), header_read_timeout, shutdown_signal()).await?;
     println!("verifund stopped");
     Ok(ExitCode::SUCCESS)
 }

@@ -201,3 +201,23 @@ async fn a_request_holds_at_most_twenty_attachments() {
     assert_eq!(list.as_array().unwrap().len(), 20);
 }
 
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[tokio::test]
+async fn a_connection_that_never_finishes_its_request_head_is_dropped() {
+    assert_eq!(verifund::server::HEADER_READ_TIMEOUT, Duration::from_secs(30));
+    let app = spawn_app_with(|c| c.header_read_timeout = Duration::from_secs(1)).await;
+    let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let started = Instant::now();
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: verifund\r\nX-Slow: ").await.unwrap();
+    let mut buf = Vec::new();
+    // The server answers 408 or just closes; either way the connection ends.
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "the half-sent request was still open after 10 s");
+    let elapsed = started.elapsed();
+    assert!(elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(5), "closed after {elapsed:?}");
+    // A complete request on a new connection is still served.
+    assert_eq!(app.get(None, "/healthz").await.status(), StatusCode::OK);
+}
+
