@@ -315,10 +315,10 @@ async fn list_mini_programs(State(state): State<AppState>, me: AuthUser, Query(q
     if let Some(t) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         cond = cond.add(
             Condition::any()
-                .add(mini_program::Column::Name.contains(t))
-                .add(mini_program::Column::Appid.contains(t))
-                .add(mini_program::Column::EmailNormalized.contains(t.to_lowercase()))
-                .add(mini_program::Column::EntityName.contains(t)),
+                .add(crate::store::contains_text(mini_program::Column::Name, t))
+                .add(crate::store::contains_text(mini_program::Column::Appid, t))
+                .add(crate::store::contains_text(mini_program::Column::EmailNormalized, &t.to_lowercase()))
+                .add(crate::store::contains_text(mini_program::Column::EntityName, t)),
         );
     }
     if let Some(s) = q.status {

@@ -41,7 +41,7 @@ async fn list_users(State(state): State<AppState>, _admin: Admin, Query(q): Quer
     let (page, per_page) = super::PageParams::resolve(q.page, q.per_page)?;
     let mut cond = Condition::all();
     if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        cond = cond.add(Condition::any().add(user::Column::Username.contains(text)).add(user::Column::DisplayName.contains(text)));
+        cond = cond.add(Condition::any().add(crate::store::contains_text(user::Column::Username, text)).add(crate::store::contains_text(user::Column::DisplayName, text)));
     }
     if let Some(role) = q.role {
         cond = cond.add(user::Column::Roles.contains(role.as_str()));
@@ -250,7 +250,7 @@ async fn directory(State(state): State<AppState>, _me: crate::auth::AuthUser, Qu
     }
     let mut cond = Condition::all().add(user::Column::Disabled.eq(false));
     if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        cond = cond.add(Condition::any().add(user::Column::Username.contains(text)).add(user::Column::DisplayName.contains(text)));
+        cond = cond.add(Condition::any().add(crate::store::contains_text(user::Column::Username, text)).add(crate::store::contains_text(user::Column::DisplayName, text)));
     }
     if let Some(role) = q.role {
         cond = cond.add(user::Column::Roles.contains(role.as_str()));

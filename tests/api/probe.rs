@@ -221,3 +221,25 @@ async fn a_connection_that_never_finishes_its_request_head_is_dropped() {
     assert_eq!(app.get(None, "/healthz").await.status(), StatusCode::OK);
 }
 
+#[tokio::test]
+async fn a_percent_sign_or_underscore_in_a_search_matches_only_itself() {
+    let app = spawn_app().await;
+    let o = org(&app).await;
+    let mut body = request_body("verification_transfer", 100);
+    body["title"] = json!("预付 100% 保证金");
+    let with_percent = app.create_request(&o.requester.token, body).await;
+    app.create_request(&o.requester.token, request_body("verification_transfer", 200)).await;
+    let (s, list) = app.json(app.get(Some(&o.requester.token), "/api/v1/requests?q=%25").await).await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    assert_eq!(list["total"], 1, "{list}");
+    assert_eq!(list["items"][0]["id"], with_percent["id"]);
+    let (_, list) = app.json(app.get(Some(&o.requester.token), "/api/v1/requests?q=_").await).await;
+    assert_eq!(list["total"], 0, "{list}");
+    let (_, users) = app.json(app.get(Some(&o.admin.token), "/api/v1/users?q=_").await).await;
+    assert_eq!(users["total"], 0, "{users}");
+    let (_, users) = app.json(app.get(Some(&o.admin.token), "/api/v1/users?q=%25").await).await;
+    assert_eq!(users["total"], 0, "{users}");
+    let (_, mps) = app.json(app.get(Some(&o.requester.token), "/api/v1/mini-programs?q=%25").await).await;
+    assert_eq!(mps["total"], 0, "{mps}");
+}
+
