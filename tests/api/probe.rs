@@ -243,3 +243,49 @@ async fn a_percent_sign_or_underscore_in_a_search_matches_only_itself() {
     assert_eq!(mps["total"], 0, "{mps}");
 }
 
+// 10. Security events are audited.
+
+async fn audit_actions(app: &TestApp, auditor: &str, action: &str) -> Vec<Value> {
+    let (s, page) = app.json(app.get(Some(auditor), &format!("/api/v1/audit?action={action}&per_page=200")).await).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    page["items"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn sign_ins_failures_lockouts_password_changes_and_logouts_are_in_the_audit_log() {
+    let app = spawn_app_with(|c| c.login.max_failures_per_account = 3).await;
+    let o = org(&app).await;
+    let wrong = "not-the-password-xyz";
+    for _ in 0..3 {
+        let res = app.post(None, "/api/v1/auth/login", json!({"username": "requester", "password": wrong})).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let failed = audit_actions(&app, &o.auditor.token, "login_failed").await;
+    assert_eq!(failed.len(), 3, "{failed:?}");
+    assert!(failed.iter().all(|e| e["actor_name"] == "requester" && e["request_id"].is_null()));
+    let locks = audit_actions(&app, &o.auditor.token, "lockout").await;
+    assert_eq!(locks.len(), 1, "{locks:?}");
+    assert_eq!(locks[0]["after"]["scope"], "account");
+
+    let logins = audit_actions(&app, &o.auditor.token, "login").await;
+    assert!(logins.iter().any(|e| e["actor_id"] == o.finance1.id), "{logins:?}");
+
+    let new_password = "a brand new passphrase 42";
+    let res = app.post(Some(&o.finance1.token), "/api/v1/me/password", json!({"current_password": PASSWORD, "new_password": new_password})).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let changes = audit_actions(&app, &o.auditor.token, "password_change").await;
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0]["actor_id"], o.finance1.id);
+
+    let res = app.post(Some(&o.manager.token), "/api/v1/auth/logout", json!({})).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let logouts = audit_actions(&app, &o.auditor.token, "logout").await;
+    assert_eq!(logouts.len(), 1);
+    assert_eq!(logouts[0]["actor_id"], o.manager.id);
+
+    let (_, all) = app.json(app.get(Some(&o.auditor.token), "/api/v1/audit?per_page=200").await).await;
+    let text = all.to_string();
+    assert!(!text.contains(wrong) && !text.contains(new_password) && !text.contains(PASSWORD), "a password in the audit log");
+    assert!(verifund::store::audit::verify_chain(&app.db).await.unwrap().first_broken.is_none());
+}
+
