@@ -3,6 +3,7 @@ pub mod calendar;
 pub mod chain;
 pub mod entity_type;
 pub mod ids;
+pub mod mini_program;
 pub mod money;
 pub mod roles;
 pub mod statement;

@@ -289,3 +289,47 @@ async fn sign_ins_failures_lockouts_password_changes_and_logouts_are_in_the_audi
     assert!(verifund::store::audit::verify_chain(&app.db).await.unwrap().first_broken.is_none());
 }
 
+// 11. Nobody verifies their own mini-program by hand.
+
+fn transfer_record() -> Value {
+    json!({
+        "name": "日升商城", "registration_email": "shop@risun.example.com", "entity_name": "日升科技（深圳）有限公司",
+        "entity_credit_code": CREDIT_CODE, "entity_type": "enterprise", "entity_subtype": "企业法人", "verification_method": "transfer",
+        "admin_name": "张三", "admin_id_number": "11010519491231002X", "admin_phone": "13812345678",
+    })
+}
+
+#[tokio::test]
+async fn a_requester_cannot_declare_their_own_mini_program_verified() {
+    let app = spawn_app().await;
+    let o = org(&app).await;
+    let (s, mp) = app.call(&o.requester.token, "/api/v1/mini-programs", transfer_record()).await;
+    assert_eq!(s, StatusCode::CREATED, "{mp}");
+    let url = format!("/api/v1/mini-programs/{}", id(&mp));
+    let (s, p) = app.json(app.patch(Some(&o.requester.token), &url, json!({"status": "verified", "version": mp["version"]})).await).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{p}");
+    let (s, p) = app.json(app.patch(Some(&o.requester.token), &url, json!({"status": "failed", "version": mp["version"]})).await).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{p}");
+    // Editing the record itself, with its status unchanged, is still theirs.
+    let (s, v) = app.json(app.patch(Some(&o.requester.token), &url, json!({"name": "日升商城 2", "status": "registering", "version": mp["version"]})).await).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("registering")), "{v}");
+}
+
+#[tokio::test]
+async fn a_transfer_is_verified_by_its_refund_never_by_hand_and_finance_records_a_failure() {
+    let app = spawn_app().await;
+    let o = org(&app).await;
+    let (_, mp) = app.call(&o.requester.token, "/api/v1/mini-programs", transfer_record()).await;
+    let url = format!("/api/v1/mini-programs/{}", id(&mp));
+    let (s, p) = app.json(app.patch(Some(&o.finance1.token), &url, json!({"status": "verified", "version": mp["version"]})).await).await;
+    assert_eq!((s, fields(&p)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["status".to_owned()]), "{p}");
+    let (s, p) = app.json(app.patch(Some(&o.admin.token), &url, json!({"status": "verified", "version": mp["version"]})).await).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{p}");
+    let (s, p) = app.json(app.patch(Some(&o.finance1.token), &url, json!({"status": "awaiting_refund", "version": mp["version"]})).await).await;
+    assert_eq!((s, fields(&p)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["status".to_owned()]), "{p}");
+    let (s, v) = app.json(app.patch(Some(&o.finance1.token), &url, json!({"status": "failed", "version": mp["version"]})).await).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("failed")), "{v}");
+    let (_, events) = app.json(app.get(Some(&o.auditor.token), "/api/v1/audit?action=mini_program_update").await).await;
+    assert_eq!(events["items"][0]["after"]["status"], "failed");
+}
+
