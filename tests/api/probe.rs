@@ -333,3 +333,26 @@ async fn a_transfer_is_verified_by_its_refund_never_by_hand_and_finance_records_
     assert_eq!(events["items"][0]["after"]["status"], "failed");
 }
 
+// 12. Smaller holes.
+
+#[tokio::test]
+async fn bad_path_and_query_parameters_are_answered_in_our_words_naming_the_parameter() {
+    let app = spawn_app().await;
+    let o = org(&app).await;
+    for (path, name) in [("/api/v1/requests/abc", "id"), ("/api/v1/requests/1/attachments/x1", "aid")] {
+        let (s, p) = app.json(app.get(Some(&o.requester.token), path).await).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{p}");
+        let detail = p["detail"].as_str().unwrap();
+        assert!(detail.contains(name), "{path}: {detail}");
+        assert!(!detail.contains("Invalid URL") && !detail.contains("Cannot parse") && !detail.contains("index"), "{path}: {detail}");
+    }
+    let res = app.client.get(app.url("/api/v1/requests?page=abc")).bearer_auth(&o.requester.token).header("accept-language", "en").send().await.unwrap();
+    let (s, p) = app.json(res).await;
+    assert_eq!((s, fields(&p)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["page".to_owned()]), "{p}");
+    assert_eq!(p["errors"][0]["message"], "must be a whole number in range", "{p}");
+    let res = app.client.get(app.url("/api/v1/calendar/add-working-days?from=2026-13-45&days=1")).bearer_auth(&o.requester.token).header("accept-language", "en").send().await.unwrap();
+    let (s, p) = app.json(res).await;
+    assert_eq!((s, fields(&p)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["from".to_owned()]), "{p}");
+    assert_eq!(p["errors"][0]["message"], "must be a valid date (YYYY-MM-DD)", "{p}");
+}
+
