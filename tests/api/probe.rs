@@ -356,3 +356,20 @@ async fn bad_path_and_query_parameters_are_answered_in_our_words_naming_the_para
     assert_eq!(p["errors"][0]["message"], "must be a valid date (YYYY-MM-DD)", "{p}");
 }
 
+#[tokio::test]
+async fn adding_working_days_never_answers_a_date_outside_four_digit_years() {
+    let app = spawn_app().await;
+    let o = org(&app).await;
+    let ask = |q: &str| {
+        let url = format!("/api/v1/calendar/add-working-days?{q}");
+        let (app, token) = (&app, o.requester.token.clone());
+        async move { app.get(Some(&token), &url).await }
+    };
+    let (s, p) = app.json(ask("from=9999-12-31&days=5").await).await;
+    assert_eq!((s, fields(&p)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["days".to_owned()]), "{p}");
+    let (s, p) = app.json(ask("from=1066-10-14&days=5").await).await;
+    assert_eq!((s, fields(&p)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["from".to_owned()]), "{p}");
+    let (s, r) = app.json(ask("from=9999-12-20&days=5").await).await;
+    assert_eq!((s, r["date"].as_str()), (StatusCode::OK, Some("9999-12-27")), "{r}");
+}
+
