@@ -6,7 +6,7 @@ use crate::auth::AuthUser;
 use crate::domain::roles::Role;
 use crate::domain::statement::{CellValue, Line, Mapping, decode_text, digits, locate, parse_row};
 use crate::domain::workflow::Status;
-use crate::error::{ApiError, ApiResult, FieldError, Msg};
+use crate::error::{ApiError, ApiResult, FieldError, Lang, Msg};
 use crate::http::requests::money::{PayoutBody, RefundBody, payout, refund};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
@@ -179,7 +179,12 @@ async fn candidates(state: &AppState, line: &Line) -> ApiResult<(Vec<i32>, &'sta
     request_body(content_type = "multipart/form-data", description = "`file`, `mapping` (JSON), `bank`, `commit`"),
     responses((status = 200, body = ImportResult), (status = 403, body = crate::error::ProblemBody),
               (status = 413, body = crate::error::ProblemBody), (status = 422, body = crate::error::ProblemBody)))]
-async fn import(State(state): State<AppState>, me: AuthUser, body: axum::extract::Request) -> ApiResult<(StatusCode, Json<ImportResult>)> {
+async fn import(
+    State(state): State<AppState>,
+    me: AuthUser,
+    crate::http::calendar::Language(lang): crate::http::calendar::Language,
+    body: axum::extract::Request,
+) -> ApiResult<(StatusCode, Json<ImportResult>)> {
     me.require(Role::Finance)?;
     let mut multipart = crate::upload::multipart_of(body, &state).await?;
     let limit = state.config.upload_limit;
@@ -273,8 +278,18 @@ async fn import(State(state): State<AppState>, me: AuthUser, body: axum::extract
     };
     let mut lines = Vec::new();
     let mut seen = HashSet::new();
+    let today = crate::clock::china_date(now);
     for (no, row) in rows.iter().skip(1) {
         match parse_row(*no, row, &columns) {
+            Ok(Some(line)) if line.date > today => {
+                // The same rule as a payout or refund entered by hand: never in the future.
+                result.lines += 1;
+                let message = match lang {
+                    Lang::Zh => format!("交易日期 {} 晚于今天：未来日期的打款或退款会被拒绝，不予匹配", line.date),
+                    Lang::En => format!("the date {} is in the future: a payout or refund dated in the future is refused, so it is not matched", line.date),
+                };
+                result.invalid.push(LineProblem { line: *no, request_id: None, message });
+            }
             Ok(Some(line)) => {
                 result.lines += 1;
                 let fp = line.fingerprint();

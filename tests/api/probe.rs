@@ -373,3 +373,27 @@ async fn adding_working_days_never_answers_a_date_outside_four_digit_years() {
     assert_eq!((s, r["date"].as_str()), (StatusCode::OK, Some("9999-12-27")), "{r}");
 }
 
+async fn approved(app: &TestApp, o: &Org, body: Value) -> Value {
+    let r = app.create_request(&o.requester.token, body).await;
+    app.act(&o.requester.token, id(&r), "submit", json!({})).await;
+    app.act(&o.manager.token, id(&r), "approve", json!({})).await;
+    let (s, r) = app.act(&o.finance1.token, id(&r), "approve", json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    r
+}
+
+#[tokio::test]
+async fn a_future_dated_statement_line_is_listed_as_invalid_not_matched() {
+    let app = spawn_app().await;
+    let o = org(&app).await;
+    let r = approved(&app, &o, request_body("verification_transfer", 12_345)).await;
+    assert_eq!(r["status"], "approved");
+    let tomorrow = today().succ_opt().unwrap();
+    let csv = format!("日期,金额,户名\n{tomorrow},-123.45,财付通支付科技有限公司\n{},-123.45,财付通支付科技有限公司\n", today());
+    let mapping = json!({"date": "日期", "amount": "金额", "counterparty_name": "户名"});
+    let (s, res) = import(&app, &o.finance1.token, csv.into_bytes(), "s.csv", mapping).await;
+    assert_eq!(s, StatusCode::OK, "{res}");
+    assert_eq!(res["invalid"][0]["line"], 2, "{res}");
+    assert!(res["invalid"][0]["message"].as_str().unwrap().contains("未来"), "{res}");
+    assert_eq!(res["matched"], json!([{"line": 3, "request_id": id(&r), "action": "payout"}]), "{res}");
+}
