@@ -20,6 +20,8 @@ pub struct Config {
     /// Largest attachment accepted.
     pub upload_limit: usize,
     pub request_timeout: Duration,
+    /// A client that has not sent a complete request head by then is disconnected.
+    pub header_read_timeout: Duration,
     /// WeCom/DingTalk robot URL for reminders; `None` keeps them in-app only.
     pub webhook_url: Option<String>,
     /// The robot's signing secret (DingTalk "加签"), when it has one.
@@ -65,6 +67,7 @@ impl Config {
             body_limit: 1024 * 1024,
             upload_limit: 10 * 1024 * 1024,
             request_timeout: Duration::from_secs(60),
+            header_read_timeout: crate::server::HEADER_READ_TIMEOUT,
             webhook_url: None,
             webhook_secret: None,
             background_jobs: true,

@@ -13,4 +13,6 @@ pub mod http;
 pub mod jobs;
 pub mod outbox;
 pub mod pii;
+pub mod server;
 pub mod store;
+pub mod upload;

@@ -20,6 +20,13 @@ pub struct LoginLimiter {
     by_account: Mutex<HashMap<String, Window>>,
 }
 
+/// What one more failure did: each is true only for the failure that started the lock.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Failure {
+    pub ip_throttled: bool,
+    pub account_locked: bool,
+}
+
 pub enum Verdict {
     Allowed,
     IpThrottled(Duration),
@@ -55,11 +62,11 @@ impl LoginLimiter {
         Verdict::Allowed
     }
 
-    pub fn record_failure(&self, ip: IpAddr, username: &str) {
+    pub fn record_failure(&self, ip: IpAddr, username: &str) -> Failure {
         let now = Instant::now();
         let l = &self.limits;
-        bump(&mut self.by_ip.lock().unwrap_or_else(|e| e.into_inner()), ip, now, l.ip_window, l.max_failures_per_ip, l.ip_window);
-        bump(
+        let ip_throttled = bump(&mut self.by_ip.lock().unwrap_or_else(|e| e.into_inner()), ip, now, l.ip_window, l.max_failures_per_ip, l.ip_window);
+        let account_locked = bump(
             &mut self.by_account.lock().unwrap_or_else(|e| e.into_inner()),
             Self::account_key(username),
             now,
@@ -67,6 +74,7 @@ impl LoginLimiter {
             l.max_failures_per_account,
             l.account_lockout,
         );
+        Failure { ip_throttled, account_locked }
     }
 
     pub fn record_success(&self, username: &str) {
@@ -74,7 +82,8 @@ impl LoginLimiter {
     }
 }
 
-fn bump<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Window>, key: K, now: Instant, window: Duration, max: u32, lock_for: Duration) {
+/// Counts one failure; true when this one started a lock.
+fn bump<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Window>, key: K, now: Instant, window: Duration, max: u32, lock_for: Duration) -> bool {
     if map.len() >= SWEEP_AT {
         map.retain(|_, w| now.duration_since(w.started) < window || w.locked_until.is_some_and(|u| u > now));
     }
@@ -84,9 +93,11 @@ fn bump<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Window>, key: K, now: Inst
         *w = Window { failures: 0, started: now, locked_until: None };
     }
     w.failures += 1;
+    let locking = w.failures >= max && w.locked_until.is_none();
     if w.failures >= max {
         w.locked_until = Some(now + lock_for);
     }
+    locking
 }
 
 #[cfg(test)]
@@ -98,10 +109,10 @@ mod tests {
         let limiter = LoginLimiter::new(LoginLimits { max_failures_per_account: 3, ..LoginLimits::default() });
         let ip: IpAddr = [127, 0, 0, 1].into();
         for _ in 0..2 {
-            limiter.record_failure(ip, "Nobody");
+            assert!(!limiter.record_failure(ip, "Nobody").account_locked);
             assert!(matches!(limiter.check(ip, "nobody"), Verdict::Allowed));
         }
-        limiter.record_failure(ip, "nobody");
+        assert!(limiter.record_failure(ip, "nobody").account_locked);
         assert!(matches!(limiter.check(ip, "NOBODY"), Verdict::AccountLocked(_)));
         assert!(matches!(limiter.check(ip, "someone-else"), Verdict::Allowed));
     }

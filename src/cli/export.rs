@@ -33,7 +33,7 @@ pub async fn export_to_file(db: &DatabaseConnection, kind: ExportKind, args: &Ex
     let started = std::time::Instant::now();
     let progress = |done: u64, total: u64| {
         use std::io::Write;
-        let pct = if total == 0 { 100 } else { done * 100 / total };
+        let pct = (done * 100).checked_div(total).unwrap_or(100);
         let filled = (pct / 5) as usize;
         eprint!("\r[{}{}] {done}/{total} ({pct}%) {:.1}s", "#".repeat(filled), ".".repeat(20 - filled), started.elapsed().as_secs_f64());
         let _ = std::io::stderr().flush();

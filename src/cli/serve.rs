@@ -1,7 +1,6 @@
 //! `verifund serve`: the server, the first-run administrator, graceful shutdown.
 use super::describe;
 use anyhow::Context;
-use std::net::SocketAddr;
 use std::process::ExitCode;
 use verifund::app::{AppState, build_router};
 use verifund::config::Config;
@@ -46,6 +45,7 @@ pub async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     }
     let bind = config.bind;
     let background = config.background_jobs;
+    let header_read_timeout = config.header_read_timeout;
     let state = AppState::new(db, config).await?;
     if background {
         verifund::jobs::spawn_scheduler(state.clone());
@@ -54,9 +54,7 @@ pub async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
     let addr = listener.local_addr()?;
     println!("verifund is running at http://{addr}/  (API docs: http://{addr}/api/docs)");
-    axum::serve(listener, build_router(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    verifund::server::serve(listener, build_router(state), header_read_timeout, shutdown_signal()).await?;
     println!("verifund stopped");
     Ok(ExitCode::SUCCESS)
 }

@@ -6,7 +6,7 @@ use crate::auth::AuthUser;
 use crate::domain::roles::Role;
 use crate::domain::statement::{CellValue, Line, Mapping, RowProblem, decode_text, digits, locate, parse_row};
 use crate::domain::workflow::Status;
-use crate::error::{ApiError, ApiResult, FieldError, Msg};
+use crate::error::{ApiError, ApiResult, FieldError, Lang, Msg};
 use crate::store::apply::{By, Change, Order, apply};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
@@ -26,9 +26,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// A statement larger than this many lines is refused (split it by month).
 const MAX_LINES: usize = 100_000;
-/// xlsx is a zip: refuse archives that inflate beyond these (zip bombs).
-const MAX_INFLATED: u64 = 200 * 1024 * 1024;
-const MAX_RATIO: u64 = 200;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MatchedLine {
@@ -99,19 +96,8 @@ pub fn read_rows(filename: &str, bytes: &[u8]) -> ApiResult<Vec<(u32, Vec<CellVa
 fn read_xlsx(bytes: &[u8]) -> ApiResult<Vec<(u32, Vec<CellValue>)>> {
     use calamine::{Data, Reader, Xlsx};
     let invalid = || bad_file("文件不是有效的 xlsx", "the file is not a valid xlsx");
-    // Look inside the archive before inflating anything.
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| invalid())?;
-    if zip.len() > 2000 {
-        return Err(bad_file("xlsx 内部文件过多", "the xlsx holds too many parts"));
-    }
-    let mut inflated = 0u64;
-    for i in 0..zip.len() {
-        let f = zip.by_index_raw(i).map_err(|_| invalid())?;
-        inflated = inflated.saturating_add(f.size());
-    }
-    if inflated > MAX_INFLATED || inflated > (bytes.len() as u64).saturating_mul(MAX_RATIO) {
-        return Err(bad_file("xlsx 解压后过大（疑似压缩炸弹），已拒绝", "the xlsx inflates too much (a zip bomb?); refused"));
-    }
+    // Measured by what it really inflates to, before calamine sees it.
+    crate::upload::check_xlsx(bytes)?;
     let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|_| invalid())?;
     let range = wb.worksheet_range_at(0).ok_or_else(invalid)?.map_err(|_| invalid())?;
     if range.height() > MAX_LINES + 1 {
@@ -207,15 +193,20 @@ async fn candidates(state: &AppState, line: &Line) -> ApiResult<(Vec<i32>, &'sta
     request_body(content_type = "multipart/form-data", description = "`file`, `mapping` (JSON), `bank`, `commit`"),
     responses((status = 200, body = ImportResult), (status = 403, body = crate::error::ProblemBody),
               (status = 413, body = crate::error::ProblemBody), (status = 422, body = crate::error::ProblemBody)))]
-async fn import(State(state): State<AppState>, me: AuthUser, body: axum::extract::Request) -> ApiResult<(StatusCode, Json<ImportResult>)> {
+async fn import(
+    State(state): State<AppState>,
+    me: AuthUser,
+    crate::http::calendar::Language(lang): crate::http::calendar::Language,
+    body: axum::extract::Request,
+) -> ApiResult<(StatusCode, Json<ImportResult>)> {
     me.require(Role::Finance)?;
-    let mut multipart = crate::http::requests::attachments::multipart_of(body, &state).await?;
+    let mut multipart = crate::upload::multipart_of(body, &state).await?;
     let limit = state.config.upload_limit;
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut mapping_text: Option<String> = None;
     let mut bank: Option<String> = None;
     let mut commit = false;
-    let bad = |e: axum::extract::multipart::MultipartError| ApiError::BadRequest(Msg::new(format!("无法解析上传内容：{}", e.body_text()), e.body_text()));
+    let bad = crate::upload::malformed;
     while let Some(field) = multipart.next_field().await.map_err(bad)? {
         match field.name().unwrap_or("") {
             "file" => {
@@ -226,7 +217,7 @@ async fn import(State(state): State<AppState>, me: AuthUser, body: axum::extract
                         format!("the statement is limited to {} MB", limit / 1024 / 1024),
                     ))
                 };
-                let data = crate::http::requests::attachments::read_file_field(field, limit, too_large, bad).await?;
+                let data = crate::upload::read_file_field(field, limit, too_large, bad).await?;
                 file = Some((name, data));
             }
             "mapping" => mapping_text = Some(field.text().await.map_err(bad)?),
@@ -243,7 +234,6 @@ async fn import(State(state): State<AppState>, me: AuthUser, body: axum::extract
     }
     let (filename, bytes) = file.ok_or_else(|| ApiError::field("file", "请选择对账单文件", "a file is required"))?;
     let now = state.clock.now();
-    let today = crate::clock::china_date(now);
     let mapping: Mapping = match (mapping_text, &bank) {
         (Some(text), _) => crate::http::extract::parse_json(text.as_bytes()).map_err(|e| match e {
             ApiError::Validation(errs) => ApiError::Validation(errs.into_iter().map(|mut fe| {
@@ -302,8 +292,18 @@ async fn import(State(state): State<AppState>, me: AuthUser, body: axum::extract
     };
     let mut lines = Vec::new();
     let mut seen = HashSet::new();
+    let today = crate::clock::china_date(now);
     for (no, row) in rows.iter().skip(1) {
         match parse_row(*no, row, &columns) {
+            Ok(Some(line)) if line.date > today => {
+                // The same rule as a payout or refund entered by hand: never in the future.
+                result.lines += 1;
+                let message = match lang {
+                    Lang::Zh => format!("交易日期 {} 晚于今天：未来日期的打款或退款会被拒绝，不予匹配", line.date),
+                    Lang::En => format!("the date {} is in the future: a payout or refund dated in the future is refused, so it is not matched", line.date),
+                };
+                result.invalid.push(LineProblem { line: *no, request_id: None, message });
+            }
             Ok(Some(line)) => {
                 result.lines += 1;
                 let fp = line.fingerprint();
@@ -355,7 +355,7 @@ async fn import(State(state): State<AppState>, me: AuthUser, body: axum::extract
     }
 
     let statement = bank_statement::ActiveModel {
-        filename: Set(crate::http::requests::attachments::clean_filename(&filename)),
+        filename: Set(crate::upload::clean_filename(&filename)),
         sha256: Set(hex::encode(Sha256::digest(&bytes))),
         lines: Set(result.lines as i32),
         matched: Set(0),

@@ -101,6 +101,9 @@ pub struct AddWorkingDaysQuery {
     pub days: u32,
 }
 
+/// Years a calendar date is answered for: four digits, and no earlier than any real request.
+const DATE_YEARS: std::ops::RangeInclusive<i32> = 1900..=9999;
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct WorkingDayAnswer {
     pub date: NaiveDate,
@@ -117,10 +120,18 @@ async fn add_working_days(
     Language(lang): Language,
     Query(q): Query<AddWorkingDaysQuery>,
 ) -> ApiResult<Json<WorkingDayAnswer>> {
+    use chrono::Datelike;
     if q.days > 3660 {
         return Err(ApiError::field("days", "days 须在 0 到 3660 之间", "days must be between 0 and 3660"));
     }
+    if !DATE_YEARS.contains(&q.from.year()) {
+        return Err(ApiError::field("from", "from 须在 1900 到 9999 年之间", "from must lie in the years 1900–9999"));
+    }
     let cal = calendar::load(&state.db).await?;
     let r = cal.add_working_days(q.from, q.days);
+    // The answer is a `date` (YYYY-MM-DD): it must not leave the years a date can be written in.
+    if !DATE_YEARS.contains(&r.value.year()) {
+        return Err(ApiError::field("days", "结果日期超出 9999 年，请减少 days", "the result would fall after the year 9999; use fewer days"));
+    }
     Ok(Json(WorkingDayAnswer { date: r.value, warnings: calendar::missing_year_warnings(&r.missing_years, lang) }))
 }

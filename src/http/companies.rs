@@ -6,6 +6,7 @@ use crate::app::AppState;
 use crate::auth::{Admin, AuthUser};
 use crate::domain::ids::{AccountNumber, CreditCode};
 use crate::domain::roles::{Role, RoleSet};
+use crate::domain::text;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::requests::form::{RequestInput, id_field};
 use crate::store::companies::{self, AccountFields, CompanyFields};
@@ -125,12 +126,10 @@ async fn get_company(State(state): State<AppState>, _me: AuthUser, Path(id): Pat
 
 async fn validate(state: &AppState, input: CompanyInput, creating: bool) -> ApiResult<CompanyFields> {
     let mut errors = Vec::new();
-    let name = input.name.as_deref().map(str::trim).map(str::to_owned);
-    match &name {
-        Some(n) if !n.is_empty() && n.chars().count() <= 200 => {}
-        None if !creating => {}
-        _ => errors.push(FieldError::new("name", "公司名称须为 1–200 个字符", "name must be 1–200 characters")),
-    }
+    let name = match input.name.as_deref() {
+        None if !creating => None,
+        value => text::required(value.unwrap_or(""), 200).map_err(|p| errors.push(text::labelled_field_error("name", "公司名称", p))).ok(),
+    };
     let credit_code = match (&input.credit_code, creating) {
         (None, false) => None,
         (value, _) => id_field(&mut errors, "credit_code", "统一社会信用代码", value.as_deref(), CreditCode::parse).map(|c| c.as_str().to_owned()),
@@ -151,10 +150,10 @@ async fn validate(state: &AppState, input: CompanyInput, creating: bool) -> ApiR
             }
             let mut out: Vec<AccountFields> = Vec::new();
             for (i, a) in list.iter().enumerate() {
-                let bank = a.bank.trim();
-                if bank.is_empty() || bank.chars().count() > 200 {
-                    errors.push(FieldError::new(format!("accounts[{i}].bank"), "开户行须为 1–200 个字符", "bank must be 1–200 characters"));
-                }
+                let bank = text::required(&a.bank, 200).unwrap_or_else(|p| {
+                    errors.push(text::labelled_field_error(&format!("accounts[{i}].bank"), "开户行", p));
+                    String::new()
+                });
                 let account = id_field(&mut errors, &format!("accounts[{i}].account"), "账号", Some(&a.account), AccountNumber::parse);
                 if let Some(acc) = account {
                     if out.iter().any(|x| x.account == acc.as_str()) {

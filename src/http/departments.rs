@@ -68,12 +68,12 @@ pub struct DepartmentInput {
 
 async fn validate(state: &AppState, input: &DepartmentInput, name_required: bool) -> ApiResult<Option<String>> {
     let mut errors = Vec::new();
-    let name = input.name.as_deref().map(str::trim);
-    match name {
-        Some(n) if !n.is_empty() && n.chars().count() <= 100 => {}
-        None if !name_required => {}
-        _ => errors.push(FieldError::new("name", "部门名称须为 1–100 个字符", "name must be 1–100 characters")),
-    }
+    let name = match input.name.as_deref() {
+        None if !name_required => None,
+        value => crate::domain::text::required(value.unwrap_or(""), 100)
+            .map_err(|p| errors.push(crate::domain::text::labelled_field_error("name", "部门名称", p)))
+            .ok(),
+    };
     if let Some(h) = input.head_id {
         match user::Entity::find_by_id(h).one(&state.db).await? {
             Some(u) if !u.disabled => {}
@@ -83,7 +83,7 @@ async fn validate(state: &AppState, input: &DepartmentInput, name_required: bool
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    Ok(name.map(str::to_owned))
+    Ok(name)
 }
 
 /// Create a department (admin).

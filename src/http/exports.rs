@@ -7,7 +7,7 @@ use crate::clock::china_date;
 use crate::domain::roles::Role;
 use crate::error::{ApiError, ApiResult};
 use crate::export::{ExportKind, Scope, export};
-use crate::http::requests::attachments::content_disposition;
+use crate::upload::content_disposition;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;

@@ -77,8 +77,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     }
 }
 
-/// Turns a serde message into a field error: "unknown field `x`" and "missing field `x`"
-/// name the field inside the message, everything else at the path where it failed.
+/// Turns a serde message into a field error in our own words: "unknown field `x`" and
+/// "missing field `x`" name the field inside the message, everything else at the path where
+/// it failed. Parser internals (serde's, chrono's, the integer parser's) are never shown.
 fn field_error_from_serde(path: &str, message: &str) -> FieldError {
     let message = message.split(" at line ").next().unwrap_or(message).to_owned();
     let quoted = message.split('`').nth(1).map(str::to_owned);
@@ -86,13 +87,51 @@ fn field_error_from_serde(path: &str, message: &str) -> FieldError {
     if let (true, Some(name)) = (message.starts_with("unknown field"), &quoted) {
         // The path already ends at the unknown key.
         let field = if path.ends_with(name.as_str()) { path.to_owned() } else { format!("{parent}{name}") };
-        return FieldError::new(field, format!("不允许的字段：{name}"), format!("unknown field `{name}`"));
+        return FieldError::new(field, format!("不允许的字段：{name}"), format!("unknown field {name}"));
     }
     if let (true, Some(name)) = (message.starts_with("missing field"), &quoted) {
         return FieldError::new(format!("{parent}{name}"), "必填字段缺失", "this field is required");
     }
     let field = if path == "." { "body".to_owned() } else { path.to_owned() };
-    FieldError::new(field, format!("类型或取值不正确（{message}）"), message)
+    let (zh, en) = describe_value_error(&message);
+    FieldError::new(field, zh, en)
+}
+
+/// What a value that failed to parse should have been, from the parser's message.
+fn describe_value_error(message: &str) -> (String, String) {
+    let m = message.to_ascii_lowercase();
+    if m.starts_with("unknown variant") {
+        // "unknown variant `x`, expected one of `a`, `b`": the allowed values are our vocabulary.
+        let allowed: Vec<&str> = message.split("expected").nth(1).unwrap_or("").split('`').skip(1).step_by(2).collect();
+        if !allowed.is_empty() {
+            let list = allowed.join(", ");
+            return (format!("取值无效，可选：{list}"), format!("not an allowed value; use one of {list}"));
+        }
+        return ("取值无效".into(), "not an allowed value".into());
+    }
+    let is = |words: &[&str]| words.iter().any(|w| m.contains(w));
+    if is(&["invalid digit", "number too large", "number too small", "parse integer", "invalid type: string", "expected u", "expected i"]) && !m.contains("date") {
+        return ("须为范围内的整数".into(), "must be a whole number in range".into());
+    }
+    if is(&["premature end of input", "input contains invalid characters", "input is out of range", "trailing input", "no possible date", "not enough", "bad or unsupported format"]) {
+        return ("须为有效日期，格式 YYYY-MM-DD".into(), "must be a valid date (YYYY-MM-DD)".into());
+    }
+    if is(&["true", "false", "boolean"]) {
+        return ("须为 true 或 false".into(), "must be true or false".into());
+    }
+    if is(&["invalid float", "floating"]) {
+        return ("须为数字".into(), "must be a number".into());
+    }
+    if is(&["invalid type: null"]) {
+        return ("不能为 null".into(), "must not be null".into());
+    }
+    if is(&["invalid type: map", "invalid type: sequence", "expected a sequence", "expected a map", "expected struct"]) {
+        return ("类型不正确".into(), "has the wrong type".into());
+    }
+    if is(&["invalid type", "invalid value", "invalid length"]) {
+        return ("类型或取值不正确".into(), "has the wrong type or value".into());
+    }
+    ("取值无效".into(), "not a valid value".into())
 }
 
 /// Query-string parameters, with the offending parameter named on error.
@@ -136,16 +175,27 @@ where
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(v)) => Ok(Path(v)),
             Err(PathRejection::FailedToDeserializePathParams(e)) => {
-                let field = match e.kind() {
-                    ErrorKind::ParseErrorAtKey { key, .. } | ErrorKind::InvalidUtf8InPathParam { key } => key.clone(),
-                    _ => "path".to_owned(),
+                // The names of the route's parameters, in order, to name one given by position.
+                let names: Vec<String> = match axum::extract::RawPathParams::from_request_parts(parts, state).await {
+                    Ok(raw) => raw.iter().map(|(k, _)| k.to_owned()).collect(),
+                    Err(_) => Vec::new(),
                 };
-                Err(ApiError::BadRequest(Msg::new(
-                    format!("路径参数 {field} 无效：{}", e.body_text()),
-                    format!("invalid path parameter {field}: {}", e.body_text()),
-                )))
+                let (field, expected) = match e.into_kind() {
+                    ErrorKind::ParseErrorAtKey { key, expected_type, .. } => (Some(key), Some(expected_type)),
+                    ErrorKind::ParseErrorAtIndex { index, expected_type, .. } => (names.get(index).cloned(), Some(expected_type)),
+                    ErrorKind::ParseError { expected_type, .. } => (names.first().cloned(), Some(expected_type)),
+                    ErrorKind::InvalidUtf8InPathParam { key } | ErrorKind::DeserializeError { key, .. } => (Some(key), None),
+                    _ => (None, None),
+                };
+                let field = field.unwrap_or_else(|| "path".to_owned());
+                let whole_number = expected.is_some_and(|t| ["i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "usize", "isize"].contains(&t));
+                Err(if whole_number {
+                    ApiError::BadRequest(Msg::new(format!("路径参数 {field} 须为整数"), format!("the path parameter {field} must be a whole number")))
+                } else {
+                    ApiError::BadRequest(Msg::new(format!("路径参数 {field} 的取值无效"), format!("the path parameter {field} is not valid")))
+                })
             }
-            Err(e) => Err(ApiError::BadRequest(Msg::new("路径无效", e.body_text()))),
+            Err(_) => Err(ApiError::BadRequest(Msg::new("路径无效", "invalid path"))),
         }
     }
 }
@@ -163,4 +213,28 @@ where
     T: serde::Deserialize<'de>,
 {
     <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parser_messages_become_our_own_words() {
+        let cases = [
+            ("invalid digit found in string", "must be a whole number in range"),
+            ("number too large to fit in target type", "must be a whole number in range"),
+            ("premature end of input", "must be a valid date (YYYY-MM-DD)"),
+            ("input contains invalid characters", "must be a valid date (YYYY-MM-DD)"),
+            ("provided string was not `true` or `false`", "must be true or false"),
+            ("unknown variant `nope`, expected one of `draft`, `paid`", "not an allowed value; use one of draft, paid"),
+            ("something else entirely", "not a valid value"),
+        ];
+        for (message, want) in cases {
+            let e = field_error_from_serde("days", message);
+            assert_eq!((e.field.as_str(), e.message.en.as_ref()), ("days", want), "{message}");
+        }
+        let e = field_error_from_serde(".", "unknown field `x`, expected `a`");
+        assert_eq!((e.field.as_str(), e.message.en.as_ref()), ("x", "unknown field x"));
+    }
 }

@@ -41,7 +41,7 @@ async fn list_users(State(state): State<AppState>, _admin: Admin, Query(q): Quer
     let (page, per_page) = super::PageParams::resolve(q.page, q.per_page)?;
     let mut cond = Condition::all();
     if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        cond = cond.add(Condition::any().add(user::Column::Username.contains(text)).add(user::Column::DisplayName.contains(text)));
+        cond = cond.add(Condition::any().add(crate::store::contains_text(user::Column::Username, text)).add(crate::store::contains_text(user::Column::DisplayName, text)));
     }
     if let Some(role) = q.role {
         cond = cond.add(user::Column::Roles.contains(role.as_str()));
@@ -130,9 +130,10 @@ async fn update_user(
 ) -> ApiResult<Json<UserView>> {
     let current = user::Entity::find_by_id(id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("用户", "user"))?;
     let mut errors: Vec<FieldError> = Vec::new();
-    if let Some(name) = &body.display_name {
-        errors.extend(users::check_display_name(name).err());
-    }
+    let display_name = match &body.display_name {
+        Some(name) => users::check_display_name(name).map_err(|e| errors.push(e)).ok(),
+        None => None,
+    };
     if let Some(Some(email)) = body.email.as_ref().map(|e| Some(e).filter(|e| !e.is_empty()))
         && crate::domain::ids::Email::parse(email).is_err()
     {
@@ -168,8 +169,8 @@ async fn update_user(
     let now = state.clock.now();
     let before = users::audit_summary(&current);
     let mut am = current.clone().into_active_model();
-    if let Some(n) = body.display_name {
-        am.display_name = Set(n.trim().to_owned());
+    if let Some(n) = display_name {
+        am.display_name = Set(n);
     }
     if let Some(e) = body.email {
         am.email = Set(Some(e.trim().to_owned()).filter(|e| !e.is_empty()));
@@ -250,7 +251,7 @@ async fn directory(State(state): State<AppState>, _me: crate::auth::AuthUser, Qu
     }
     let mut cond = Condition::all().add(user::Column::Disabled.eq(false));
     if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        cond = cond.add(Condition::any().add(user::Column::Username.contains(text)).add(user::Column::DisplayName.contains(text)));
+        cond = cond.add(Condition::any().add(crate::store::contains_text(user::Column::Username, text)).add(crate::store::contains_text(user::Column::DisplayName, text)));
     }
     if let Some(role) = q.role {
         cond = cond.add(user::Column::Roles.contains(role.as_str()));

@@ -60,11 +60,11 @@ pub fn filter_condition(q: &ListQuery, today: NaiveDate) -> ApiResult<Condition>
     if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         cond = cond.add(
             Condition::any()
-                .add(request::Column::Number.contains(text))
-                .add(request::Column::Title.contains(text))
-                .add(request::Column::PayerEntity.contains(text))
-                .add(request::Column::PayeeName.contains(text))
-                .add(request::Column::Purpose.contains(text)),
+                .add(crate::store::contains_text(request::Column::Number, text))
+                .add(crate::store::contains_text(request::Column::Title, text))
+                .add(crate::store::contains_text(request::Column::PayerEntity, text))
+                .add(crate::store::contains_text(request::Column::PayeeName, text))
+                .add(crate::store::contains_text(request::Column::Purpose, text)),
         );
     }
     if let Some(flag) = q.flag.as_deref() {

@@ -77,12 +77,10 @@ pub fn check_username(username: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
-pub fn check_display_name(name: &str) -> Result<(), FieldError> {
-    let n = name.trim().chars().count();
-    if n == 0 || n > 100 {
-        return Err(FieldError::new("display_name", "姓名须为 1–100 个字符", "display_name must be 1–100 characters"));
-    }
-    Ok(())
+/// The name as shown to colleagues: 1–100 characters with something visible, no direction
+/// overrides (a name must read as what it is). Returns the trimmed name.
+pub fn check_display_name(name: &str) -> Result<String, FieldError> {
+    crate::domain::text::required(name, 100).map_err(|p| crate::domain::text::labelled_field_error("display_name", "姓名", p))
 }
 
 /// A user as the append-only audit log keeps it: no e-mail, nothing that might have to be erased.
@@ -145,7 +143,7 @@ pub async fn check_links(
 pub async fn create(db: &DatabaseConnection, new: NewUser, by: &Operator, now: DateTime<Utc>) -> Result<user::Model, ApiError> {
     let mut errors = Vec::new();
     errors.extend(check_username(&new.username).err());
-    errors.extend(check_display_name(&new.display_name).err());
+    let display_name = check_display_name(&new.display_name).map_err(|e| errors.push(e)).unwrap_or_default();
     errors.extend(password::check_policy(&new.password).err());
     if let Some(email) = &new.email
         && crate::domain::ids::Email::parse(email).is_err()
@@ -170,7 +168,7 @@ pub async fn create(db: &DatabaseConnection, new: NewUser, by: &Operator, now: D
     let (tx, mut cursor) = audit::begin(db).await?;
     let inserted = user::ActiveModel {
         username: Set(new.username.trim().to_owned()),
-        display_name: Set(new.display_name.trim().to_owned()),
+        display_name: Set(display_name),
         email: Set(new.email.map(|e| e.trim().to_owned())),
         password_hash: Set(hash),
         roles: Set(new.roles.to_db()),

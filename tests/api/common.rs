@@ -63,8 +63,9 @@ pub async fn spawn_app_full(tweak: impl FnOnce(&mut Config), clock: Arc<dyn Cloc
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let router = build_router(state.clone());
+    let header_read_timeout = state.config.header_read_timeout;
     tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.ok();
+        verifund::server::serve(listener, router, header_read_timeout, std::future::pending()).await.ok();
     });
     TestApp {
         addr,

@@ -11,6 +11,7 @@ mod excel;
 mod fuzz;
 mod integrity;
 mod printing;
+mod probe;
 mod properties;
 mod registry;
 mod reliability;

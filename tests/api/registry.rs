@@ -166,10 +166,10 @@ async fn the_transfer_path_follows_its_request_from_payout_to_refund() {
     assert_eq!(mp_status(&app, &o.requester.token, id(&mp)).await, "verified");
     let (_, v) = app.json(app.get(Some(&o.requester.token), &format!("/api/v1/mini-programs/{}", id(&mp))).await).await;
     assert_eq!(v["request_ids"], json!([id(&r)]));
-    // A transfer record cannot be declared verified by hand.
+    // A transfer record cannot be declared verified by hand (manual outcomes are finance's).
     let (_, mp2) = register(&app, &o.requester.token, record(2, &id_number(2), "13800000002", "transfer")).await;
     let (s, _) = app.json(app.patch(Some(&o.requester.token), &format!("/api/v1/mini-programs/{}", id(&mp2)), json!({"status": "verified", "version": mp2["version"]})).await).await;
-    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(s, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]

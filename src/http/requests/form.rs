@@ -2,6 +2,7 @@
 use crate::domain::entity_type::{EntityType, validate_subtype};
 use crate::domain::ids::{AccountNumber, AppId, CreditCode, Email, MobilePhone, ResidentIdNumber};
 use crate::domain::money::Money;
+use crate::domain::text;
 use crate::domain::workflow::Kind;
 use crate::error::{ApiError, FieldError};
 use chrono::NaiveDate;
@@ -111,20 +112,14 @@ impl MiniProgram {
 }
 
 
+/// A free-text field (DESIGN §1.1 lengths): `min` 0 makes it optional. Text without a visible
+/// character, direction overrides and control characters are refused (`domain::text`).
 fn text(errors: &mut Vec<FieldError>, field: &str, value: Option<&str>, min: usize, max: usize, label_zh: &str) -> String {
-    let v = value.map(str::trim).unwrap_or("");
-    let n = v.chars().count();
-    if n < min || n > max {
-        let (zh, en) = if min > 0 && n == 0 {
-            (format!("{label_zh}不能为空"), format!("{field} is required"))
-        } else {
-            (format!("{label_zh}须为 {min}–{max} 个字符（现为 {n}）"), format!("{field} must be {min}–{max} characters (got {n})"))
-        };
-        errors.push(FieldError::new(field, zh, en));
-    } else if v.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
-        errors.push(FieldError::new(field, format!("{label_zh}含有不可见控制字符"), format!("{field} contains control characters")));
-    }
-    v.to_owned()
+    let checked = if min == 0 { text::optional(value, max).map(Option::unwrap_or_default) } else { text::required(value.unwrap_or(""), max) };
+    checked.unwrap_or_else(|p| {
+        errors.push(text::labelled_field_error(field, label_zh, p));
+        String::new()
+    })
 }
 
 pub(crate) fn id_field<T>(errors: &mut Vec<FieldError>, field: &str, label_zh: &str, value: Option<&str>, parse: impl Fn(&str) -> Result<T, crate::domain::ids::IdError>) -> Option<T> {

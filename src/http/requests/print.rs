@@ -10,7 +10,7 @@ use crate::domain::workflow::Kind;
 use crate::error::{ApiResult, Lang, Msg, Problem};
 use crate::export::pdf::{PdfError, html_to_pdf};
 use crate::http::extract::Path;
-use crate::http::requests::attachments::content_disposition;
+use crate::upload::content_disposition;
 use crate::store::chain::chain_of;
 use crate::store::requests::{find_visible, status_of};
 use axum::extract::State;
