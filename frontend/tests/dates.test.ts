@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { addDays, chinaToday, formatDateTime, payBy } from '@/domain/dates'
+import { addDays, chinaToday, formatDateTime, orderLapsed, payBy } from '@/domain/dates'
 import { stepState } from '@/domain/steps'
 import type { TimelineEntry } from '@/api/types'
 
@@ -49,5 +49,21 @@ describe('step bar', () => {
   it('marks where a request was returned', () => {
     const tl = [entry('submit', 'draft', 'pending_manager'), entry('approve', 'pending_manager', 'pending_finance'), entry('reject', 'pending_finance', 'returned')]
     expect(stepState('returned', 'verification_transfer', true, tl)).toMatchObject({ active: 2, state: 'error' })
+  })
+})
+
+describe("a lapsed verification order (Tencent's 10-day window)", () => {
+  const draft = { kind: 'verification_transfer', status: 'draft', pay_by: '2026-11-30' }
+
+  it('lapses the day after pay_by, for a draft or a returned request', () => {
+    expect(orderLapsed(draft, '2026-11-30')).toBe(false)
+    expect(orderLapsed(draft, '2026-12-01')).toBe(true)
+    expect(orderLapsed({ ...draft, status: 'returned' }, '2026-12-01')).toBe(true)
+  })
+
+  it('leaves other kinds and requests already on their way alone', () => {
+    expect(orderLapsed({ ...draft, kind: 'certification_fee' }, '2026-12-01')).toBe(false)
+    expect(orderLapsed({ ...draft, status: 'pending_manager' }, '2026-12-01')).toBe(false)
+    expect(orderLapsed({ ...draft, status: 'expired' }, '2026-12-01')).toBe(false)
   })
 })

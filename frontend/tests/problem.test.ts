@@ -6,6 +6,7 @@ import {
   conflictCodeOf,
   errorFromResponse,
   errorKind,
+  fieldMessage,
   isStale,
   mapFieldErrors,
   networkError,
@@ -161,6 +162,7 @@ describe('conflict codes', () => {
     expect(conflictCode(conflict('something_new'))).toBeNull()
     expect(conflictCode(conflict('version_conflict', 422))).toBeNull()
     expect(conflictCode(new Error('boom'))).toBeNull()
+    expect(conflictCode(conflict('constructor'))).toBeNull()
   })
 
   it('treats only a changed version or state as stale (reload and redo)', () => {
@@ -177,5 +179,27 @@ describe('conflict codes', () => {
       expect(en.conflictCode[code]).toBeTruthy()
     }
     expect(Object.keys(zhCN.conflictCode).sort()).toEqual([...CONFLICT_CODES].sort())
+  })
+})
+
+describe('the message for one field', () => {
+  const lapsed = new ApiError({
+    type: 'about:blank',
+    title: '输入有误',
+    status: 422,
+    detail: 'order_date：腾讯的验证订单已于 2026-01-11 失效',
+    code: 'validation_failed',
+    errors: [{ field: 'order_date', message: '腾讯的验证订单已于 2026-01-11 失效' }],
+  })
+
+  it('finds the message a refused call gave a field, without the field name', () => {
+    expect(fieldMessage(lapsed, 'order_date')).toBe('腾讯的验证订单已于 2026-01-11 失效')
+    expect(fieldMessage(new ApiError(validation), 'payer_credit_code')).toBe('统一社会信用代码无效：校验位不正确；另一条')
+  })
+
+  it('is null for other fields, other statuses and other errors', () => {
+    expect(fieldMessage(lapsed, 'amount_fen')).toBeNull()
+    expect(fieldMessage(new ApiError({ ...validation, status: 409, code: 'state_conflict' }), 'amount_fen')).toBeNull()
+    expect(fieldMessage(new Error('boom'), 'order_date')).toBeNull()
   })
 })

@@ -27,6 +27,7 @@ import type { paths } from './schema'
 
 export type RequestListQuery = NonNullable<paths['/api/v1/requests']['get']['parameters']['query']>
 export type AuditQuery = NonNullable<paths['/api/v1/audit']['get']['parameters']['query']>
+export type TasksQuery = NonNullable<paths['/api/v1/tasks']['get']['parameters']['query']>
 export type UserQuery = NonNullable<paths['/api/v1/users']['get']['parameters']['query']>
 
 // ---- session -----------------------------------------------------------------
@@ -53,8 +54,9 @@ export function listRequests(query: RequestListQuery): Promise<Page<RequestView>
   return unwrap(api.GET('/api/v1/requests', { params: { query } }))
 }
 
-export function tasks(): Promise<Tasks> {
-  return unwrap(api.GET('/api/v1/tasks'))
+/** One page of the caller's to-do, with the counts per kind of task over all of it. */
+export function tasks(query: TasksQuery = {}): Promise<Tasks> {
+  return unwrap(api.GET('/api/v1/tasks', { params: { query } }))
 }
 
 export function getRequest(id: number): Promise<RequestDetail> {

@@ -1,5 +1,6 @@
 // Errors from the API arrive as application/problem+json (RFC 9457). ApiError carries
 // the parsed problem so views can put messages next to the fields they name.
+import type { components } from './schema'
 import type { FieldErrorBody } from './types'
 
 export interface Problem {
@@ -14,25 +15,28 @@ export interface Problem {
 
 /**
  * The `code` of a 409 problem, as the server's OpenAPI document publishes it (`ConflictCode`).
- * Labels live in one i18n table, `conflictCode`.
+ * Labels live in one i18n table, `conflictCode`, checked against this type.
  */
-export const CONFLICT_CODES = [
-  'version_conflict',
-  'state_conflict',
-  'next_step_acted',
-  'no_approver',
-  'idempotency_in_flight',
-  'delegation_overlap',
-  'username_taken',
-  'email_taken',
-  'name_taken',
-  'credit_code_taken',
-  'self_lockout',
-] as const
-export type ConflictCode = (typeof CONFLICT_CODES)[number]
+export type ConflictCode = components['schemas']['ConflictCode']
+
+// A record rather than a list, so the compiler rejects it when the server adds or drops a code.
+const CONFLICT_CODE_SET: Record<ConflictCode, true> = {
+  version_conflict: true,
+  state_conflict: true,
+  next_step_acted: true,
+  no_approver: true,
+  idempotency_in_flight: true,
+  delegation_overlap: true,
+  username_taken: true,
+  email_taken: true,
+  name_taken: true,
+  credit_code_taken: true,
+  self_lockout: true,
+}
+export const CONFLICT_CODES = Object.keys(CONFLICT_CODE_SET) as readonly ConflictCode[]
 
 export function isConflictCode(code: string): code is ConflictCode {
-  return (CONFLICT_CODES as readonly string[]).includes(code)
+  return Object.hasOwn(CONFLICT_CODE_SET, code)
 }
 
 /** The conflict code of a 409 problem; null for anything else (other statuses, unknown codes). */
@@ -173,6 +177,13 @@ export function mapFieldErrors(
     }
   }
   return { byField, rest }
+}
+
+/** The server's message for one field of a refused call (a 400/422 naming it); null otherwise. */
+export function fieldMessage(err: unknown, field: string): string | null {
+  if (!(err instanceof ApiError) || err.kind !== 'validation') return null
+  const messages = err.fieldErrors.filter((e) => e.field === field).map((e) => e.message)
+  return messages.length ? messages.join('；') : null
 }
 
 /** One line for a toast: the detail, or the title when there is none. */

@@ -351,7 +351,11 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Edit a record (`version` required), or record a manual outcome with `status`. */
+        /**
+         * Edit a record (`version` required), or record a manual outcome with `status` (finance).
+         * @description The outcome is `failed`, or `verified` once Tencent's review (certification, face scan,
+         *     e-licence) passed; a transfer is verified by its refund alone, never by hand.
+         */
         patch: operations["update_mini_program"];
         trace?: never;
     };
@@ -544,6 +548,26 @@ export interface paths {
         };
         /** Printable HTML of the approval form with a signature block per step. */
         get: operations["print"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/requests/{id}/print.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The same form as a PDF (A4), for whoever may read the request. 503 when the server has no
+         *     browser to render it with.
+         */
+        get: operations["print_pdf"];
         put?: never;
         post?: never;
         delete?: never;
@@ -800,6 +824,12 @@ export interface components {
             /** Format: int32 */
             uploaded_by: number;
         };
+        /**
+         * @description What an audit event records. (`Default` only lets event literals name the action
+         *     and leave the rest empty; every event names its action.)
+         * @enum {string}
+         */
+        AuditAction: "create" | "update" | "delete" | "submit" | "approve" | "reject" | "withdraw" | "payout" | "refund" | "expire" | "transfer" | "add_approver" | "recall" | "resolve" | "comment" | "reroute" | "refund_due" | "attachment_add" | "mini_program_create" | "mini_program_update" | "mini_program_status" | "mini_program_material" | "user_create" | "user_update" | "department_create" | "department_update" | "company_create" | "company_update" | "delegation_create" | "delegation_revoke" | "approval_rules_update" | "calendar_replace" | "login" | "login_failed" | "lockout" | "logout" | "password_change";
         AuditEventView: {
             action: string;
             /** Format: int32 */
@@ -873,6 +903,11 @@ export interface components {
             /** Format: int32 */
             version: number;
         };
+        /**
+         * @description The `code` of a 409 answer: what conflicted, so a client can react by type.
+         * @enum {string}
+         */
+        ConflictCode: "version_conflict" | "state_conflict" | "next_step_acted" | "no_approver" | "idempotency_in_flight" | "delegation_overlap" | "username_taken" | "email_taken" | "name_taken" | "credit_code_taken" | "self_lockout";
         CreateUser: {
             /** Format: int32 */
             department_id?: number | null;
@@ -971,6 +1006,8 @@ export interface components {
             field: string;
             message: string;
         };
+        /** @enum {string} */
+        Flag: "payout_overdue" | "refund_overdue" | "refund_mismatch" | "duplicate_suspect";
         Health: {
             /** @description `ok` when a query against the database succeeded. */
             database: string;
@@ -1270,7 +1307,7 @@ export interface components {
                 /** Format: int32 */
                 finance_approved_by?: number | null;
                 /** @description Any of `payout_overdue`, `refund_overdue`, `refund_mismatch`, `duplicate_suspect`. */
-                flags: string[];
+                flags: components["schemas"]["Flag"][];
                 /** Format: int32 */
                 id: number;
                 kind: components["schemas"]["Kind"];
@@ -1384,7 +1421,7 @@ export interface components {
         PayoutBody: {
             /**
              * Format: int64
-             * @description Integer fen; must equal the approved amount unless `override_reason` explains why not.
+             * @description Integer fen; never above the approved amount, and below it only with `override_reason`.
              */
             amount_fen: number;
             override_reason?: string | null;
@@ -1399,6 +1436,11 @@ export interface components {
             version?: number | null;
         };
         ProblemBody: {
+            /**
+             * @description What went wrong, by type: `validation_failed`, `bad_request`, `unauthorized`,
+             *     `forbidden`, `not_found`, `payload_too_large`, `account_locked`, `rate_limited`,
+             *     `unavailable`, …; on 409 always a `ConflictCode`.
+             */
             code: string;
             current?: Record<string, never> | null;
             detail: string;
@@ -1416,7 +1458,7 @@ export interface components {
         RefundBody: {
             /**
              * Format: int64
-             * @description Integer fen; refunds add up until they equal the payout.
+             * @description Integer fen; refunds add up until they equal the payout, and never past it.
              */
             amount_fen: number;
             reference: string;
@@ -1513,7 +1555,7 @@ export interface components {
             /** Format: int32 */
             finance_approved_by?: number | null;
             /** @description Any of `payout_overdue`, `refund_overdue`, `refund_mismatch`, `duplicate_suspect`. */
-            flags: string[];
+            flags: components["schemas"]["Flag"][];
             /** Format: int32 */
             id: number;
             kind: components["schemas"]["Kind"];
@@ -1643,9 +1685,14 @@ export interface components {
              */
             resubmit: number;
         };
+        /** @description One page of the to-do list, shaped like every list, with the counts per kind of task. */
         Tasks: {
             counts: components["schemas"]["TaskCounts"];
             items: components["schemas"]["RequestView"][];
+            /** Format: int64 */
+            page: number;
+            /** Format: int64 */
+            per_page: number;
             /** Format: int64 */
             total: number;
         };
@@ -2545,6 +2592,8 @@ export interface operations {
                  *     amount_fen, status, refund_due. Default `-id`.
                  */
                 sort?: string;
+                /** @description Only requests paid by this company of the group. */
+                company_id?: number;
             };
             header?: never;
             path?: never;
@@ -2601,6 +2650,8 @@ export interface operations {
                  *     amount_fen, status, refund_due. Default `-id`.
                  */
                 sort?: string;
+                /** @description Only requests paid by this company of the group. */
+                company_id?: number;
             };
             header?: never;
             path?: never;
@@ -3514,6 +3565,45 @@ export interface operations {
             };
         };
     };
+    print_pdf: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the form as an A4 PDF */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            /** @description no browser to render PDFs on this server, or it is busy */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
     recall: {
         parameters: {
             query?: never;
@@ -3682,7 +3772,12 @@ export interface operations {
     };
     tasks: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 1-based page number (default 1). */
+                page?: number;
+                /** @description Items per page, 1–200 (default 20). */
+                per_page?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3698,6 +3793,14 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

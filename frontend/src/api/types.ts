@@ -50,8 +50,8 @@ export const STATUSES: Status[] = [
 ]
 export const KINDS: Kind[] = ['verification_transfer', 'certification_fee', 'advance_payment']
 export const ROLES: Role[] = ['requester', 'manager', 'finance', 'admin', 'auditor']
-export const FLAGS = ['payout_overdue', 'refund_overdue', 'refund_mismatch', 'duplicate_suspect'] as const
-export type Flag = (typeof FLAGS)[number]
+export type Flag = S['Flag']
+export const FLAGS = ['payout_overdue', 'refund_overdue', 'refund_mismatch', 'duplicate_suspect'] as const satisfies readonly Flag[]
 
 export type PayoutBody = S['PayoutBody']
 export type RefundBody = S['RefundBody']

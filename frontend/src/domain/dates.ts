@@ -17,6 +17,15 @@ export function payBy(orderDate: string | null | undefined): string | null {
 }
 
 /** Today's date in China (Asia/Shanghai), which is what the server validates against. */
+/**
+ * Tencent voids a verification order once its `pay_by` has passed: a draft or returned
+ * `verification_transfer` can then not be submitted until it names a new order's date
+ * (the server refuses with a 422 on `order_date` and offers no submit).
+ */
+export function orderLapsed(r: { kind: string; status: string; pay_by: string }, today: string): boolean {
+  return r.kind === 'verification_transfer' && (r.status === 'draft' || r.status === 'returned') && r.pay_by < today
+}
+
 export function chinaToday(now: Date = new Date()): string {
   const parts = new Intl.DateTimeFormat('en-CA', {
     timeZone: 'Asia/Shanghai',

@@ -1,5 +1,6 @@
 // 简体中文 (default). en.ts must have the same shape (checked by its type).
 import type { ConflictCode } from '@/api/problem'
+import type { Flag } from '@/api/types'
 import type { AuditAction } from '@/domain/actions'
 
 const zhCN = {
@@ -126,7 +127,7 @@ const zhCN = {
     refund_overdue: '退款逾期',
     refund_mismatch: '退款金额不符',
     duplicate_suspect: '疑似重复',
-  },
+  } satisfies Record<Flag, string>,
   role: {
     requester: '申请人',
     manager: '经理',
@@ -172,6 +173,13 @@ const zhCN = {
     mini_program_status: '小程序状态变更',
     reroute: '改派审批人',
     calendar_replace: '更新节假日日历',
+    resolve: '处理差额',
+    refund_due: '重算退款截止日',
+    login: '登录',
+    login_failed: '登录失败',
+    lockout: '账户锁定',
+    logout: '退出登录',
+    password_change: '修改密码',
   } satisfies Record<AuditAction, string>,
   field: {
     company: '付款公司',
@@ -270,6 +278,7 @@ const zhCN = {
     },
     deadline: '截止',
     open: '处理',
+    bucketThisPage: '本页「{bucket}」{shown} 条，共 {n} 条；其余在其他页',
   },
   list: {
     title: '申请列表',
@@ -309,6 +318,7 @@ const zhCN = {
     submitNow: '保存并提交',
     created: '草稿已保存',
     submitted: '已提交，等待经理审批',
+    savedNotSubmitted: '已保存为草稿，但未能提交：{reason}',
     updated: '修改已保存',
     includeMiniProgram: '填写小程序信息',
     noSubtype: '（无子类型）',
@@ -355,6 +365,9 @@ const zhCN = {
     rejected: '已退回',
     withdrawn: '已撤回',
     submittedOk: '已提交',
+    orderDateRefused: '订单日期不符合要求，不能提交',
+    editOrderDate: '修改订单日期',
+    orderLapsed: '腾讯的验证订单已于 {date} 失效（须在下单后 10 天内打款），请在公众平台重新发起验证后修改订单日期',
     deleted: '草稿已删除',
     conflict: '该申请已被他人修改或状态已变化，已为您重新加载',
     noActions: '当前没有需要您处理的操作',

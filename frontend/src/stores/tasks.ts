@@ -3,22 +3,29 @@ import { ref } from 'vue'
 import * as endpoints from '@/api/endpoints'
 import type { TaskCounts, Tasks } from '@/api/types'
 
-/** The caller's to-do, shared by the menu badge and the to-do page. */
+/**
+ * The caller's to-do counts, shared by the menu badge and the to-do page. The page keeps its
+ * own page of items; the counts cover the whole list whichever page was fetched.
+ */
 export const useTasksStore = defineStore('tasks', () => {
-  const data = ref<Tasks | null>(null)
   const counts = ref<TaskCounts | null>(null)
+  const total = ref(0)
 
-  async function refresh(): Promise<Tasks> {
-    const t = await endpoints.tasks()
-    data.value = t
+  /** Takes the counts from any page of the to-do. */
+  function update(t: Pick<Tasks, 'counts' | 'total'>) {
     counts.value = t.counts
-    return t
+    total.value = t.total
+  }
+
+  /** Fetches the counts only (a one-item page: the counts and total do not depend on paging). */
+  async function refresh(): Promise<void> {
+    update(await endpoints.tasks({ page: 1, per_page: 1 }))
   }
 
   function clear() {
-    data.value = null
     counts.value = null
+    total.value = 0
   }
 
-  return { data, counts, refresh, clear }
+  return { counts, total, update, refresh, clear }
 })
