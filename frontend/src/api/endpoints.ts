@@ -124,6 +124,11 @@ export async function printHtml(id: number): Promise<string> {
   return res.text()
 }
 
+/** The same 审批单 as an A4 PDF (503 when the server has no browser to render it). */
+export function printPdf(id: number) {
+  return apiBlob(`/api/v1/requests/${id}/print.pdf`)
+}
+
 // ---- admin -------------------------------------------------------------------
 
 export function listUsers(query: UserQuery = {}): Promise<Page<UserView>> {

@@ -380,6 +380,7 @@ const en: Messages = {
     refundRecorded: 'Refund recorded',
     receiptHint: 'You may attach the receipt as well (optional)',
     printLoading: 'Preparing the printable form…',
+    downloadPdf: 'Download PDF',
     popupBlocked: 'The browser blocked the new window; allow pop-ups and try again',
     mismatchHint: 'While refunds do not add up to the payout the request stays Paid with the flag Refund mismatch',
     by: 'By',

@@ -383,6 +383,7 @@ const zhCN = {
     refundRecorded: '退款已登记',
     receiptHint: '可同时上传回单（选填）',
     printLoading: '正在生成打印版…',
+    downloadPdf: '下载 PDF',
     popupBlocked: '浏览器拦截了新窗口，请允许弹出窗口后重试',
     mismatchHint: '退款合计与打款金额不一致时，申请保持「已打款」并标记「退款金额不符」',
     by: '经办人',

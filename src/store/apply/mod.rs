@@ -14,25 +14,27 @@
 use crate::auth::AuthUser;
 use crate::clock::china_date;
 use crate::config::Config;
-use crate::domain::chain::{Access, Candidate, Chain, Ineligible, MAX_STEPS, Position, StepKind};
+use crate::domain::chain::{Access, Chain, MAX_STEPS, Position};
 use crate::domain::deadlines;
 use crate::domain::flags::{effective_status, order_lapsed};
-use crate::domain::money::format_yuan;
 use crate::domain::payment::{self, Ledger};
-use crate::domain::roles::{Role, RoleSet};
 use crate::domain::workflow::{Action, Actor, Facts, Refusal, Status, transition};
 use crate::error::{ApiError, ApiResult, ConflictCode, Msg};
 use crate::store::audit::{self, AuditAction, AuditCursor, NewEvent};
 use crate::store::chain::{self as chains, Relation, chain_columns, chain_of, delegations_to, facts_for, facts_without_step};
-use crate::store::notify::{Notice, notify, users_with_role};
 use crate::store::requests::{conflict_after_race, current_state, next_number, state_conflict, status_of, version_conflict};
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{company_finance_user, refund, request, user};
+use entity::{refund, request, user};
 use sea_orm::sea_query::{Expr, SimpleExpr};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait,
-    QueryFilter,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait};
+
+mod checks;
+mod drafts;
+mod notices;
+
+pub use drafts::{comment, create, delete_draft};
+use checks::{check_cc, check_company_finance, hand_to};
+use notices::{announce, nobody_left};
 
 /// What every change needs from the running instance.
 #[derive(Clone, Copy)]
@@ -587,214 +589,6 @@ pub fn refusal(current: &request::Model, action: Action, r: Refusal) -> ApiError
     }
 }
 
-/// The people copied in on submit: they must exist and be active; the requester is not copied.
-async fn check_cc(db: &DatabaseConnection, m: &request::Model, ids: &[i32]) -> ApiResult<Vec<i32>> {
-    let mut ids: Vec<i32> = ids.iter().copied().filter(|id| *id != m.requester_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    if ids.len() > 50 {
-        return Err(ApiError::field("cc_user_ids", "最多抄送 50 人", "at most 50 people can be copied in"));
-    }
-    let found = user::Entity::find().filter(user::Column::Id.is_in(ids.clone())).filter(user::Column::Disabled.eq(false)).all(db).await?;
-    if let Some(missing) = ids.iter().find(|id| !found.iter().any(|u| u.id == **id)) {
-        return Err(ApiError::field("cc_user_ids", format!("抄送人 {missing} 不存在或已停用"), format!("user {missing} does not exist or is disabled")));
-    }
-    Ok(ids)
-}
-
-/// The user a hand-off names: they must exist and be eligible for the step (`domain::chain::eligible`).
-async fn hand_to(db: &DatabaseConnection, m: &request::Model, chain: &Chain, field: &str, user_id: i32) -> ApiResult<user::Model> {
-    let u = user::Entity::find_by_id(user_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::field(field, format!("用户 {user_id} 不存在"), format!("user {user_id} does not exist")))?;
-    let who = Candidate { id: u.id, disabled: u.disabled, roles: RoleSet::from_db(&u.roles) };
-    match crate::domain::chain::eligible(&who, m.requester_id, chain, field == "to_user_id") {
-        Ok(()) => Ok(u),
-        Err(Ineligible::Disabled) => Err(ApiError::field(field, format!("{} 已停用", u.display_name), format!("{} is disabled", u.username))),
-        Err(Ineligible::Requester) => Err(ApiError::field(field, "不能交给申请人本人审批", "the requester may not approve their own request")),
-        Err(Ineligible::NoApprovingRole(Role::Finance)) => Err(ApiError::field(
-            field,
-            format!("{} 没有财务角色，财务审批只能交给财务人员", u.display_name),
-            format!("{} does not hold the finance role; the finance sign-off can only go to finance", u.username),
-        )),
-        Err(Ineligible::NoApprovingRole(_)) => Err(ApiError::field(
-            field,
-            format!("{} 没有经理角色，不能审批此步骤", u.display_name),
-            format!("{} does not hold the manager role and cannot decide this step", u.username),
-        )),
-        Err(Ineligible::Involved) => Err(ApiError::field(
-            field,
-            format!("{} 已在本轮审批中（已审批、正在等待其审批或负责后续步骤）", u.display_name),
-            format!("{} already takes part in this round", u.username),
-        )),
-    }
-}
-
-/// A finance sign-off stays with the paying company's finance users when it names any.
-async fn check_company_finance(db: &DatabaseConnection, m: &request::Model, chain: &Chain, u: &user::Model) -> ApiResult<()> {
-    let (Some(company), true) = (m.company_id, chain.current_step().is_some_and(|s| s.kind == StepKind::Finance)) else {
-        return Ok(());
-    };
-    let named = company_finance_user::Entity::find().filter(company_finance_user::Column::CompanyId.eq(company));
-    let listed = named.clone().filter(company_finance_user::Column::UserId.eq(u.id)).count(db).await? > 0;
-    if !listed && named.count(db).await? > 0 {
-        return Err(ApiError::field("to_user_id", "此公司的财务审批只能由其财务人员完成", "this company's sign-off is limited to its finance users"));
-    }
-    Ok(())
-}
-
-/// Nobody is left to decide a step: admins are told (once per request and round), and the
-/// submit answers 409 so the requester knows it did not go anywhere.
-async fn nobody_left(ctx: Ctx<'_>, m: &request::Model, step: &str) -> ApiResult<ApiError> {
-    let body = format!(
-        "申请「{}」的步骤「{step}」找不到可审批的人（审批人是申请人本人、已停用或未设置上级/部门负责人），请设置后让申请人重新提交",
-        m.title
-    );
-    chains::tell_admins_nobody_left(ctx.db, m, body, step, ctx.webhook(), ctx.now).await?;
-    Ok(ApiError::Conflict {
-        code: ConflictCode::NoApprover,
-        msg: Msg::new(
-            format!("步骤「{step}」找不到可审批的人（未设置上级或部门负责人），已通知管理员"),
-            format!("nobody can decide the step \"{step}\" (no manager or department head is set); admins have been told"),
-        ),
-        current: Some(current_state(m)),
-    })
-}
-
-/// Tells the people the change concerns, in the same transaction as the change.
-async fn announce(
-    ctx: Ctx<'_>,
-    tx: &DatabaseTransaction,
-    change: &Change,
-    from: Status,
-    m: &request::Model,
-    chain: &Chain,
-    cc: &[i32],
-) -> ApiResult<()> {
-    let number = m.number.as_deref().unwrap_or("");
-    let label = format!("{number} {}", m.title);
-    let status = status_of(m);
-    let mut notices: Vec<(Vec<i32>, Notice)> = Vec::new();
-    if !cc.is_empty() {
-        notices.push((
-            cc.to_vec(),
-            Notice { kind: "cc", title: "抄送给您".into(), body: label.clone(), request_id: Some(m.id), dedupe_key: format!("cc:{}:{}", m.id, m.round) },
-        ));
-    }
-    let finance = || users_with_role(tx, Role::Finance);
-    match (change, status) {
-        (
-            Change::Submit { .. } | Change::Approve | Change::Transfer { .. } | Change::AddApprover { .. } | Change::Recall,
-            Status::PendingManager | Status::PendingFinance,
-        ) => {
-            let step = chain.current_step();
-            let team = match step {
-                Some(s) if s.open_to_finance() => finance().await?,
-                _ => Vec::new(),
-            };
-            let name = step.map(|s| s.name.clone()).unwrap_or_default();
-            notices.push((
-                chain.deciders(m.requester_id, &team),
-                Notice {
-                    kind: "approval_needed",
-                    title: if status == Status::PendingFinance { "待财务审批".into() } else { format!("待您审批（{name}）") },
-                    body: label,
-                    request_id: Some(m.id),
-                    dedupe_key: format!("approve:{}:{}:{}:{}", m.id, m.round, chain.current, chain.pending().len()),
-                },
-            ));
-        }
-        (Change::Approve, Status::Approved) => {
-            let signed = chain.all_actors();
-            let payers = finance().await?.into_iter().filter(|id| *id != m.requester_id && !(ctx.config.four_eyes && signed.contains(id))).collect();
-            notices.push((
-                payers,
-                Notice {
-                    kind: "payout_needed",
-                    title: "待打款".into(),
-                    body: format!("{label}，请在 {} 前完成汇款", m.pay_by),
-                    request_id: Some(m.id),
-                    dedupe_key: format!("payout:{}:{}", m.id, m.round),
-                },
-            ));
-        }
-        (Change::Reject, _) => notices.push((
-            vec![m.requester_id],
-            Notice {
-                kind: "returned",
-                title: "申请被退回".into(),
-                body: label,
-                request_id: Some(m.id),
-                dedupe_key: format!("returned:{}:{}:{}", m.id, m.round, from.as_str()),
-            },
-        )),
-        (Change::Payout { .. }, _) => {
-            let (paid_at, fen) = (m.paid_at.unwrap_or_default(), m.payout_amount_fen.unwrap_or_default());
-            let body = match m.refund_due {
-                Some(due) => format!("{number} 已于 {paid_at} 打款 {}，腾讯应于 {due} 前退回", format_yuan(fen)),
-                None => format!("{number} 已于 {paid_at} 打款 {}", format_yuan(fen)),
-            };
-            notices.push((
-                vec![m.requester_id],
-                Notice { kind: "paid", title: "已打款".into(), body, request_id: Some(m.id), dedupe_key: format!("paid:{}", m.id) },
-            ));
-        }
-        (Change::Refund { .. }, _) => {
-            let paid = m.payout_amount_fen.unwrap_or(m.amount_fen);
-            let total = m.refund_amount_fen.unwrap_or(0);
-            let (title, body) = if status == Status::Refunded {
-                ("退款已到账", format!("{number} 已全额退回 {}", format_yuan(total)))
-            } else {
-                ("退款金额不符", format!("{number} 已退回 {}，打款 {}，差额 {}", format_yuan(total), format_yuan(paid), format_yuan(paid - total)))
-            };
-            notices.push((
-                vec![m.requester_id],
-                Notice { kind: "refund", title: title.into(), body, request_id: Some(m.id), dedupe_key: format!("refund:{}:{}", m.id, m.version) },
-            ));
-        }
-        (Change::Expire, _) => notices.push((
-            vec![m.requester_id],
-            Notice {
-                kind: "expired",
-                title: "申请已过期".into(),
-                body: format!("{label} 未在 {} 前打款，已过期", m.pay_by),
-                request_id: Some(m.id),
-                dedupe_key: format!("expired:{}", m.id),
-            },
-        )),
-        (Change::Reroute { .. }, _) => {
-            let pending = chain.pending();
-            if !pending.is_empty() {
-                notices.push((
-                    pending,
-                    Notice {
-                        kind: "approval_needed",
-                        title: format!("待您审批（{}）", chain.current_step().map(|s| s.name.as_str()).unwrap_or("")),
-                        body: label,
-                        request_id: Some(m.id),
-                        dedupe_key: format!("reroute:{}:{}:{}", m.id, m.round, m.version),
-                    },
-                ));
-            }
-        }
-        _ => {}
-    }
-    for (users, notice) in notices {
-        notify(tx, &users, &notice, ctx.webhook(), ctx.now).await?;
-    }
-    Ok(())
-}
-
-/// Why a change was refused inside someone else's transaction, for their log.
-pub fn refused_reason(r: &Refused) -> String {
-    match r {
-        Refused::Api(e) => e.to_string(),
-        Refused::Stale => "changed meanwhile".into(),
-        Refused::NobodyLeft(step) => format!("nobody left for {step}"),
-    }
-}
-
 impl From<Refused> for ApiError {
     fn from(r: Refused) -> ApiError {
         match r {
@@ -813,91 +607,3 @@ impl From<Refused> for ApiError {
     }
 }
 
-/// Creates a draft: the row, its audit event and the registry follow-up, in one transaction.
-pub async fn create(ctx: Ctx<'_>, me: &AuthUser, draft: request::ActiveModel) -> ApiResult<request::Model> {
-    let (tx, mut cursor) = audit::begin(ctx.db).await?;
-    let m = draft.insert(&tx).await?;
-    cursor
-        .append(
-            &tx,
-            NewEvent {
-                actor_id: Some(me.id),
-                actor_name: me.display_name.clone(),
-                action: AuditAction::Create,
-                request_id: Some(m.id),
-                after: Some(summary(&m)),
-                ..Default::default()
-            },
-            ctx.now,
-        )
-        .await?;
-    crate::store::mini_programs::follow_request(&tx, &mut cursor, &m, (Some(me.id), &me.display_name), ctx.now).await?;
-    tx.commit().await?;
-    Ok(m)
-}
-
-/// Deletes a draft that was never submitted, with its attachment rows, if it is still at the
-/// version the caller saw. Returns the attachments whose stored files the caller removes.
-pub async fn delete_draft(ctx: Ctx<'_>, me: &AuthUser, current: request::Model) -> ApiResult<Vec<entity::attachment::Model>> {
-    use entity::attachment;
-    let files = attachment::Entity::find().filter(attachment::Column::RequestId.eq(current.id)).all(ctx.db).await?;
-    let (tx, mut cursor) = audit::begin(ctx.db).await?;
-    attachment::Entity::delete_many().filter(attachment::Column::RequestId.eq(current.id)).exec(&tx).await?;
-    let deleted = request::Entity::delete_many()
-        .filter(request::Column::Id.eq(current.id))
-        .filter(request::Column::Version.eq(current.version))
-        .filter(request::Column::Status.eq(Status::Draft.as_str()))
-        .exec(&tx)
-        .await?;
-    if deleted.rows_affected != 1 {
-        drop(tx);
-        drop(cursor);
-        return Err(conflict_after_race(ctx.db, &current, "delete").await?);
-    }
-    cursor
-        .append(
-            &tx,
-            NewEvent {
-                actor_id: Some(me.id),
-                actor_name: me.display_name.clone(),
-                action: AuditAction::Delete,
-                request_id: Some(current.id),
-                before: Some(summary(&current)),
-                ..Default::default()
-            },
-            ctx.now,
-        )
-        .await?;
-    tx.commit().await?;
-    Ok(files)
-}
-
-/// A comment without acting: its audit event and the notices to the people it mentions.
-pub async fn comment(ctx: Ctx<'_>, me: &AuthUser, m: &request::Model, text: &str, mentioned: &[i32]) -> ApiResult<()> {
-    let (tx, mut cursor) = audit::begin(ctx.db).await?;
-    let ev = cursor
-        .append(
-            &tx,
-            NewEvent {
-                actor_id: Some(me.id),
-                actor_name: me.display_name.clone(),
-                action: AuditAction::Comment,
-                request_id: Some(m.id),
-                comment: Some(text.to_owned()),
-                after: Some(serde_json::json!({"status": m.status, "version": m.version, "mentioned_user_ids": mentioned})),
-                ..Default::default()
-            },
-            ctx.now,
-        )
-        .await?;
-    let notice = Notice {
-        kind: "mention",
-        title: format!("{} 在审批单中提到了您", me.display_name),
-        body: format!("{} {}：{}", m.number.as_deref().unwrap_or(""), m.title, text.chars().take(200).collect::<String>()),
-        request_id: Some(m.id),
-        dedupe_key: format!("mention:{}:{}", m.id, ev.seq),
-    };
-    notify(&tx, mentioned, &notice, ctx.webhook(), ctx.now).await?;
-    tx.commit().await?;
-    Ok(())
-}
