@@ -76,6 +76,7 @@ impl AppState {
     components(schemas(
         crate::error::ProblemBody,
         crate::error::ConflictCode,
+        crate::http::requests::tasks::TaskBucket,
         crate::domain::audit::AuditAction,
         crate::http::requests::money::PayoutBody,
         crate::http::requests::money::RefundBody

@@ -299,6 +299,14 @@ async fn the_to_do_list_pages_like_every_list() {
     assert_eq!(seen.len(), 3, "no item twice, none lost");
     let (s, p) = app.json(app.get(Some(&o.manager.token), "/api/v1/tasks?per_page=500").await).await;
     assert_eq!((s, field_errors(&p)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["per_page".to_owned()]));
+    // One kind of task at a time, paged on the server.
+    let (_, bucket) = app.json(app.get(Some(&o.manager.token), "/api/v1/tasks?bucket=manager_approval&per_page=2&page=2").await).await;
+    assert_eq!((bucket["total"].as_i64(), bucket["items"].as_array().unwrap().len()), (Some(3), 1));
+    let (_, none) = app.json(app.get(Some(&o.manager.token), "/api/v1/tasks?bucket=payout").await).await;
+    assert_eq!((none["total"].as_i64(), none["items"].as_array().unwrap().len()), (Some(0), 0));
+    assert_eq!(none["counts"]["manager_approval"], 3, "counts stay for every kind");
+    let (s, p) = app.json(app.get(Some(&o.manager.token), "/api/v1/tasks?bucket=everything").await).await;
+    assert_eq!((s, field_errors(&p)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["bucket".to_owned()]));
 }
 
 #[tokio::test]

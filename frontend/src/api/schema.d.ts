@@ -1658,6 +1658,11 @@ export interface components {
             stage: components["schemas"]["Stage"];
             state: components["schemas"]["StepState"];
         };
+        /**
+         * @description One kind of task, as counted in `TaskCounts`.
+         * @enum {string}
+         */
+        TaskBucket: "manager_approval" | "finance_approval" | "payout" | "refund" | "resubmit";
         TaskCounts: {
             /**
              * Format: int64
@@ -3773,6 +3778,8 @@ export interface operations {
     tasks: {
         parameters: {
             query?: {
+                /** @description Only this kind of task (all kinds when absent); `total` then counts this kind. */
+                bucket?: components["schemas"]["TaskBucket"];
                 /** @description 1-based page number (default 1). */
                 page?: number;
                 /** @description Items per page, 1–200 (default 20). */

@@ -275,7 +275,6 @@ const en: Messages = {
     },
     deadline: 'Due',
     open: 'Open',
-    bucketThisPage: '{shown} of {n} “{bucket}” on this page; the rest are on other pages',
   },
   list: {
     title: 'Requests',

@@ -278,7 +278,6 @@ const zhCN = {
     },
     deadline: '截止',
     open: '处理',
-    bucketThisPage: '本页「{bucket}」{shown} 条，共 {n} 条；其余在其他页',
   },
   list: {
     title: '申请列表',

@@ -7,12 +7,12 @@ use crate::domain::roles::Role;
 use crate::domain::workflow::Status;
 use crate::error::ApiResult;
 use crate::http::PageParams;
+use serde::{Deserialize, Serialize};
 use crate::http::extract::{Json, Query};
 use crate::store::chain::Relation;
 use axum::extract::State;
 use entity::request;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
-use serde::Serialize;
 
 /// One page of the to-do list, shaped like every list, with the counts per kind of task.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -38,11 +38,34 @@ pub struct TaskCounts {
     pub resubmit: u64,
 }
 
+/// One kind of task, as counted in `TaskCounts`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskBucket {
+    ManagerApproval,
+    FinanceApproval,
+    Payout,
+    Refund,
+    Resubmit,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct TasksQuery {
+    /// Only this kind of task (all kinds when absent); `total` then counts this kind.
+    pub bucket: Option<TaskBucket>,
+    /// 1-based page number (default 1).
+    pub page: Option<u64>,
+    /// Items per page, 1–200 (default 20).
+    pub per_page: Option<u64>,
+}
+
 /// The caller's to-do list: everything waiting on them now, oldest deadline first.
-#[utoipa::path(get, path = "/tasks", tag = "requests", security(("bearer" = [])), params(PageParams),
+#[utoipa::path(get, path = "/tasks", tag = "requests", security(("bearer" = [])), params(TasksQuery),
     responses((status = 200, body = Tasks), (status = 401, body = crate::error::ProblemBody), (status = 422, body = crate::error::ProblemBody)))]
-pub(super) async fn tasks(State(state): State<AppState>, me: AuthUser, Query(p): Query<PageParams>) -> ApiResult<Json<Tasks>> {
-    let (page, per_page) = PageParams::resolve(p.page, p.per_page)?;
+pub(super) async fn tasks(State(state): State<AppState>, me: AuthUser, Query(q): Query<TasksQuery>) -> ApiResult<Json<Tasks>> {
+    let (page, per_page) = PageParams::resolve(q.page, q.per_page)?;
     use request::Column as C;
     let finance = me.has(Role::Finance);
     use crate::store::requests::{open_step, related, waiting_on_my_delegators};
@@ -50,9 +73,10 @@ pub(super) async fn tasks(State(state): State<AppState>, me: AuthUser, Query(p):
     let mine_to_decide = Condition::any()
         .add(related(&me, Relation::Current))
         .add(Condition::all().add(waiting_on_my_delegators(&me)).add(C::RequesterId.ne(me.id)));
-    let mut groups: Vec<(&str, Condition)> = vec![
-        ("manager_approval", Condition::all().add(C::Status.eq(Status::PendingManager.as_str())).add(mine_to_decide.clone())),
-        ("resubmit", Condition::all().add(C::Status.eq(Status::Returned.as_str())).add(C::RequesterId.eq(me.id))),
+    use TaskBucket as B;
+    let mut groups: Vec<(TaskBucket, Condition)> = vec![
+        (B::ManagerApproval, Condition::all().add(C::Status.eq(Status::PendingManager.as_str())).add(mine_to_decide.clone())),
+        (B::Resubmit, Condition::all().add(C::Status.eq(Status::Returned.as_str())).add(C::RequesterId.eq(me.id))),
     ];
     let mut finance_approval = Condition::any().add(mine_to_decide);
     if finance {
@@ -67,22 +91,31 @@ pub(super) async fn tasks(State(state): State<AppState>, me: AuthUser, Query(p):
                 .add(Condition::any().add(C::FinanceApprovedBy.is_null()).add(C::FinanceApprovedBy.ne(me.id)))
                 .add(related(&me, Relation::SignedOff).not());
         }
-        groups.push(("payout", payout));
-        groups.push(("refund", Condition::all().add(C::Status.eq(Status::Paid.as_str())).add(not_mine)));
+        groups.push((B::Payout, payout));
+        groups.push((B::Refund, Condition::all().add(C::Status.eq(Status::Paid.as_str())).add(not_mine)));
     }
-    groups.push(("finance_approval", Condition::all().add(C::Status.eq(Status::PendingFinance.as_str())).add(finance_approval)));
+    groups.push((B::FinanceApproval, Condition::all().add(C::Status.eq(Status::PendingFinance.as_str())).add(finance_approval)));
     let mut counts = TaskCounts::default();
+    // The buckets are disjoint (each is one status), so the total is their sum.
     let mut any = Condition::any();
-    for (name, cond) in &groups {
+    let mut total = 0;
+    for (bucket, cond) in &groups {
         let n = request::Entity::find().filter(cond.clone()).count(&state.db).await?;
-        match *name {
-            "manager_approval" => counts.manager_approval = n,
-            "resubmit" => counts.resubmit = n,
-            "finance_approval" => counts.finance_approval = n,
-            "payout" => counts.payout = n,
-            _ => counts.refund = n,
+        *match bucket {
+            B::ManagerApproval => &mut counts.manager_approval,
+            B::Resubmit => &mut counts.resubmit,
+            B::FinanceApproval => &mut counts.finance_approval,
+            B::Payout => &mut counts.payout,
+            B::Refund => &mut counts.refund,
+        } = n;
+        if q.bucket.is_none_or(|b| b == *bucket) {
+            any = any.add(cond.clone());
+            total += n;
         }
-        any = any.add(cond.clone());
+    }
+    if q.bucket.is_some_and(|b| !groups.iter().any(|(g, _)| *g == b)) {
+        // A bucket this caller has no part in (payouts for a non-finance user): nothing.
+        any = Condition::all().add(C::Id.eq(-1));
     }
     let rows = request::Entity::find()
         .filter(any)
@@ -94,6 +127,5 @@ pub(super) async fn tasks(State(state): State<AppState>, me: AuthUser, Query(p):
     let today = china_date(state.clock.now());
     let names = Names::load(&state, &me, &rows, None).await?;
     let items: Vec<RequestView> = rows.iter().map(|m| view::view(m, &me, &names, today, &state)).collect();
-    let total = counts.manager_approval + counts.finance_approval + counts.payout + counts.refund + counts.resubmit;
     Ok(Json(Tasks { items, total, page, per_page, counts }))
 }
