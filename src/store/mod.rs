@@ -13,6 +13,7 @@ pub mod list;
 pub mod mini_programs;
 pub mod notify;
 pub mod requests;
+pub mod security;
 pub mod users;
 
 use sea_orm::{DbErr, RuntimeErr};
