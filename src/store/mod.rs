@@ -1,6 +1,7 @@
 //! Database queries and transactions, one module per aggregate.
 pub mod apply;
 pub mod approval_rules;
+pub mod attachments;
 pub mod audit;
 pub mod calendar;
 pub mod chain;
