@@ -1,16 +1,16 @@
 //! Login, logout and the caller's own account.
 use super::extract::Json;
 use crate::app::AppState;
-use crate::auth::limiter::{Failure, Verdict};
+use crate::auth::limiter::Verdict;
 use crate::auth::{AuthUser, password};
 use crate::error::{ApiError, ApiResult, FieldError, Msg};
-use crate::store::audit::{self, AuditAction, NewEvent};
+use crate::store::security;
 use crate::store::users::{self, UserView};
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use entity::user;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
+use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -91,12 +91,12 @@ async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, Json(body)
         _ => {
             let failure = state.limiter.record_failure(ip, &body.username);
             tracing::info!(%ip, "login failed");
-            record_failed_login(&state, &body.username, failure).await?;
+            security::record_failed_login(state.ctx(), &body.username, failure).await?;
             return Err(bad_credentials());
         }
     };
     state.limiter.record_success(&body.username);
-    record_login(&state, &user).await?;
+    security::record_login(state.ctx(), &user).await?;
     let token = state.jwt.issue(user.id, user.token_version, state.clock.now().timestamp()).map_err(ApiError::internal)?;
     Ok(Json(LoginResponse {
         access_token: token,
@@ -110,58 +110,8 @@ async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, Json(body)
 #[utoipa::path(post, path = "/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = crate::error::ProblemBody)))]
 async fn logout(State(state): State<AppState>, me: AuthUser) -> ApiResult<StatusCode> {
-    bump_token_version(&state, &me, AuditAction::Logout, |_| {}).await?;
+    security::log_out(state.ctx(), &me).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Revokes the caller's tokens (with `change` applied to their row), audited as `action`.
-async fn bump_token_version(state: &AppState, me: &AuthUser, action: AuditAction, change: impl FnOnce(&mut user::ActiveModel)) -> ApiResult<()> {
-    let now = state.clock.now();
-    let (tx, mut cursor) = audit::begin(&state.db).await?;
-    let u = user::Entity::find_by_id(me.id).one(&tx).await?.ok_or_else(|| ApiError::not_found("用户", "user"))?;
-    let version = u.token_version;
-    let mut am = u.into_active_model();
-    am.token_version = Set(version + 1);
-    am.updated_at = Set(now);
-    change(&mut am);
-    am.update(&tx).await?;
-    cursor.append(&tx, security_event(Some(me.id), &me.display_name, action, serde_json::json!({"user_id": me.id})), now).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// A security event (DESIGN §1.6): who, what; never a password, never the client's address
-/// (the log is immutable, so it keeps nothing personal that might have to be erased).
-fn security_event(actor_id: Option<i32>, actor_name: &str, action: AuditAction, after: serde_json::Value) -> NewEvent {
-    NewEvent { actor_id, actor_name: actor_name.to_owned(), action, after: Some(after), ..Default::default() }
-}
-
-async fn record_login(state: &AppState, u: &user::Model) -> ApiResult<()> {
-    let now = state.clock.now();
-    let (tx, mut cursor) = audit::begin(&state.db).await?;
-    cursor.append(&tx, security_event(Some(u.id), &u.display_name, AuditAction::Login, serde_json::json!({"user_id": u.id})), now).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// A failed sign-in, and the lock it may have started, under the name that was tried.
-async fn record_failed_login(state: &AppState, attempted: &str, failure: Failure) -> ApiResult<()> {
-    // Shown in the audit screen: only printable characters of what was typed.
-    let name: String = crate::domain::text::file_name(attempted).chars().take(64).collect();
-    let now = state.clock.now();
-    let (tx, mut cursor) = audit::begin(&state.db).await?;
-    cursor.append(&tx, security_event(None, &name, AuditAction::LoginFailed, serde_json::json!({"username": name})), now).await?;
-    let limits = &state.config.login;
-    if failure.account_locked {
-        let minutes = limits.account_lockout.as_secs() / 60;
-        cursor.append(&tx, security_event(None, &name, AuditAction::Lockout, serde_json::json!({"username": name, "scope": "account", "minutes": minutes})), now).await?;
-    }
-    if failure.ip_throttled {
-        let minutes = limits.ip_window.as_secs() / 60;
-        cursor.append(&tx, security_event(None, &name, AuditAction::Lockout, serde_json::json!({"username": name, "scope": "address", "minutes": minutes})), now).await?;
-    }
-    tx.commit().await?;
-    Ok(())
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -216,10 +166,6 @@ async fn change_password(State(state): State<AppState>, me: AuthUser, Json(body)
         return Err(ApiError::field("current_password", "当前密码不正确", "the current password is wrong"));
     }
     let hash = password::hash(body.new_password).await?;
-    bump_token_version(&state, &me, AuditAction::PasswordChange, |am| {
-        am.password_hash = Set(hash);
-        am.must_change_password = Set(false);
-    })
-    .await?;
+    security::change_password(state.ctx(), &me, hash).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,15 +5,11 @@ use crate::app::AppState;
 use crate::auth::{Admin, password};
 use crate::domain::roles::{Role, RoleSet};
 use crate::error::{ApiError, ApiResult, FieldError, Msg};
-use crate::store::audit::{self, NewEvent};
-use crate::store::users::{self, NewUser, Operator, UserView};
+use crate::store::users::{self, NewUser, Operator, UserChanges, UserView};
 use axum::extract::State;
 use axum::http::StatusCode;
 use entity::user;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -161,60 +157,20 @@ async fn update_user(
     let manager_id = body.manager_id.unwrap_or(current.manager_id);
     users::check_links(&state.db, Some(id), department_id, manager_id).await?;
 
-    let new_hash = match body.password.clone() {
+    let password_hash = match body.password.clone() {
         Some(p) => Some(password::hash(p).await?),
         None => None,
     };
-    let revoke = body.disabled == Some(true) || new_hash.is_some() || roles.is_some_and(|r| r.to_db() != current.roles);
-    let now = state.clock.now();
-    let before = users::audit_summary(&current);
-    let mut am = current.clone().into_active_model();
-    if let Some(n) = display_name {
-        am.display_name = Set(n);
-    }
-    if let Some(e) = body.email {
-        am.email = Set(Some(e.trim().to_owned()).filter(|e| !e.is_empty()));
-    }
-    if let Some(r) = roles {
-        am.roles = Set(r.to_db());
-    }
-    am.department_id = Set(department_id);
-    am.manager_id = Set(manager_id);
-    if let Some(d) = body.disabled {
-        am.disabled = Set(d);
-    }
-    if let Some(h) = new_hash {
-        am.password_hash = Set(h);
-        am.must_change_password = Set(true);
-    }
-    if revoke {
-        am.token_version = Set(current.token_version + 1);
-    }
-    am.updated_at = Set(now);
-
-    let (tx, mut cursor) = audit::begin(&state.db).await?;
-    let updated = am.update(&tx).await?;
-    cursor
-        .append(
-            &tx,
-            NewEvent {
-                actor_id: Some(me.id),
-                actor_name: me.display_name.clone(),
-                action: crate::domain::audit::AuditAction::UserUpdate,
-                before: Some(before),
-                after: Some(users::audit_summary(&updated)),
-                ..Default::default()
-            },
-            now,
-        )
-        .await?;
-    let lost_finance = RoleSet::from_db(&current.roles).has(Role::Finance) && !RoleSet::from_db(&updated.roles).has(Role::Finance);
-    if (updated.disabled && !current.disabled) || lost_finance {
-        // Nothing may wait on someone who can no longer sign in, nor a finance step on
-        // someone who is no longer in finance.
-        crate::store::chain::reroute_from(state.ctx(), &tx, &mut cursor, &updated, (me.id, &me.display_name)).await?;
-    }
-    tx.commit().await?;
+    let changes = UserChanges {
+        display_name,
+        email: body.email.map(|e| Some(e.trim().to_owned()).filter(|e| !e.is_empty())),
+        roles,
+        department_id,
+        manager_id,
+        disabled: body.disabled,
+        password_hash,
+    };
+    let updated = users::update(state.ctx(), &me, &current, changes).await?;
     Ok(Json(updated.into()))
 }
 

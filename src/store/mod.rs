@@ -1,6 +1,7 @@
 //! Database queries and transactions, one module per aggregate.
 pub mod apply;
 pub mod approval_rules;
+pub mod attachments;
 pub mod audit;
 pub mod calendar;
 pub mod chain;
@@ -13,6 +14,7 @@ pub mod list;
 pub mod mini_programs;
 pub mod notify;
 pub mod requests;
+pub mod security;
 pub mod users;
 
 use sea_orm::{DbErr, RuntimeErr};

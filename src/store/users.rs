@@ -1,12 +1,13 @@
 //! Users and departments.
-use crate::auth::password;
+use crate::auth::{AuthUser, password};
 use crate::domain::roles::{Role, RoleSet};
 use crate::error::{ApiError, FieldError, Msg};
 use crate::store::audit::{self, NewEvent};
 use chrono::{DateTime, Utc};
 use entity::{department, user};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter,
 };
 use serde::Serialize;
 
@@ -205,6 +206,78 @@ pub async fn create(db: &DatabaseConnection, new: NewUser, by: &Operator, now: D
         .await?;
     tx.commit().await?;
     Ok(inserted)
+}
+
+/// An admin's change to a user, checked at the edge (including that the admin does not lock
+/// themselves out); `None` leaves a field as it is.
+#[derive(Debug, Clone)]
+pub struct UserChanges {
+    pub display_name: Option<String>,
+    /// `Some(None)` removes the e-mail.
+    pub email: Option<Option<String>>,
+    pub roles: Option<RoleSet>,
+    /// The department and manager the user ends up with (the edge resolves what is kept).
+    pub department_id: Option<i32>,
+    pub manager_id: Option<i32>,
+    pub disabled: Option<bool>,
+    /// A new password, hashed; the user must change it at next login.
+    pub password_hash: Option<String>,
+}
+
+/// Applies `changes` to `current`. Disabling, a new password or new roles revoke the user's
+/// tokens at once.
+pub async fn update(ctx: crate::store::apply::Ctx<'_>, me: &AuthUser, current: &user::Model, changes: UserChanges) -> Result<user::Model, ApiError> {
+    let now = ctx.now;
+    let revoke = changes.disabled == Some(true) || changes.password_hash.is_some() || changes.roles.is_some_and(|r| r.to_db() != current.roles);
+    let before = audit_summary(current);
+    let mut am = current.clone().into_active_model();
+    if let Some(n) = changes.display_name {
+        am.display_name = Set(n);
+    }
+    if let Some(e) = changes.email {
+        am.email = Set(e);
+    }
+    if let Some(r) = changes.roles {
+        am.roles = Set(r.to_db());
+    }
+    am.department_id = Set(changes.department_id);
+    am.manager_id = Set(changes.manager_id);
+    if let Some(d) = changes.disabled {
+        am.disabled = Set(d);
+    }
+    if let Some(h) = changes.password_hash {
+        am.password_hash = Set(h);
+        am.must_change_password = Set(true);
+    }
+    if revoke {
+        am.token_version = Set(current.token_version + 1);
+    }
+    am.updated_at = Set(now);
+
+    let (tx, mut cursor) = audit::begin(ctx.db).await?;
+    let updated = am.update(&tx).await?;
+    cursor
+        .append(
+            &tx,
+            NewEvent {
+                actor_id: Some(me.id),
+                actor_name: me.display_name.clone(),
+                action: crate::domain::audit::AuditAction::UserUpdate,
+                before: Some(before),
+                after: Some(audit_summary(&updated)),
+                ..Default::default()
+            },
+            now,
+        )
+        .await?;
+    let lost_finance = RoleSet::from_db(&current.roles).has(Role::Finance) && !RoleSet::from_db(&updated.roles).has(Role::Finance);
+    if (updated.disabled && !current.disabled) || lost_finance {
+        // Nothing may wait on someone who can no longer sign in, nor a finance step on
+        // someone who is no longer in finance.
+        crate::store::chain::reroute_from(ctx, &tx, &mut cursor, &updated, (me.id, &me.display_name)).await?;
+    }
+    tx.commit().await?;
+    Ok(updated)
 }
 
 /// The department of that name, created when missing (the CLI, the demo and benchmarks name

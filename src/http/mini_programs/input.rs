@@ -1,29 +1,13 @@
-//! A record's input checked as a whole: texts, identifiers, Tencent's limits.
+//! A record's input checked as a whole: texts, identifiers, the verification method the
+//! entity may use. Tencent's per-person limits are counted when it is written
+//! (`store::mini_programs`).
 use super::MiniProgramInput;
-use crate::app::AppState;
-use crate::domain::entity_type::{EntityType, validate_subtype};
+use crate::domain::entity_type::validate_subtype;
 use crate::domain::ids::{AppId, CreditCode, Email, MobilePhone, ResidentIdNumber};
-use crate::domain::mini_program::{AdminSlots, MAX_PER_ADMIN, VerificationMethod, admin_slots, email_free, method_allowed};
+use crate::domain::mini_program::method_allowed;
 use crate::domain::text;
-use crate::error::{ApiError, ApiResult, FieldError, Msg};
-use entity::mini_program;
-use sea_orm::{ColumnTrait, Condition, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter};
-
-/// A complete, valid record.
-pub(super) struct Valid {
-    pub(super) name: String,
-    pub(super) appid: Option<String>,
-    pub(super) email: String,
-    pub(super) email_normalized: String,
-    pub(super) entity_name: String,
-    pub(super) credit_code: Option<String>,
-    pub(super) entity_type: EntityType,
-    pub(super) subtype: Option<String>,
-    pub(super) method: VerificationMethod,
-    pub(super) admin_name: String,
-    pub(super) id_number: String,
-    pub(super) phone: String,
-}
+use crate::error::{ApiError, FieldError};
+use crate::store::mini_programs::RecordFields;
 
 fn required_text(errors: &mut Vec<FieldError>, field: &str, v: Option<&str>, max: usize, label: &str) -> String {
     text::required(v.unwrap_or(""), max).unwrap_or_else(|p| {
@@ -42,7 +26,7 @@ fn parsed<T>(errors: &mut Vec<FieldError>, field: &str, label: &str, v: Option<&
     }
 }
 
-pub(super) fn validate(i: &MiniProgramInput) -> Result<Valid, ApiError> {
+pub(super) fn validate(i: &MiniProgramInput) -> Result<RecordFields, ApiError> {
     let mut e = Vec::new();
     let name = required_text(&mut e, "name", i.name.as_deref(), 100, "小程序名称");
     let appid = match i.appid.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -76,7 +60,7 @@ pub(super) fn validate(i: &MiniProgramInput) -> Result<Valid, ApiError> {
     let id_number = parsed(&mut e, "admin_id_number", "管理员身份证号", i.admin_id_number.as_deref(), ResidentIdNumber::parse);
     let phone = parsed(&mut e, "admin_phone", "管理员手机号", i.admin_phone.as_deref(), MobilePhone::parse);
     match (email, i.entity_type, i.verification_method, id_number, phone) {
-        (Some(email), Some(entity_type), Some(method), Some(id), Some(phone)) if e.is_empty() => Ok(Valid {
+        (Some(email), Some(entity_type), Some(method), Some(id), Some(phone)) if e.is_empty() => Ok(RecordFields {
             name,
             appid,
             email_normalized: email.normalized(),
@@ -93,43 +77,3 @@ pub(super) fn validate(i: &MiniProgramInput) -> Result<Valid, ApiError> {
         _ => Err(ApiError::Validation(e)),
     }
 }
-
-/// Enforces the per-person limits and the e-mail uniqueness inside the write transaction, so
-/// two concurrent registrations cannot both take the 5th place. Returns warnings.
-pub(super) async fn check_limits(tx: &DatabaseTransaction, state: &AppState, v: &Valid, except: Option<i32>) -> ApiResult<Vec<String>> {
-    let not_self = |c: Condition| match except {
-        Some(id) => c.add(mini_program::Column::Id.ne(id)),
-        None => c,
-    };
-    let taken = mini_program::Entity::find()
-        .filter(not_self(Condition::all().add(mini_program::Column::EmailNormalized.eq(v.email_normalized.clone()))))
-        .count(tx)
-        .await?;
-    if !email_free(taken) {
-        return Err(ApiError::Conflict {
-            code: crate::error::ConflictCode::EmailTaken,
-            msg: Msg::new("该注册邮箱已被另一个小程序登记使用", "this registration e-mail is already used by another mini-program"),
-            current: None,
-        });
-    }
-    let mut warnings = Vec::new();
-    let mut errors = Vec::new();
-    for (field, label_zh, label_en, index) in [
-        ("admin_id_number", "管理员身份证号", "admin ID number", state.pii.index(&v.id_number)),
-        ("admin_phone", "管理员手机号", "admin phone", state.pii.index(&v.phone)),
-    ] {
-        let col = if field == "admin_id_number" { mini_program::Column::AdminIdIndex } else { mini_program::Column::AdminPhoneIndex };
-        let held = mini_program::Entity::find().filter(not_self(Condition::all().add(col.eq(index)))).count(tx).await?;
-        match admin_slots(held) {
-            AdminSlots::Free => {}
-            AdminSlots::NearlyFull(nth) => warnings.push(format!("该{label_zh}将登记第 {nth} 个小程序（腾讯上限 {MAX_PER_ADMIN} 个）")),
-            AdminSlots::Full(held) => errors.push(FieldError::new(
-                field,
-                format!("该{label_zh}已登记 {held} 个小程序，腾讯规定最多 {MAX_PER_ADMIN} 个"),
-                format!("this {label_en} already holds {held} mini-programs; Tencent allows at most {MAX_PER_ADMIN}"),
-            )),
-        }
-    }
-    if errors.is_empty() { Ok(warnings) } else { Err(ApiError::Validation(errors)) }
-}
-

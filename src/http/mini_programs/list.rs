@@ -1,11 +1,11 @@
 //! The registry list.
-use super::{MiniProgramView, VerificationMethod, view, visible_to};
+use super::{MiniProgramView, VerificationMethod, view};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::ApiResult;
 use crate::http::Page;
 use crate::http::extract::{Json, Query};
-use crate::store::mini_programs::MpStatus;
+use crate::store::mini_programs::{MpStatus, visible_to};
 use axum::extract::State;
 use entity::mini_program;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};

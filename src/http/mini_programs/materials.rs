@@ -1,15 +1,16 @@
 //! The certification materials checklist: a document per item.
-use super::{MiniProgramView, find_visible, may_edit, view};
+use super::{MiniProgramView, may_edit, view};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::domain::entity_type::{EntityType, required_materials};
 use crate::error::{ApiError, ApiResult, Msg};
 use crate::http::extract::{Json, Path};
-use crate::store::audit::{self, NewEvent};
+use crate::store::attachments::StoredFile;
+use crate::store::mini_programs;
 use axum::extract::State;
 use axum::response::Response;
 use entity::mini_program_material;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
 
 /// Tick a checklist item with its document (multipart `file`: pdf, png, jpg or xlsx).
@@ -24,7 +25,7 @@ pub(super) async fn upload_material(
     Path((id, item)): Path<(i32, String)>,
     body: axum::extract::Request,
 ) -> ApiResult<Json<MiniProgramView>> {
-    let m = find_visible(&state, &me, id).await?;
+    let m = mini_programs::find_visible(&state.db, &me, id).await?;
     if !may_edit(&me, &m) {
         return Err(ApiError::forbidden());
     }
@@ -34,61 +35,26 @@ pub(super) async fn upload_material(
         return Err(ApiError::NotFound(Msg::new(format!("此主体类型的材料清单中没有 {item}"), format!("{item} is not on this entity type's checklist"))));
     }
     let file = crate::upload::read_upload(&state, multipart).await?;
-    let now = state.clock.now();
-    let stored = crate::upload::store_file(&state, &file.data).await?;
-    let saved = async {
-        let (tx, mut cursor) = audit::begin(&state.db).await?;
-        let old = mini_program_material::Entity::find()
-            .filter(mini_program_material::Column::MiniProgramId.eq(id))
-            .filter(mini_program_material::Column::Item.eq(item.clone()))
-            .one(&tx)
-            .await?;
-        if let Some(o) = &old {
-            mini_program_material::Entity::delete_by_id(o.id).exec(&tx).await?;
-        }
-        mini_program_material::ActiveModel {
-            mini_program_id: Set(id),
-            item: Set(item.clone()),
-            filename: Set(file.filename.clone()),
-            content_type: Set(file.content_type.to_owned()),
-            size_bytes: Set(file.data.len() as i64),
-            sha256: Set(hex::encode(Sha256::digest(&file.data))),
-            storage_key: Set(stored.clone()),
-            uploaded_by: Set(me.id),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&tx)
-        .await?;
-        cursor
-            .append(
-                &tx,
-                NewEvent {
-                    actor_id: Some(me.id),
-                    actor_name: me.display_name.clone(),
-                    action: crate::domain::audit::AuditAction::MiniProgramMaterial,
-                    after: Some(serde_json::json!({"mini_program_id": id, "item": item, "filename": file.filename})),
-                    ..Default::default()
-                },
-                now,
-            )
-            .await?;
-        tx.commit().await?;
-        Ok::<_, sea_orm::DbErr>(old)
-    }
-    .await;
-    match saved {
+    let storage_key = crate::upload::store_file(&state, &file.data).await?;
+    let stored = StoredFile {
+        sha256: hex::encode(Sha256::digest(&file.data)),
+        size_bytes: file.data.len() as i64,
+        filename: file.filename,
+        content_type: file.content_type.to_owned(),
+        storage_key,
+    };
+    match mini_programs::save_material(state.ctx(), &me, id, &item, &stored).await {
         Ok(old) => {
             if let Some(o) = old {
                 let _ = tokio::fs::remove_file(state.config.attachments_dir().join(o.storage_key)).await;
             }
         }
         Err(e) => {
-            let _ = tokio::fs::remove_file(state.config.attachments_dir().join(&stored)).await;
-            return Err(e.into());
+            let _ = tokio::fs::remove_file(state.config.attachments_dir().join(&stored.storage_key)).await;
+            return Err(e);
         }
     }
-    let m = find_visible(&state, &me, id).await?;
+    let m = mini_programs::find_visible(&state.db, &me, id).await?;
     Ok(Json(view(&state, &me, m, Vec::new()).await?))
 }
 
@@ -97,7 +63,7 @@ pub(super) async fn upload_material(
     params(("id" = i32, Path), ("item" = String, Path)),
     responses((status = 200, description = "the file"), (status = 404, body = crate::error::ProblemBody)))]
 pub(super) async fn download_material(State(state): State<AppState>, me: AuthUser, Path((id, item)): Path<(i32, String)>) -> ApiResult<Response> {
-    find_visible(&state, &me, id).await?;
+    mini_programs::find_visible(&state.db, &me, id).await?;
     let f = mini_program_material::Entity::find()
         .filter(mini_program_material::Column::MiniProgramId.eq(id))
         .filter(mini_program_material::Column::Item.eq(item))

@@ -17,7 +17,7 @@ use crate::store::mini_programs::MpStatus;
 use axum::extract::DefaultBodyLimit;
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{mini_program, mini_program_material, request};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -96,18 +96,6 @@ pub struct MiniProgramView {
 }
 
 
-pub(super) fn visible_to(me: &AuthUser) -> Condition {
-    if me.roles.sees_all_requests() { Condition::all() } else { Condition::all().add(mini_program::Column::CreatedBy.eq(me.id)) }
-}
-
-pub(super) async fn find_visible(state: &AppState, me: &AuthUser, id: i32) -> ApiResult<mini_program::Model> {
-    mini_program::Entity::find_by_id(id)
-        .filter(visible_to(me))
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("小程序登记", "mini-program"))
-}
-
 /// Decrypted PII of a record (for finance/admin views and for request snapshots).
 pub fn clear_pii(state: &AppState, m: &mini_program::Model) -> (String, String) {
     (state.pii.decrypt(&m.admin_id_number_enc).unwrap_or_default(), state.pii.decrypt(&m.admin_phone_enc).unwrap_or_default())
@@ -177,12 +165,6 @@ pub(super) async fn view(state: &AppState, me: &AuthUser, m: mini_program::Model
     })
 }
 
-
-pub(super) fn mp_summary(m: &mini_program::Model) -> serde_json::Value {
-    // PII stays out of the audit log: it is immutable, so it must never hold what we may have to erase.
-    serde_json::json!({"id": m.id, "name": m.name, "appid": m.appid,
-        "entity_type": m.entity_type, "verification_method": m.verification_method, "status": m.status, "version": m.version})
-}
 
 /// The request's copy of the registry record.
 pub fn snapshot(m: &mini_program::Model, id_number: &str, phone: &str) -> serde_json::Value {

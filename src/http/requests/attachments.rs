@@ -6,7 +6,7 @@ use crate::domain::roles::Role;
 use crate::domain::workflow::Status;
 use crate::error::{ApiError, ApiResult, Msg};
 use crate::http::extract::{Json, Path};
-use crate::store::audit::{self, NewEvent};
+use crate::store::attachments::{self, StoredFile, check_room};
 use crate::store::requests::{find_visible, status_of};
 use crate::upload::{Upload, file_response, multipart_of, read_upload, store_file};
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -14,13 +14,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use entity::attachment;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa_axum::{router::OpenApiRouter, routes};
-
-/// "at most 20 per request" (DESIGN §2).
-pub const MAX_PER_REQUEST: u64 = 20;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -103,62 +100,14 @@ async fn upload_attachment(State(state): State<AppState>, me: AuthUser, Path(id)
     let sha256 = hex::encode(Sha256::digest(&data));
     let storage_key = store_file(&state, &data).await?;
     let path = state.config.attachments_dir().join(&storage_key);
-    let now = state.clock.now();
-    let saved = async {
-        let (tx, mut cursor) = audit::begin(&state.db).await?;
-        check_room(&tx, id).await?;
-        let a = attachment::ActiveModel {
-            request_id: Set(id),
-            filename: Set(filename.clone()),
-            content_type: Set(content_type.to_owned()),
-            size_bytes: Set(data.len() as i64),
-            sha256: Set(sha256.clone()),
-            storage_key: Set(storage_key.clone()),
-            purpose: Set(purpose.clone()),
-            uploaded_by: Set(me.id),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&tx)
-        .await?;
-        cursor
-            .append(
-                &tx,
-                NewEvent {
-                    actor_id: Some(me.id),
-                    actor_name: me.display_name.clone(),
-                    action: crate::domain::audit::AuditAction::AttachmentAdd,
-                    request_id: Some(id),
-                    after: Some(serde_json::json!({"attachment_id": a.id, "filename": a.filename, "sha256": a.sha256, "purpose": a.purpose})),
-                    ..Default::default()
-                },
-                now,
-            )
-            .await?;
-        tx.commit().await?;
-        Ok::<_, ApiError>(a)
-    }
-    .await;
-    match saved {
+    let file = StoredFile { filename, content_type: content_type.to_owned(), size_bytes: data.len() as i64, sha256, storage_key };
+    match attachments::add(state.ctx(), &me, id, &purpose, &file).await {
         Ok(a) => Ok((StatusCode::CREATED, Json(a.into()))),
         Err(e) => {
             let _ = tokio::fs::remove_file(&path).await;
             Err(e)
         }
     }
-}
-
-/// A request holds at most `MAX_PER_REQUEST` files (all purposes together).
-async fn check_room(db: &impl ConnectionTrait, request_id: i32) -> ApiResult<()> {
-    let held = attachment::Entity::find().filter(attachment::Column::RequestId.eq(request_id)).count(db).await?;
-    if held >= MAX_PER_REQUEST {
-        return Err(ApiError::field(
-            "file",
-            format!("每张申请最多 {MAX_PER_REQUEST} 个附件，请先合并或删除"),
-            format!("a request holds at most {MAX_PER_REQUEST} attachments"),
-        ));
-    }
-    Ok(())
 }
 
 /// List a request's attachments.
