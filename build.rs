@@ -11,7 +11,17 @@ fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let frontend = manifest.join("frontend");
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("ui");
-    for p in ["src", "public", "index.html", "package.json", "package-lock.json", "vite.config.ts", "tsconfig.json", "tsconfig.app.json", "env.d.ts"] {
+    for p in [
+        "src",
+        "public",
+        "index.html",
+        "package.json",
+        "package-lock.json",
+        "vite.config.ts",
+        "tsconfig.json",
+        "tsconfig.app.json",
+        "env.d.ts",
+    ] {
         println!("cargo:rerun-if-changed=frontend/{p}");
     }
     println!("cargo:rerun-if-env-changed=VERIFUND_SKIP_UI");
@@ -33,14 +43,7 @@ fn main() {
     if newer(&lock, &installed) {
         run(Command::new(npm).args(["ci", "--no-audit", "--no-fund"]).current_dir(&frontend), "npm ci");
     }
-    run(
-        Command::new(npm)
-            .args(["run", "build", "--", "--outDir"])
-            .arg(&out)
-            .arg("--emptyOutDir")
-            .current_dir(&frontend),
-        "npm run build",
-    );
+    run(Command::new(npm).args(["run", "build", "--", "--outDir"]).arg(&out).arg("--emptyOutDir").current_dir(&frontend), "npm run build");
     if !out.join("index.html").exists() {
         panic!("verifund: the UI build finished but produced no index.html in {}", out.display());
     }

@@ -113,10 +113,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(http::exports::router())
         .merge(http::bank_statements::router())
         .merge(http::mini_programs::router());
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .nest("/api/v1", v1)
-        .merge(http::health::router())
-        .split_for_parts()
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1).merge(http::health::router()).split_for_parts()
 }
 
 pub fn openapi() -> utoipa::openapi::OpenApi {
@@ -172,9 +169,10 @@ async fn problem_documents(req: Request, next: Next) -> Response {
         return problem.clone().into_response_in(lang);
     }
     if status.is_client_error() || status.is_server_error() {
-        let keep = res.headers().get(header::CONTENT_TYPE).is_some_and(|ct| {
-            ct.to_str().is_ok_and(|ct| ct.starts_with("application/problem+json") || ct.starts_with("text/html"))
-        });
+        let keep = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|ct| ct.to_str().is_ok_and(|ct| ct.starts_with("application/problem+json") || ct.starts_with("text/html")));
         if !keep {
             let mut problem = Problem::from_status(status);
             problem.retry_after = res.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()?.parse().ok());

@@ -3,8 +3,7 @@ use crate::config::Config;
 use migration::{Migrator, MigratorTrait};
 use rand::Rng;
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,
-    Statement, sea_query::OnConflict,
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, Statement, sea_query::OnConflict,
 };
 use std::time::Duration;
 
@@ -49,11 +48,7 @@ pub async fn get_setting(db: &impl ConnectionTrait, key: &str) -> Result<Option<
 
 /// Returns the stored value, storing `make()` first if the key is absent. Safe when several
 /// instances start at once: the first insert wins and everyone reads it back.
-pub async fn get_or_init_setting(
-    db: &impl ConnectionTrait,
-    key: &str,
-    make: impl FnOnce() -> String,
-) -> Result<String, DbErr> {
+pub async fn get_or_init_setting(db: &impl ConnectionTrait, key: &str, make: impl FnOnce() -> String) -> Result<String, DbErr> {
     if let Some(v) = get_setting(db, key).await? {
         return Ok(v);
     }

@@ -106,17 +106,37 @@ fn credit_code(first17: &str) -> String {
     format!("{first17}{}", check_char(first17).unwrap_or('0'))
 }
 
+/// A demo company: name, credit code, its accounts (bank, account), and whether it names its
+/// own finance users.
+struct DemoCompany {
+    name: &'static str,
+    credit_code: String,
+    accounts: &'static [(&'static str, &'static str)],
+    own_finance: bool,
+}
+
 /// Two companies of the group, each with its corporate accounts; the second one's requests
 /// are signed off by its own finance users.
 async fn seed_companies(db: &DatabaseConnection) -> anyhow::Result<()> {
     use entity::{company, company_account, company_finance_user};
     use sea_orm::{ColumnTrait, QueryFilter};
-    let finance: Vec<i32> = [find_by_username(db, "wangwu").await?, find_by_username(db, "zhaoliu").await?].into_iter().flatten().map(|u| u.id).collect();
-    let companies: [(&str, String, &[(&str, &str)], bool); 2] = [
-        ("日升集团有限公司", demo_credit_code(), &[("招商银行深圳分行", "755912345610801"), ("中国工商银行深圳福田支行", "4000020309200012345")], false),
-        ("日升科技（深圳）有限公司", credit_code("91440300MA5G7K2P1"), &[("中国建设银行深圳科技园支行", "44250100003600001234")], true),
+    let finance: Vec<i32> =
+        [find_by_username(db, "wangwu").await?, find_by_username(db, "zhaoliu").await?].into_iter().flatten().map(|u| u.id).collect();
+    let companies = [
+        DemoCompany {
+            name: "日升集团有限公司",
+            credit_code: demo_credit_code(),
+            accounts: &[("招商银行深圳分行", "755912345610801"), ("中国工商银行深圳福田支行", "4000020309200012345")],
+            own_finance: false,
+        },
+        DemoCompany {
+            name: "日升科技（深圳）有限公司",
+            credit_code: credit_code("91440300MA5G7K2P1"),
+            accounts: &[("中国建设银行深圳科技园支行", "44250100003600001234")],
+            own_finance: true,
+        },
     ];
-    for (name, code, accounts, own_finance) in companies {
+    for DemoCompany { name, credit_code: code, accounts, own_finance } in companies {
         if company::Entity::find().filter(company::Column::Name.eq(name)).one(db).await?.is_some() {
             continue;
         }
@@ -155,7 +175,13 @@ async fn seed_companies(db: &DatabaseConnection) -> anyhow::Result<()> {
 
 /// A plausible verification-transfer draft (the demo data and the benchmarks use it): an odd
 /// amount, the demo company paying Tenpay, a mini-program without personal data.
-pub fn sample_request(i: u64, order_date: chrono::NaiveDate, requester_id: i32, department_id: Option<i32>, now: chrono::DateTime<chrono::Utc>) -> request::ActiveModel {
+pub fn sample_request(
+    i: u64,
+    order_date: chrono::NaiveDate,
+    requester_id: i32,
+    department_id: Option<i32>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> request::ActiveModel {
     request::ActiveModel {
         kind: Set("verification_transfer".into()),
         title: Set(format!("小程序「日升商城{i}」对公打款验证")),

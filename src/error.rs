@@ -41,9 +41,7 @@ impl Lang {
         for part in value.split(',') {
             let mut pieces = part.split(';');
             let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
-            let q = pieces
-                .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
-                .unwrap_or(1.0);
+            let q = pieces.find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0);
             let lang = if tag.starts_with("en") {
                 Lang::En
             } else if tag.starts_with("zh") {
@@ -178,14 +176,8 @@ impl ApiError {
         match self {
             Validation(errors) => {
                 let detail = match errors.as_slice() {
-                    [one] => Msg::new(
-                        format!("{}：{}", one.field, one.message.zh),
-                        format!("{}: {}", one.field, one.message.en),
-                    ),
-                    _ => Msg::new(
-                        format!("{} 个字段有误", errors.len()),
-                        format!("{} fields are invalid", errors.len()),
-                    ),
+                    [one] => Msg::new(format!("{}：{}", one.field, one.message.zh), format!("{}: {}", one.field, one.message.en)),
+                    _ => Msg::new(format!("{} 个字段有误", errors.len()), format!("{} fields are invalid", errors.len())),
                 };
                 (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", title("输入有误", "Invalid input"), detail)
             }
@@ -242,9 +234,7 @@ impl ApiError {
             _ => (Vec::new(), None),
         };
         let retry_after = match self {
-            ApiError::Locked { retry_after_secs } | ApiError::TooManyRequests { retry_after_secs } => {
-                Some(*retry_after_secs)
-            }
+            ApiError::Locked { retry_after_secs } | ApiError::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
         };
         Problem { status, code, title, detail, errors, current, retry_after }

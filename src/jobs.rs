@@ -168,4 +168,3 @@ pub fn spawn_scheduler(state: crate::app::AppState) {
         }
     });
 }
-

@@ -99,11 +99,9 @@ pub fn check_xlsx(bytes: &[u8]) -> ApiResult<()> {
     check_archive(bytes, inflate_limit(bytes.len())).map_err(|p| match p {
         ArchiveProblem::Unreadable => ApiError::field("file", "文件不是有效的 xlsx", "the file is not a valid xlsx"),
         ArchiveProblem::TooManyParts => ApiError::field("file", "xlsx 内部文件过多", "the xlsx holds too many parts"),
-        ArchiveProblem::TooLargeUnpacked => ApiError::field(
-            "file",
-            "xlsx 解压后过大（疑似压缩炸弹），已拒绝",
-            "the xlsx is too large when unpacked (a zip bomb?); refused",
-        ),
+        ArchiveProblem::TooLargeUnpacked => {
+            ApiError::field("file", "xlsx 解压后过大（疑似压缩炸弹），已拒绝", "the xlsx is too large when unpacked (a zip bomb?); refused")
+        }
     })
 }
 
@@ -241,7 +239,10 @@ pub fn file_response(data: Vec<u8>, content_type: &str, filename: &str) -> Respo
     if let Ok(v) = HeaderValue::from_str(&content_disposition(disposition, filename)) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     res
 }
@@ -251,9 +252,7 @@ pub fn content_disposition(kind: &str, filename: &str) -> String {
     let ascii: String = filename.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' { c } else { '_' }).collect();
     let encoded: String = filename
         .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }
-        })
+        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
         .collect();
     format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
@@ -281,14 +280,20 @@ mod tests {
 
     #[test]
     fn chinese_file_names_use_rfc_5987() {
-        assert_eq!(content_disposition("attachment", "台账.xlsx"), "attachment; filename=\"__.xlsx\"; filename*=UTF-8''%E5%8F%B0%E8%B4%A6.xlsx");
+        assert_eq!(
+            content_disposition("attachment", "台账.xlsx"),
+            "attachment; filename=\"__.xlsx\"; filename*=UTF-8''%E5%8F%B0%E8%B4%A6.xlsx"
+        );
     }
 
     fn archive(part: &[u8]) -> Vec<u8> {
         let mut buf = Cursor::new(Vec::new());
         let mut z = zip::ZipWriter::new(&mut buf);
-        z.start_file("xl/worksheets/sheet1.xml", zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated))
-            .unwrap();
+        z.start_file(
+            "xl/worksheets/sheet1.xml",
+            zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated),
+        )
+        .unwrap();
         std::io::Write::write_all(&mut z, part).unwrap();
         z.finish().unwrap();
         buf.into_inner()

@@ -8,15 +8,8 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.create_table(
-            Table::create()
-                .table("settings")
-                .if_not_exists()
-                .col(string("key").primary_key())
-                .col(text("value"))
-                .to_owned(),
-        )
-        .await?;
+        m.create_table(Table::create().table("settings").if_not_exists().col(string("key").primary_key()).col(text("value")).to_owned())
+            .await?;
 
         // `head_id` points at users; it carries no FK because users also point at departments.
         m.create_table(
@@ -49,38 +42,14 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone("created_at"))
                 .col(timestamp_with_time_zone("updated_at"))
                 .foreign_key(
-                    ForeignKey::create()
-                        .from("users", "department_id")
-                        .to("departments", "id")
-                        .on_delete(ForeignKeyAction::Restrict),
+                    ForeignKey::create().from("users", "department_id").to("departments", "id").on_delete(ForeignKeyAction::Restrict),
                 )
-                .foreign_key(
-                    ForeignKey::create()
-                        .from("users", "manager_id")
-                        .to("users", "id")
-                        .on_delete(ForeignKeyAction::Restrict),
-                )
+                .foreign_key(ForeignKey::create().from("users", "manager_id").to("users", "id").on_delete(ForeignKeyAction::Restrict))
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("idx_users_manager")
-                .table("users")
-                .col("manager_id")
-                .if_not_exists()
-                .to_owned(),
-        )
-        .await?;
-        m.create_index(
-            Index::create()
-                .name("idx_users_department")
-                .table("users")
-                .col("department_id")
-                .if_not_exists()
-                .to_owned(),
-        )
-        .await
+        m.create_index(Index::create().name("idx_users_manager").table("users").col("manager_id").if_not_exists().to_owned()).await?;
+        m.create_index(Index::create().name("idx_users_department").table("users").col("department_id").if_not_exists().to_owned()).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {

@@ -77,8 +77,7 @@ impl MigrationTrait for Migration {
             ("idx_requests_pay_by", "pay_by"),
             ("idx_requests_refund_due", "refund_due"),
         ] {
-            m.create_index(Index::create().name(name).table("requests").col(col).if_not_exists().to_owned())
-                .await?;
+            m.create_index(Index::create().name(name).table("requests").col(col).if_not_exists().to_owned()).await?;
         }
 
         m.create_table(
@@ -99,10 +98,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create().name("idx_attachments_request").table("attachments").col("request_id").if_not_exists().to_owned(),
-        )
-        .await?;
+        m.create_index(Index::create().name("idx_attachments_request").table("attachments").col("request_id").if_not_exists().to_owned())
+            .await?;
 
         // A single row that serialises audit appends: every audited transaction starts by
         // bumping it, which takes the write lock on SQLite and a row lock on PostgreSQL,
@@ -146,10 +143,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create().name("idx_audit_request").table("audit_events").col("request_id").if_not_exists().to_owned(),
-        )
-        .await?;
+        m.create_index(Index::create().name("idx_audit_request").table("audit_events").col("request_id").if_not_exists().to_owned())
+            .await?;
 
         let db = m.get_connection();
         match m.get_database_backend() {

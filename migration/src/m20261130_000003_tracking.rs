@@ -36,8 +36,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(Index::create().name("idx_refunds_request").table("refunds").col("request_id").if_not_exists().to_owned())
-            .await?;
+        m.create_index(Index::create().name("idx_refunds_request").table("refunds").col("request_id").if_not_exists().to_owned()).await?;
 
         m.create_table(
             Table::create()

@@ -37,7 +37,9 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        for (name, col) in [("idx_mp_admin_id", "admin_id_index"), ("idx_mp_admin_phone", "admin_phone_index"), ("idx_mp_created_by", "created_by")] {
+        for (name, col) in
+            [("idx_mp_admin_id", "admin_id_index"), ("idx_mp_admin_phone", "admin_phone_index"), ("idx_mp_created_by", "created_by")]
+        {
             m.create_index(Index::create().name(name).table("mini_programs").col(col).if_not_exists().to_owned()).await?;
         }
         m.create_table(
@@ -70,8 +72,10 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.alter_table(Table::alter().table("requests").add_column(integer_null("mini_program_id")).to_owned()).await?;
-        m.create_index(Index::create().name("idx_requests_mini_program").table("requests").col("mini_program_id").if_not_exists().to_owned())
-            .await
+        m.create_index(
+            Index::create().name("idx_requests_mini_program").table("requests").col("mini_program_id").if_not_exists().to_owned(),
+        )
+        .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {

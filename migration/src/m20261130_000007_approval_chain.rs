@@ -37,8 +37,10 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(Index::create().name("idx_company_accounts_company").table("company_accounts").col("company_id").if_not_exists().to_owned())
-            .await?;
+        m.create_index(
+            Index::create().name("idx_company_accounts_company").table("company_accounts").col("company_id").if_not_exists().to_owned(),
+        )
+        .await?;
         m.create_table(
             Table::create()
                 .table("company_finance_users")

@@ -44,10 +44,7 @@ impl FromRequestParts<AppState> for AuthUser {
             .verify(token, state.clock.now().timestamp())
             .ok_or_else(|| unauthorized("令牌无效或已过期，请重新登录", "invalid or expired token; log in again"))?;
         let id: i32 = claims.sub.parse().map_err(|_| unauthorized("令牌无效", "invalid token"))?;
-        let user = entity::user::Entity::find_by_id(id)
-            .one(&state.db)
-            .await?
-            .ok_or_else(|| unauthorized("令牌无效", "invalid token"))?;
+        let user = entity::user::Entity::find_by_id(id).one(&state.db).await?.ok_or_else(|| unauthorized("令牌无效", "invalid token"))?;
         if user.disabled {
             return Err(unauthorized("账户已停用", "this account is disabled"));
         }

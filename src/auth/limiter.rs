@@ -65,7 +65,8 @@ impl LoginLimiter {
     pub fn record_failure(&self, ip: IpAddr, username: &str) -> Failure {
         let now = Instant::now();
         let l = &self.limits;
-        let ip_throttled = bump(&mut self.by_ip.lock().unwrap_or_else(|e| e.into_inner()), ip, now, l.ip_window, l.max_failures_per_ip, l.ip_window);
+        let ip_throttled =
+            bump(&mut self.by_ip.lock().unwrap_or_else(|e| e.into_inner()), ip, now, l.ip_window, l.max_failures_per_ip, l.ip_window);
         let account_locked = bump(
             &mut self.by_account.lock().unwrap_or_else(|e| e.into_inner()),
             Self::account_key(username),
@@ -83,7 +84,14 @@ impl LoginLimiter {
 }
 
 /// Counts one failure; true when this one started a lock.
-fn bump<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Window>, key: K, now: Instant, window: Duration, max: u32, lock_for: Duration) -> bool {
+fn bump<K: std::hash::Hash + Eq>(
+    map: &mut HashMap<K, Window>,
+    key: K,
+    now: Instant,
+    window: Duration,
+    max: u32,
+    lock_for: Duration,
+) -> bool {
     if map.len() >= SWEEP_AT {
         map.retain(|_, w| now.duration_since(w.started) < window || w.locked_until.is_some_and(|u| u > now));
     }

@@ -23,8 +23,7 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 
 /// Verified against when the username does not exist, so that an unknown user costs the
 /// same time as a wrong password and the answer reveals nothing.
-static DUMMY_HASH: LazyLock<String> =
-    LazyLock::new(|| hash_password("verifund-dummy-password").unwrap_or_default());
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash_password("verifund-dummy-password").unwrap_or_default());
 
 pub async fn hash(password: String) -> Result<String, crate::error::ApiError> {
     tokio::task::spawn_blocking(move || hash_password(&password))

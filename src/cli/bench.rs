@@ -2,13 +2,13 @@
 //! the ledger export in a child `verifund export` process, and times a peer — Python
 //! XlsxWriter in constant_memory mode writing the same columns from the same rows — in the
 //! same run. Prints seconds, the ratio and each process's peak RSS.
-use verifund::domain::workflow::Status;
 use chrono::{Duration, NaiveDate, Utc};
 use entity::request;
 use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, PaginatorTrait, TransactionTrait};
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
+use verifund::domain::workflow::Status;
 
 /// Inserts `rows` requests in batches, spread over statuses and dates like a real ledger.
 pub async fn seed_requests(db: &DatabaseConnection, rows: u64, requester_id: i32, department_id: i32) -> anyhow::Result<()> {
@@ -189,9 +189,18 @@ pub async fn bench_export(rows: u64, keep: Option<&Path>) -> anyhow::Result<()> 
     std::fs::write(&py, PYTHON_PEER)?;
     let peer_available = Command::new("python3").args(["-c", "import xlsxwriter"]).status().map(|s| s.success()).unwrap_or(false);
     // The smaller process runs first so that each peak-RSS reading is its own (see `timed`).
-    let (rust_secs, rust_rss) = timed(Command::new(&exe).args(["export", "ledger", "--out"]).arg(dir.path().join("rust.xlsx")).env("VERIFUND_DATA_DIR", &data_dir).env_remove("DATABASE_URL"))?;
+    let (rust_secs, rust_rss) = timed(
+        Command::new(&exe)
+            .args(["export", "ledger", "--out"])
+            .arg(dir.path().join("rust.xlsx"))
+            .env("VERIFUND_DATA_DIR", &data_dir)
+            .env_remove("DATABASE_URL"),
+    )?;
     let rust_size = std::fs::metadata(dir.path().join("rust.xlsx"))?.len();
-    println!("verifund export ledger   rows={rows}  time={rust_secs:.2}s  peak_rss={rust_rss:.1}MiB  file={:.1}MiB", rust_size as f64 / 1048576.0);
+    println!(
+        "verifund export ledger   rows={rows}  time={rust_secs:.2}s  peak_rss={rust_rss:.1}MiB  file={:.1}MiB",
+        rust_size as f64 / 1048576.0
+    );
     if !peer_available {
         println!("peer skipped: python3 with XlsxWriter is not installed (pip install xlsxwriter)");
         return Ok(());
@@ -336,7 +345,9 @@ pub async fn bench_http(requests: u64, rate: u32, secs: u64, approvals: u64, dat
     let t = Instant::now();
     let mut ok = 0u64;
     for chunk in ids.chunks(16) {
-        let calls = chunk.iter().map(|id| client.post(format!("{base}/api/v1/requests/{id}/approve")).bearer_auth(&lisi).json(&serde_json::json!({})).send());
+        let calls = chunk
+            .iter()
+            .map(|id| client.post(format!("{base}/api/v1/requests/{id}/approve")).bearer_auth(&lisi).json(&serde_json::json!({})).send());
         for r in futures_util::future::join_all(calls).await {
             if r.map(|r| r.status().is_success()).unwrap_or(false) {
                 ok += 1;

@@ -8,12 +8,12 @@ mod users;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
-use users::parse_roles;
-use verifund::config::Config;
-use verifund::store::users::{NewUser, Operator};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
+use users::parse_roles;
+use verifund::config::Config;
+use verifund::store::users::{NewUser, Operator};
 
 #[derive(Debug, Parser)]
 #[command(name = "verifund", version, about = "日升集团应(预)付款审批 — WeChat mini-program verification payments")]
@@ -249,9 +249,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None => None,
             };
             let manager_id = match manager {
-                Some(m) => Some(
-                    verifund::store::users::find_by_username(&db, &m).await?.with_context(|| format!("no user named {m}"))?.id,
-                ),
+                Some(m) => Some(verifund::store::users::find_by_username(&db, &m).await?.with_context(|| format!("no user named {m}"))?.id),
                 None => None,
             };
             let (password, generated) = match password.filter(|p| !p.is_empty()) {
@@ -289,7 +287,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Calendar { command: CalendarCommand::Import { file, year } } => {
             let db = verifund::db::connect_and_migrate(&config).await?;
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let is_json = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) || text.trim_start_matches('\u{feff}').trim_start().starts_with('{');
+            let is_json = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
+                || text.trim_start_matches('\u{feff}').trim_start().starts_with('{');
             let parsed = if is_json {
                 verifund::domain::calendar::YearCalendar::from_json(&text)
             } else {
@@ -333,7 +332,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let report = verifund::jobs::run_daily(&db, &config, chrono::Utc::now()).await?;
             println!("daily jobs: {} expired, {} reminders created", report.expired, report.reminders);
             if let Some(url) = &config.webhook_url {
-                let r = verifund::outbox::deliver_due(&db, &reqwest::Client::new(), url, config.webhook_secret.as_deref(), chrono::Utc::now()).await?;
+                let r =
+                    verifund::outbox::deliver_due(&db, &reqwest::Client::new(), url, config.webhook_secret.as_deref(), chrono::Utc::now())
+                        .await?;
                 println!("webhook: {} delivered, {} failed (will retry)", r.delivered, r.failed);
             }
             Ok(ExitCode::SUCCESS)
@@ -375,11 +376,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 pub(crate) fn describe(e: verifund::error::ApiError) -> anyhow::Error {
     match e {
-        verifund::error::ApiError::Validation(errors) => anyhow::anyhow!(
-            "{}",
-            errors.iter().map(|e| format!("{}: {}", e.field, e.message.en)).collect::<Vec<_>>().join("; ")
-        ),
+        verifund::error::ApiError::Validation(errors) => {
+            anyhow::anyhow!("{}", errors.iter().map(|e| format!("{}: {}", e.field, e.message.en)).collect::<Vec<_>>().join("; "))
+        }
         other => anyhow::anyhow!("{other}"),
     }
 }
-

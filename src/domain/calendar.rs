@@ -50,22 +50,17 @@ impl CalendarError {
     /// Message in Chinese, for the UI and problem+json `detail`.
     pub fn zh(&self) -> String {
         match self {
-            CalendarError::DateOutsideYear(d) => format!(
-                "日期 {d} 不属于该日历年份（每个年份的日历只能包含当年的日期，跨年的假期请分别写入两个年份）"
-            ),
+            CalendarError::DateOutsideYear(d) => {
+                format!("日期 {d} 不属于该日历年份（每个年份的日历只能包含当年的日期，跨年的假期请分别写入两个年份）")
+            }
             CalendarError::BothHolidayAndWorkday(d) => {
                 format!("日期 {d} 同时被标记为放假和调休上班")
             }
-            CalendarError::WorkdayNotWeekend(d) => format!(
-                "调休上班日 {d} 是{}，只有周六或周日才能设为调休上班日",
-                weekday_zh(d.weekday())
-            ),
+            CalendarError::WorkdayNotWeekend(d) => {
+                format!("调休上班日 {d} 是{}，只有周六或周日才能设为调休上班日", weekday_zh(d.weekday()))
+            }
             CalendarError::YearOutOfRange(y) => {
-                format!(
-                    "年份 {y} 超出支持范围（{}–{}）",
-                    YEAR_RANGE.start(),
-                    YEAR_RANGE.end()
-                )
+                format!("年份 {y} 超出支持范围（{}–{}）", YEAR_RANGE.start(), YEAR_RANGE.end())
             }
             CalendarError::Parse { line, message } => {
                 format!("日历数据第 {line} 行无法解析：{message}")
@@ -82,15 +77,12 @@ impl CalendarError {
             CalendarError::BothHolidayAndWorkday(d) => {
                 format!("date {d} is listed both as a holiday and as a make-up workday")
             }
-            CalendarError::WorkdayNotWeekend(d) => format!(
-                "make-up workday {d} is a {}; only Saturdays and Sundays can be make-up workdays",
-                weekday_en(d.weekday())
-            ),
-            CalendarError::YearOutOfRange(y) => format!(
-                "year {y} is outside the supported range {}–{}",
-                YEAR_RANGE.start(),
-                YEAR_RANGE.end()
-            ),
+            CalendarError::WorkdayNotWeekend(d) => {
+                format!("make-up workday {d} is a {}; only Saturdays and Sundays can be make-up workdays", weekday_en(d.weekday()))
+            }
+            CalendarError::YearOutOfRange(y) => {
+                format!("year {y} is outside the supported range {}–{}", YEAR_RANGE.start(), YEAR_RANGE.end())
+            }
             CalendarError::Parse { line, message } => {
                 format!("calendar data line {line}: {message}")
             }
@@ -135,12 +127,7 @@ impl YearCalendar {
             return Err(CalendarError::YearOutOfRange(self.year));
         }
         // Sorted, so the earliest offending date is reported whichever set holds it.
-        let outside = self
-            .holidays
-            .iter()
-            .chain(self.workdays.iter())
-            .filter(|d| d.year() != self.year)
-            .min();
+        let outside = self.holidays.iter().chain(self.workdays.iter()).filter(|d| d.year() != self.year).min();
         if let Some(d) = outside {
             return Err(CalendarError::DateOutsideYear(*d));
         }
@@ -163,15 +150,8 @@ impl YearCalendar {
             let full = e.to_string();
             let suffix = format!(" at line {} column {}", e.line(), e.column());
             let text = full.strip_suffix(&suffix).unwrap_or(&full);
-            let message = if e.column() > 0 {
-                format!("{text} (column {})", e.column())
-            } else {
-                text.to_string()
-            };
-            CalendarError::Parse {
-                line: e.line().max(1),
-                message,
-            }
+            let message = if e.column() > 0 { format!("{text} (column {})", e.column()) } else { text.to_string() };
+            CalendarError::Parse { line: e.line().max(1), message }
         })?;
         cal.validate()?;
         Ok(cal)
@@ -215,26 +195,15 @@ impl YearCalendar {
                 continue; // header line
             }
             if fields.len() < 2 || fields[1].is_empty() {
-                let hint = if text.contains('，') {
-                    " (use an ASCII comma ',' as separator, not '，')"
-                } else {
-                    ""
-                };
-                return Err(parse_err(format!(
-                    "expected `date,type[,name]`, found {text:?}{hint}"
-                )));
+                let hint = if text.contains('，') { " (use an ASCII comma ',' as separator, not '，')" } else { "" };
+                return Err(parse_err(format!("expected `date,type[,name]`, found {text:?}{hint}")));
             }
-            let date = parse_date(first).ok_or_else(|| {
-                parse_err(format!("invalid date {first:?} (expected YYYY-MM-DD)"))
-            })?;
+            let date = parse_date(first).ok_or_else(|| parse_err(format!("invalid date {first:?} (expected YYYY-MM-DD)")))?;
             match parse_kind(&fields[1]) {
                 Some(DayKind::Holiday) => holidays.insert(date),
                 Some(DayKind::Workday) => workdays.insert(date),
                 None => {
-                    return Err(parse_err(format!(
-                        "unknown day type {:?} (expected holiday, workday, 休, 假 or 班)",
-                        fields[1]
-                    )));
+                    return Err(parse_err(format!("unknown day type {:?} (expected holiday, workday, 休, 假 or 班)", fields[1])));
                 }
             };
             inferred_year.get_or_insert(date.year());
@@ -246,11 +215,7 @@ impl YearCalendar {
                 message: "no date rows found (expected rows `date,type[,name]`)".to_string(),
             });
         };
-        let cal = YearCalendar {
-            year: year.unwrap_or(first_year),
-            holidays,
-            workdays,
-        };
+        let cal = YearCalendar { year: year.unwrap_or(first_year), holidays, workdays };
         cal.validate()?;
         Ok(cal)
     }
@@ -272,9 +237,7 @@ fn parse_kind(s: &str) -> Option<DayKind> {
 fn parse_date(s: &str) -> Option<NaiveDate> {
     const FORMATS: [&str; 4] = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日"];
     let s = s.trim();
-    FORMATS
-        .iter()
-        .find_map(|f| NaiveDate::parse_from_str(s, f).ok())
+    FORMATS.iter().find_map(|f| NaiveDate::parse_from_str(s, f).ok())
 }
 
 /// Minimal RFC 4180 field splitter for one line: handles `"quoted, fields"`
@@ -367,9 +330,7 @@ impl Calendar {
     /// wins, so `new(builtin_years().into_iter().chain(imported))` lets
     /// imports replace the shipped schedule.
     pub fn new(years: impl IntoIterator<Item = YearCalendar>) -> Calendar {
-        Calendar {
-            years: years.into_iter().map(|y| (y.year, y)).collect(),
-        }
+        Calendar { years: years.into_iter().map(|y| (y.year, y)).collect() }
     }
 
     /// The shipped State Council schedules (2024, 2025, 2026).
@@ -394,14 +355,7 @@ impl Calendar {
 
     pub fn is_working_day(&self, d: NaiveDate) -> Computed<bool> {
         let yc = self.years.get(&d.year());
-        Computed {
-            value: working(yc, d),
-            missing_years: if yc.is_none() {
-                vec![d.year()]
-            } else {
-                Vec::new()
-            },
-        }
+        Computed { value: working(yc, d), missing_years: if yc.is_none() { vec![d.year()] } else { Vec::new() } }
     }
 
     /// The `days`-th working day strictly after `from` (from itself never counts, whether or not it is a working day). days == 0 returns `from`.
@@ -415,15 +369,9 @@ impl Calendar {
     pub fn add_working_days(&self, from: NaiveDate, days: u32) -> Computed<NaiveDate> {
         let mut missing = BTreeSet::new();
         if days == 0 {
-            return Computed {
-                value: from,
-                missing_years: Vec::new(),
-            };
+            return Computed { value: from, missing_years: Vec::new() };
         }
-        let saturated = |missing: BTreeSet<i32>| Computed {
-            value: NaiveDate::MAX,
-            missing_years: missing.into_iter().collect(),
-        };
+        let saturated = |missing: BTreeSet<i32>| Computed { value: NaiveDate::MAX, missing_years: missing.into_iter().collect() };
         let mut remaining = i64::from(days);
         let Some(mut cursor) = from.succ_opt() else {
             return saturated(missing);
@@ -443,10 +391,7 @@ impl Calendar {
                     if working(yc, d) {
                         remaining -= 1;
                         if remaining == 0 {
-                            return Computed {
-                                value: d,
-                                missing_years: missing.into_iter().collect(),
-                            };
+                            return Computed { value: d, missing_years: missing.into_iter().collect() };
                         }
                     }
                     match d.succ_opt() {
@@ -486,10 +431,7 @@ impl Calendar {
                 total += count_working(yc, lo, hi);
             }
         }
-        Computed {
-            value: total,
-            missing_years: missing.into_iter().collect(),
-        }
+        Computed { value: total, missing_years: missing.into_iter().collect() }
     }
 }
 
@@ -517,16 +459,8 @@ fn working(yc: Option<&YearCalendar>, d: NaiveDate) -> bool {
 fn count_working(yc: Option<&YearCalendar>, lo: NaiveDate, hi: NaiveDate) -> i64 {
     let mut n = count_weekdays(lo, hi);
     if let Some(yc) = yc {
-        let off = yc
-            .holidays
-            .range(lo..=hi)
-            .filter(|d| !is_weekend(**d))
-            .count();
-        let on = yc
-            .workdays
-            .range(lo..=hi)
-            .filter(|d| is_weekend(**d) && !yc.holidays.contains(*d))
-            .count();
+        let off = yc.holidays.range(lo..=hi).filter(|d| !is_weekend(**d)).count();
+        let on = yc.workdays.range(lo..=hi).filter(|d| is_weekend(**d) && !yc.holidays.contains(*d)).count();
         // Set sizes are far below i64::MAX; try_from only avoids a cast.
         n -= i64::try_from(off).unwrap_or(0);
         n += i64::try_from(on).unwrap_or(0);
@@ -547,11 +481,8 @@ fn count_weekdays(lo: NaiveDate, hi: NaiveDate) -> i64 {
 
 /// The shipped State Council schedules, as files in the import format an admin uses
 /// (`calendars/YYYY.csv`: `date,type,name`, one day a row).
-const BUILTIN: [(i32, &str); 3] = [
-    (2024, include_str!("calendars/2024.csv")),
-    (2025, include_str!("calendars/2025.csv")),
-    (2026, include_str!("calendars/2026.csv")),
-];
+const BUILTIN: [(i32, &str); 3] =
+    [(2024, include_str!("calendars/2024.csv")), (2025, include_str!("calendars/2025.csv")), (2026, include_str!("calendars/2026.csv"))];
 
 #[cfg(test)]
 mod tests {
@@ -590,8 +521,7 @@ mod tests {
             assert_eq!(year, file_year);
             // Every file imports as an admin's would (builtin_years silently skips bad ones).
             let parsed = YearCalendar::from_csv(None, csv).unwrap_or_else(|e| panic!("{year}: {}", e.en()));
-            let rows: Vec<Vec<&str>> =
-                csv.lines().filter(|l| l.starts_with(char::is_numeric)).map(|l| l.split(',').collect()).collect();
+            let rows: Vec<Vec<&str>> = csv.lines().filter(|l| l.starts_with(char::is_numeric)).map(|l| l.split(',').collect()).collect();
             assert_eq!(rows.len(), n_hol + n_work, "{year}: duplicate date");
             let yc = cal.year(year).expect("builtin year");
             assert_eq!(yc, &parsed);
@@ -634,11 +564,7 @@ mod tests {
         ];
         for (date, working, missing) in table {
             let r = cal.is_working_day(d(date));
-            assert_eq!(
-                (r.value, r.missing_years.as_slice()),
-                (working, missing),
-                "{date}"
-            );
+            assert_eq!((r.value, r.missing_years.as_slice()), (working, missing), "{date}");
         }
     }
 
@@ -718,19 +644,11 @@ mod tests {
         ];
         for (paid, due, missing) in table {
             let r = cal.add_working_days(d(paid), 10);
-            assert_eq!(
-                (r.value, r.missing_years.as_slice()),
-                (d(due), missing),
-                "paid {paid}"
-            );
+            assert_eq!((r.value, r.missing_years.as_slice()), (d(due), missing), "paid {paid}");
             assert_eq!(naive_add(&cal, d(paid), 10), d(due), "naive, paid {paid}");
             // The inverse: exactly 10 working days in (paid, due].
             let back = cal.working_days_between(d(paid), d(due));
-            assert_eq!(
-                (back.value, back.missing_years.as_slice()),
-                (10, missing),
-                "between {paid}"
-            );
+            assert_eq!((back.value, back.missing_years.as_slice()), (10, missing), "between {paid}");
         }
     }
 
@@ -748,11 +666,7 @@ mod tests {
         ];
         for (from, days, want, missing) in table {
             let r = cal.add_working_days(d(from), days);
-            assert_eq!(
-                (r.value, r.missing_years.as_slice()),
-                (d(want), missing),
-                "{from}+{days}"
-            );
+            assert_eq!((r.value, r.missing_years.as_slice()), (d(want), missing), "{from}+{days}");
         }
     }
 
@@ -764,10 +678,7 @@ mod tests {
             for days in 0..=25u32 {
                 let fast = cal.add_working_days(from, days);
                 assert_eq!(fast.value, naive_add(&cal, from, days), "{from}+{days}");
-                assert_eq!(
-                    cal.working_days_between(from, fast.value).value,
-                    i64::from(days)
-                );
+                assert_eq!(cal.working_days_between(from, fast.value).value, i64::from(days));
             }
             from = from.succ_opt().expect("in range");
         }
@@ -784,23 +695,13 @@ mod tests {
         assert_eq!(r.value, NaiveDate::MAX);
         assert_eq!(r.missing_years.first(), Some(&2027));
         assert_eq!(r.missing_years.last(), Some(&NaiveDate::MAX.year()));
-        assert_eq!(
-            cal.add_working_days(NaiveDate::MAX, 1).value,
-            NaiveDate::MAX
-        );
+        assert_eq!(cal.add_working_days(NaiveDate::MAX, 1).value, NaiveDate::MAX);
         // A large but reachable count is exact.
         let r = cal.add_working_days(d("2026-01-01"), 1_000_000);
-        assert_eq!(
-            cal.working_days_between(d("2026-01-01"), r.value).value,
-            1_000_000
-        );
+        assert_eq!(cal.working_days_between(d("2026-01-01"), r.value).value, 1_000_000);
         let all = cal.working_days_between(NaiveDate::MIN, NaiveDate::MAX);
         assert!(all.value > 0);
-        assert_eq!(
-            cal.working_days_between(NaiveDate::MAX, NaiveDate::MIN)
-                .value,
-            0
-        );
+        assert_eq!(cal.working_days_between(NaiveDate::MAX, NaiveDate::MIN).value, 0);
     }
 
     #[test]
@@ -817,41 +718,22 @@ mod tests {
             // "Pending older than 2 working days": submitted Fri 2/13/2026, on 2/24
             // only 2/14 (make-up Sat) and 2/24 have passed.
             ("2026-02-13", "2026-02-24", 2, &[]),
-            ("2026-10-01", "2026-10-07", 0, &[]), // only holidays
+            ("2026-10-01", "2026-10-07", 0, &[]),     // only holidays
             ("2026-12-31", "2027-01-08", 6, &[2027]), // 1/1 (fallback), 1/4–1/8
-            (
-                "2023-12-29",
-                "2028-01-03",
-                251 + 248 + 248 + 261 + 1,
-                &[2023, 2027, 2028],
-            ),
+            ("2023-12-29", "2028-01-03", 251 + 248 + 248 + 261 + 1, &[2023, 2027, 2028]),
         ];
         for (from, to, want, missing) in table {
             let r = cal.working_days_between(d(from), d(to));
-            assert_eq!(
-                (r.value, r.missing_years.as_slice()),
-                (want, missing),
-                "({from}, {to}]"
-            );
+            assert_eq!((r.value, r.missing_years.as_slice()), (want, missing), "({from}, {to}]");
         }
     }
 
     #[test]
     fn calendar_new_last_year_wins_and_accessors() {
-        let empty_2026 = YearCalendar {
-            year: 2026,
-            holidays: BTreeSet::new(),
-            workdays: BTreeSet::new(),
-        };
-        let cal = Calendar::new(
-            Calendar::builtin_years()
-                .into_iter()
-                .chain([empty_2026.clone()]),
-        );
+        let empty_2026 = YearCalendar { year: 2026, holidays: BTreeSet::new(), workdays: BTreeSet::new() };
+        let cal = Calendar::new(Calendar::builtin_years().into_iter().chain([empty_2026.clone()]));
         assert_eq!(cal.year(2026), Some(&empty_2026));
-        assert!(
-            cal.has_year(2024) && cal.has_year(2025) && cal.has_year(2026) && !cal.has_year(2027)
-        );
+        assert!(cal.has_year(2024) && cal.has_year(2025) && cal.has_year(2026) && !cal.has_year(2027));
         assert!(cal.is_working_day(d("2026-10-01")).value); // replaced: no holidays left
         assert!(Calendar::default().year(2026).is_none());
         let r = Calendar::default().add_working_days(d("2026-09-30"), 1);
@@ -870,22 +752,10 @@ mod tests {
             (yc(2027, &[], &[]), Ok(())),
             (yc(1999, &[], &[]), Err(CalendarError::YearOutOfRange(1999))),
             (yc(2101, &[], &[]), Err(CalendarError::YearOutOfRange(2101))),
-            (
-                yc(2024, &["2023-12-30", "2024-01-01"], &[]),
-                Err(CalendarError::DateOutsideYear(d("2023-12-30"))),
-            ),
-            (
-                yc(2026, &[], &["2027-01-02"]),
-                Err(CalendarError::DateOutsideYear(d("2027-01-02"))),
-            ),
-            (
-                yc(2026, &["2026-01-04"], &["2026-01-04"]),
-                Err(CalendarError::BothHolidayAndWorkday(d("2026-01-04"))),
-            ),
-            (
-                yc(2026, &[], &["2026-01-05"]),
-                Err(CalendarError::WorkdayNotWeekend(d("2026-01-05"))),
-            ),
+            (yc(2024, &["2023-12-30", "2024-01-01"], &[]), Err(CalendarError::DateOutsideYear(d("2023-12-30")))),
+            (yc(2026, &[], &["2027-01-02"]), Err(CalendarError::DateOutsideYear(d("2027-01-02")))),
+            (yc(2026, &["2026-01-04"], &["2026-01-04"]), Err(CalendarError::BothHolidayAndWorkday(d("2026-01-04")))),
+            (yc(2026, &[], &["2026-01-05"]), Err(CalendarError::WorkdayNotWeekend(d("2026-01-05")))),
         ];
         for (cal, want) in table {
             assert_eq!(cal.validate(), want, "{cal:?}");
@@ -900,38 +770,20 @@ mod tests {
         }
         let ok = "\u{feff}{\"year\":2026,\"holidays\":[\"2026-01-01\",\"2026-01-02\"],\"workdays\":[\"2026-01-04\"]}";
         let yc = YearCalendar::from_json(ok).expect("valid");
-        assert_eq!(
-            serde_json::to_string(&yc).expect("serialize"),
-            ok.trim_start_matches('\u{feff}')
-        );
+        assert_eq!(serde_json::to_string(&yc).expect("serialize"), ok.trim_start_matches('\u{feff}'));
 
         let errors: [(&str, CalendarError); 4] = [
-            (
-                r#"{"year":2026,"holidays":["2027-01-01"],"workdays":[]}"#,
-                CalendarError::DateOutsideYear(d("2027-01-01")),
-            ),
-            (
-                r#"{"year":2026,"holidays":["2026-01-04"],"workdays":["2026-01-04"]}"#,
-                CalendarError::BothHolidayAndWorkday(d("2026-01-04")),
-            ),
-            (
-                r#"{"year":2026,"holidays":[],"workdays":["2026-01-05"]}"#,
-                CalendarError::WorkdayNotWeekend(d("2026-01-05")),
-            ),
-            (
-                r#"{"year":20266,"holidays":[],"workdays":[]}"#,
-                CalendarError::YearOutOfRange(20266),
-            ),
+            (r#"{"year":2026,"holidays":["2027-01-01"],"workdays":[]}"#, CalendarError::DateOutsideYear(d("2027-01-01"))),
+            (r#"{"year":2026,"holidays":["2026-01-04"],"workdays":["2026-01-04"]}"#, CalendarError::BothHolidayAndWorkday(d("2026-01-04"))),
+            (r#"{"year":2026,"holidays":[],"workdays":["2026-01-05"]}"#, CalendarError::WorkdayNotWeekend(d("2026-01-05"))),
+            (r#"{"year":20266,"holidays":[],"workdays":[]}"#, CalendarError::YearOutOfRange(20266)),
         ];
         for (json, want) in errors {
             assert_eq!(YearCalendar::from_json(json), Err(want), "{json}");
         }
         // Syntax / shape errors carry the 1-based line.
         let parse_lines = [
-            (
-                "{\"year\":2026,\n\"holidays\":[\"2026-13-01\"],\n\"workdays\":[]}",
-                2,
-            ),
+            ("{\"year\":2026,\n\"holidays\":[\"2026-13-01\"],\n\"workdays\":[]}", 2),
             ("{\"year\":2026,\"holidays\":[]}", 1), // missing workdays
             ("", 1),
             ("{\"year\":2026,\n\"holidays\":[],\n\"workdays\":[],}", 3),
@@ -963,49 +815,21 @@ mod tests {
             "\"2026-10-01\",\"假\",\"国庆节, 中秋节\"\n2026/10/2,假\n2026年9月20日,班,\"调休 \"\"上班\"\"\"\n2026.10.10, WORKDAY ,,\n",
         ];
         for input in inputs {
-            assert_eq!(
-                YearCalendar::from_csv(None, input),
-                Ok(expected.clone()),
-                "{input:?}"
-            );
-            assert_eq!(
-                YearCalendar::from_csv(Some(2026), input),
-                Ok(expected.clone()),
-                "{input:?}"
-            );
+            assert_eq!(YearCalendar::from_csv(None, input), Ok(expected.clone()), "{input:?}");
+            assert_eq!(YearCalendar::from_csv(Some(2026), input), Ok(expected.clone()), "{input:?}");
         }
         // Round trip of a shipped year through CSV.
         let y2025 = Calendar::builtin().year(2025).cloned().expect("2025");
-        let csv: String = y2025
-            .holidays
-            .iter()
-            .map(|d| format!("{d},休\n"))
-            .chain(y2025.workdays.iter().map(|d| format!("{d},班\n")))
-            .collect();
+        let csv: String =
+            y2025.holidays.iter().map(|d| format!("{d},休\n")).chain(y2025.workdays.iter().map(|d| format!("{d},班\n"))).collect();
         assert_eq!(YearCalendar::from_csv(None, &csv), Ok(y2025));
 
         let errors: [(Option<i32>, &str, CalendarError); 5] = [
-            (
-                Some(2026),
-                "2027-01-01,休\n",
-                CalendarError::DateOutsideYear(d("2027-01-01")),
-            ),
+            (Some(2026), "2027-01-01,休\n", CalendarError::DateOutsideYear(d("2027-01-01"))),
             // Year inferred from the first row; a later row from another year is outside it.
-            (
-                None,
-                "2025-12-31,休\n2026-01-01,休\n",
-                CalendarError::DateOutsideYear(d("2026-01-01")),
-            ),
-            (
-                None,
-                "2026-01-04,休\n2026-01-04,班\n",
-                CalendarError::BothHolidayAndWorkday(d("2026-01-04")),
-            ),
-            (
-                None,
-                "date,type\n2026-01-05,workday\n",
-                CalendarError::WorkdayNotWeekend(d("2026-01-05")),
-            ),
+            (None, "2025-12-31,休\n2026-01-01,休\n", CalendarError::DateOutsideYear(d("2026-01-01"))),
+            (None, "2026-01-04,休\n2026-01-04,班\n", CalendarError::BothHolidayAndWorkday(d("2026-01-04"))),
+            (None, "date,type\n2026-01-05,workday\n", CalendarError::WorkdayNotWeekend(d("2026-01-05"))),
             (None, "1999-01-01,休\n", CalendarError::YearOutOfRange(1999)),
         ];
         for (year, input, want) in errors {
@@ -1013,18 +837,15 @@ mod tests {
         }
         // Malformed rows: (input, 1-based line of the error).
         let bad_lines = [
-            ("date,type\n2026-10-01,休\n2026-13-01,休\n", 3), // no 13th month
-            (
-                "\u{feff}date,type\r\n2026-10-01,休\r\n2026-10-02,off\r\n",
-                3,
-            ), // unknown type
-            ("2026-10-01,休\n\n2026-10-02\n", 3),             // missing type
-            ("2026-10-01，休\n", 1),                          // full-width comma
-            ("2026-10-01,休\n\"2026-10-02,休\n", 2),          // unterminated quote
-            ("date,type\ndate,type\n", 2),                    // second header
-            ("2026-10-01,休\nfoo,休\n", 2),                   // text where a date belongs
-            ("", 1),                                          // no rows
-            ("date,type\n\n", 2),                             // header only
+            ("date,type\n2026-10-01,休\n2026-13-01,休\n", 3),                // no 13th month
+            ("\u{feff}date,type\r\n2026-10-01,休\r\n2026-10-02,off\r\n", 3), // unknown type
+            ("2026-10-01,休\n\n2026-10-02\n", 3),                            // missing type
+            ("2026-10-01，休\n", 1),                                         // full-width comma
+            ("2026-10-01,休\n\"2026-10-02,休\n", 2),                         // unterminated quote
+            ("date,type\ndate,type\n", 2),                                   // second header
+            ("2026-10-01,休\nfoo,休\n", 2),                                  // text where a date belongs
+            ("", 1),                                                         // no rows
+            ("date,type\n\n", 2),                                            // header only
         ];
         for (input, line) in bad_lines {
             match YearCalendar::from_csv(None, input) {
@@ -1039,30 +860,11 @@ mod tests {
     #[test]
     fn error_messages_in_both_languages() {
         let table = [
-            (
-                CalendarError::DateOutsideYear(d("2027-01-01")),
-                "2027-01-01",
-                "不属于",
-            ),
-            (
-                CalendarError::BothHolidayAndWorkday(d("2026-01-04")),
-                "2026-01-04",
-                "同时",
-            ),
-            (
-                CalendarError::WorkdayNotWeekend(d("2026-01-05")),
-                "Monday",
-                "周一",
-            ),
+            (CalendarError::DateOutsideYear(d("2027-01-01")), "2027-01-01", "不属于"),
+            (CalendarError::BothHolidayAndWorkday(d("2026-01-04")), "2026-01-04", "同时"),
+            (CalendarError::WorkdayNotWeekend(d("2026-01-05")), "Monday", "周一"),
             (CalendarError::YearOutOfRange(1999), "1999", "2000–2100"),
-            (
-                CalendarError::Parse {
-                    line: 7,
-                    message: "x".into(),
-                },
-                "line 7",
-                "第 7 行",
-            ),
+            (CalendarError::Parse { line: 7, message: "x".into() }, "line 7", "第 7 行"),
         ];
         for (err, en, zh) in table {
             assert!(err.en().contains(en), "{}", err.en());

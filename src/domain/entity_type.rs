@@ -31,40 +31,20 @@ const ENTERPRISE_SUBTYPES: &[&str] = &[
     "个体经营",
 ];
 
-const MEDIA_SUBTYPES: &[&str] = &[
-    "事业单位媒体",
-    "其他媒体",
-    "电视广播",
-    "报刊",
-    "杂志",
-    "网络媒体",
-];
+const MEDIA_SUBTYPES: &[&str] = &["事业单位媒体", "其他媒体", "电视广播", "报刊", "杂志", "网络媒体"];
 
 /// 政府单位: the 政府机关 category and its listed kinds, plus 事业单位, which the
 /// seed's table places in this group as well (see `OTHER_ORG_SUBTYPES`).
-const GOVERNMENT_SUBTYPES: &[&str] = &[
-    "政府机关",
-    "国家行政机关法人",
-    "民主党派",
-    "政协组织",
-    "人民解放军",
-    "武警部队",
-    "其他机关",
-    "事业单位",
-];
+const GOVERNMENT_SUBTYPES: &[&str] =
+    &["政府机关", "国家行政机关法人", "民主党派", "政协组织", "人民解放军", "武警部队", "其他机关", "事业单位"];
 
 /// 其他组织 categories. 事业单位 is also accepted here: the seed's merged table cell
 /// can be read either way, and the materials are the same (组织机构代码证).
 const OTHER_ORG_SUBTYPES: &[&str] = &["免费类型", "社会团体", "民办非企业", "其他组织", "事业单位"];
 
 impl EntityType {
-    pub const ALL: [EntityType; 5] = [
-        EntityType::Individual,
-        EntityType::Enterprise,
-        EntityType::Media,
-        EntityType::Government,
-        EntityType::OtherOrg,
-    ];
+    pub const ALL: [EntityType; 5] =
+        [EntityType::Individual, EntityType::Enterprise, EntityType::Media, EntityType::Government, EntityType::OtherOrg];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -85,10 +65,8 @@ impl EntityType {
         EntityType::ALL.into_iter().find(|t| {
             lower == t.as_str()
                 || s == t.label_zh()
-                || s.strip_suffix("类型")
-                    .is_some_and(|base| base == t.label_zh())
-                || s.strip_suffix("单位")
-                    .is_some_and(|base| base == t.label_zh())
+                || s.strip_suffix("类型").is_some_and(|base| base == t.label_zh())
+                || s.strip_suffix("单位").is_some_and(|base| base == t.label_zh())
         })
     }
 
@@ -175,26 +153,11 @@ pub struct Material {
     pub note_zh: &'static str,
 }
 
-const fn m(
-    key: &'static str,
-    name_zh: &'static str,
-    required: bool,
-    note_zh: &'static str,
-) -> Material {
-    Material {
-        key,
-        name_zh,
-        required,
-        note_zh,
-    }
+const fn m(key: &'static str, name_zh: &'static str, required: bool, note_zh: &'static str) -> Material {
+    Material { key, name_zh, required, note_zh }
 }
 
-const ORG_CODE: Material = m(
-    "org_code_certificate",
-    "组织机构代码证",
-    true,
-    "已“三证合一”的单位可提供载有统一社会信用代码的证照",
-);
+const ORG_CODE: Material = m("org_code_certificate", "组织机构代码证", true, "已“三证合一”的单位可提供载有统一社会信用代码的证照");
 const BUSINESS_LICENSE: Material = m("business_license", "企业工商营业执照", true, "");
 const MEDIA_LICENSE_OR_CERT: Material = m(
     "business_license_or_institution_certificate",
@@ -202,78 +165,30 @@ const MEDIA_LICENSE_OR_CERT: Material = m(
     true,
     "企业提供营业执照，事业单位提供事业单位法人证书",
 );
-const BROADCAST_ORG: Material = m(
-    "broadcast_organization_license",
-    "广播电视播出机构许可证",
-    false,
-    "广播电视媒体需提供，与《广播电视频道许可证》二选一",
-);
-const BROADCAST_CHANNEL: Material = m(
-    "broadcast_channel_license",
-    "广播电视频道许可证",
-    false,
-    "广播电视媒体需提供，与《广播电视播出机构许可证》二选一",
-);
-const NEWSPAPER: Material = m(
-    "newspaper_publishing_license",
-    "中华人民共和国报纸出版许可证",
-    false,
-    "报纸需提供",
-);
-const PERIODICAL: Material = m(
-    "periodical_publishing_license",
-    "中华人民共和国期刊出版许可证",
-    false,
-    "期刊杂志需提供",
-);
-const INTERNET_NEWS: Material = m(
-    "internet_news_service_license",
-    "互联网新闻信息服务许可证",
-    false,
-    "网络媒体需提供，与《信息网络传播视听节目许可证》二选一",
-);
-const ONLINE_AUDIOVISUAL: Material = m(
-    "online_audiovisual_license",
-    "信息网络传播视听节目许可证",
-    false,
-    "网络媒体需提供，与《互联网新闻信息服务许可证》二选一",
-);
+const BROADCAST_ORG: Material =
+    m("broadcast_organization_license", "广播电视播出机构许可证", false, "广播电视媒体需提供，与《广播电视频道许可证》二选一");
+const BROADCAST_CHANNEL: Material =
+    m("broadcast_channel_license", "广播电视频道许可证", false, "广播电视媒体需提供，与《广播电视播出机构许可证》二选一");
+const NEWSPAPER: Material = m("newspaper_publishing_license", "中华人民共和国报纸出版许可证", false, "报纸需提供");
+const PERIODICAL: Material = m("periodical_publishing_license", "中华人民共和国期刊出版许可证", false, "期刊杂志需提供");
+const INTERNET_NEWS: Material =
+    m("internet_news_service_license", "互联网新闻信息服务许可证", false, "网络媒体需提供，与《信息网络传播视听节目许可证》二选一");
+const ONLINE_AUDIOVISUAL: Material =
+    m("online_audiovisual_license", "信息网络传播视听节目许可证", false, "网络媒体需提供，与《互联网新闻信息服务许可证》二选一");
 const REGISTRATION_OR_APPROVAL: Material = m(
     "registration_certificate_or_approval",
     "相关登记证书、批文或证明",
     true,
     "基金会提供《基金会法人登记证书》；外地常设机构提供驻在地政府主管部门的批文；外国驻华机构提供国家有关主管部门的批文或证明",
 );
-const SOCIAL_ORG_CERT: Material = m(
-    "social_organization_registration_certificate",
-    "社会团体登记证书",
-    true,
-    "即《社会团体法人登记证书》",
-);
-const RELIGIOUS_APPROVAL: Material = m(
-    "religious_affairs_approval",
-    "宗教事务管理部门的批文或证明",
-    false,
-    "宗教团体需提供",
-);
-const PRIVATE_NON_ENTERPRISE_CERT: Material = m(
-    "private_non_enterprise_registration_certificate",
-    "民办非企业登记证书",
-    true,
-    "即《民办非企业单位登记证书》",
-);
-const SCHOOL_LICENSE: Material = m(
-    "school_operation_license",
-    "办学许可证",
-    false,
-    "非事业单位的培训教育机构需提交其自身所有权的办学许可证",
-);
-const MEDICAL_LICENSE: Material = m(
-    "medical_institution_license",
-    "医疗机构执业许可证",
-    false,
-    "非事业单位的医疗机构（含美容）需提交其自身所有权的医疗机构执业许可证",
-);
+const SOCIAL_ORG_CERT: Material = m("social_organization_registration_certificate", "社会团体登记证书", true, "即《社会团体法人登记证书》");
+const RELIGIOUS_APPROVAL: Material = m("religious_affairs_approval", "宗教事务管理部门的批文或证明", false, "宗教团体需提供");
+const PRIVATE_NON_ENTERPRISE_CERT: Material =
+    m("private_non_enterprise_registration_certificate", "民办非企业登记证书", true, "即《民办非企业单位登记证书》");
+const SCHOOL_LICENSE: Material =
+    m("school_operation_license", "办学许可证", false, "非事业单位的培训教育机构需提交其自身所有权的办学许可证");
+const MEDICAL_LICENSE: Material =
+    m("medical_institution_license", "医疗机构执业许可证", false, "非事业单位的医疗机构（含美容）需提交其自身所有权的医疗机构执业许可证");
 
 /// The certification checklist for an entity type (seed: 小程序微信认证所需资料).
 /// An unknown or absent sub-type gets the type's general list. For media, a known
@@ -290,19 +205,9 @@ pub fn required_materials(t: EntityType, subtype: Option<&str>) -> Vec<Material>
             match sub {
                 "电视广播" => list.extend([BROADCAST_ORG, BROADCAST_CHANNEL]),
                 "报刊" => list.extend([NEWSPAPER, PERIODICAL]),
-                "杂志" => list.push(Material {
-                    required: true,
-                    ..PERIODICAL
-                }),
+                "杂志" => list.push(Material { required: true, ..PERIODICAL }),
                 "网络媒体" => list.extend([INTERNET_NEWS, ONLINE_AUDIOVISUAL]),
-                _ => list.extend([
-                    BROADCAST_ORG,
-                    BROADCAST_CHANNEL,
-                    NEWSPAPER,
-                    PERIODICAL,
-                    INTERNET_NEWS,
-                    ONLINE_AUDIOVISUAL,
-                ]),
+                _ => list.extend([BROADCAST_ORG, BROADCAST_CHANNEL, NEWSPAPER, PERIODICAL, INTERNET_NEWS, ONLINE_AUDIOVISUAL]),
             }
             list
         }
@@ -310,12 +215,7 @@ pub fn required_materials(t: EntityType, subtype: Option<&str>) -> Vec<Material>
         EntityType::OtherOrg => match sub {
             "事业单位" => vec![ORG_CODE],
             "社会团体" => vec![ORG_CODE, SOCIAL_ORG_CERT, RELIGIOUS_APPROVAL],
-            "民办非企业" => vec![
-                ORG_CODE,
-                PRIVATE_NON_ENTERPRISE_CERT,
-                SCHOOL_LICENSE,
-                MEDICAL_LICENSE,
-            ],
+            "民办非企业" => vec![ORG_CODE, PRIVATE_NON_ENTERPRISE_CERT, SCHOOL_LICENSE, MEDICAL_LICENSE],
             // 免费类型, 其他组织 and unknown: the seed lists the same documents for both
             // 其他组织 rows.
             _ => vec![ORG_CODE, REGISTRATION_OR_APPROVAL],
@@ -346,10 +246,7 @@ mod tests {
             assert_eq!(t.label_zh(), zh);
             assert!(!t.label_en().is_empty());
             assert_eq!(EntityType::parse(name), Some(t));
-            assert_eq!(
-                EntityType::parse(&format!(" {} ", name.to_uppercase())),
-                Some(t)
-            );
+            assert_eq!(EntityType::parse(&format!(" {} ", name.to_uppercase())), Some(t));
             assert_eq!(EntityType::parse(zh), Some(t));
             // serde uses the same snake_case names as as_str.
             let json = serde_json::to_string(&t).expect("serialize");
@@ -359,15 +256,7 @@ mod tests {
         }
         assert_eq!(EntityType::parse("企业类型"), Some(EntityType::Enterprise));
         assert_eq!(EntityType::parse("政府单位"), Some(EntityType::Government));
-        for bad in [
-            "",
-            "otherorg",
-            "other-org",
-            "company",
-            "个体户",
-            "其他",
-            "🙂",
-        ] {
+        for bad in ["", "otherorg", "other-org", "company", "个体户", "其他", "🙂"] {
             assert_eq!(EntityType::parse(bad), None, "{bad:?}");
         }
     }
@@ -384,20 +273,14 @@ mod tests {
         }
         assert!(EntityType::Enterprise.subtypes().contains(&"全民所有制"));
         assert!(!EntityType::Enterprise.subtypes().contains(&"全名所有制"));
-        assert_eq!(
-            EntityType::OtherOrg.subtypes(),
-            &["免费类型", "社会团体", "民办非企业", "其他组织", "事业单位"]
-        );
+        assert_eq!(EntityType::OtherOrg.subtypes(), &["免费类型", "社会团体", "民办非企业", "其他组织", "事业单位"]);
         assert!(EntityType::Government.subtypes().contains(&"政府机关"));
     }
 
     #[test]
     fn transfer_verification() {
         for t in EntityType::ALL {
-            assert_eq!(
-                t.allows_transfer_verification(),
-                t != EntityType::Individual
-            );
+            assert_eq!(t.allows_transfer_verification(), t != EntityType::Individual);
         }
     }
 
@@ -440,26 +323,15 @@ mod tests {
         let err = validate_subtype(EntityType::OtherOrg, Some(&long)).unwrap_err();
         assert!(err.chars().count() < 400, "message echoes the whole input");
         let err = validate_subtype(EntityType::Individual, Some("x")).unwrap_err();
-        assert!(
-            err.contains("no sub-types") && err.contains("没有子类型"),
-            "{err}"
-        );
+        assert!(err.contains("no sub-types") && err.contains("没有子类型"), "{err}");
     }
 
     #[test]
     fn checklist_per_type() {
         let cases: &[(EntityType, Option<&str>, &[&str])] = &[
             (EntityType::Individual, None, &[]),
-            (
-                EntityType::Enterprise,
-                None,
-                &["org_code_certificate", "business_license"],
-            ),
-            (
-                EntityType::Enterprise,
-                Some("个体工商户"),
-                &["org_code_certificate", "business_license"],
-            ),
+            (EntityType::Enterprise, None, &["org_code_certificate", "business_license"]),
+            (EntityType::Enterprise, Some("个体工商户"), &["org_code_certificate", "business_license"]),
             (
                 EntityType::Media,
                 None,
@@ -497,55 +369,18 @@ mod tests {
             (
                 EntityType::Media,
                 Some("杂志"),
-                &[
-                    "org_code_certificate",
-                    "business_license_or_institution_certificate",
-                    "periodical_publishing_license",
-                ],
+                &["org_code_certificate", "business_license_or_institution_certificate", "periodical_publishing_license"],
             ),
             (EntityType::Government, None, &["org_code_certificate"]),
-            (
-                EntityType::Government,
-                Some("事业单位"),
-                &["org_code_certificate"],
-            ),
-            (
-                EntityType::OtherOrg,
-                Some("事业单位"),
-                &["org_code_certificate"],
-            ),
-            (
-                EntityType::OtherOrg,
-                Some("免费类型"),
-                &[
-                    "org_code_certificate",
-                    "registration_certificate_or_approval",
-                ],
-            ),
-            (
-                EntityType::OtherOrg,
-                Some("其他组织"),
-                &[
-                    "org_code_certificate",
-                    "registration_certificate_or_approval",
-                ],
-            ),
-            (
-                EntityType::OtherOrg,
-                None,
-                &[
-                    "org_code_certificate",
-                    "registration_certificate_or_approval",
-                ],
-            ),
+            (EntityType::Government, Some("事业单位"), &["org_code_certificate"]),
+            (EntityType::OtherOrg, Some("事业单位"), &["org_code_certificate"]),
+            (EntityType::OtherOrg, Some("免费类型"), &["org_code_certificate", "registration_certificate_or_approval"]),
+            (EntityType::OtherOrg, Some("其他组织"), &["org_code_certificate", "registration_certificate_or_approval"]),
+            (EntityType::OtherOrg, None, &["org_code_certificate", "registration_certificate_or_approval"]),
             (
                 EntityType::OtherOrg,
                 Some("社会团体"),
-                &[
-                    "org_code_certificate",
-                    "social_organization_registration_certificate",
-                    "religious_affairs_approval",
-                ],
+                &["org_code_certificate", "social_organization_registration_certificate", "religious_affairs_approval"],
             ),
             (
                 EntityType::OtherOrg,
@@ -576,27 +411,15 @@ mod tests {
         let magazine = required_materials(EntityType::Media, Some("杂志"));
         assert!(magazine.iter().all(|m| m.required));
         let social = required_materials(EntityType::OtherOrg, Some("社会团体"));
-        assert_eq!(
-            social.iter().map(|m| m.required).collect::<Vec<_>>(),
-            [true, true, false]
-        );
+        assert_eq!(social.iter().map(|m| m.required).collect::<Vec<_>>(), [true, true, false]);
         let pne = required_materials(EntityType::OtherOrg, Some("民办非企业"));
-        assert_eq!(
-            pne.iter().map(|m| m.required).collect::<Vec<_>>(),
-            [true, true, false, false]
-        );
+        assert_eq!(pne.iter().map(|m| m.required).collect::<Vec<_>>(), [true, true, false, false]);
         // Every key is snake_case ASCII and every document has a Chinese name.
         for t in EntityType::ALL {
-            let subs: Vec<Option<&str>> = std::iter::once(None)
-                .chain(t.subtypes().iter().map(|s| Some(*s)))
-                .collect();
+            let subs: Vec<Option<&str>> = std::iter::once(None).chain(t.subtypes().iter().map(|s| Some(*s))).collect();
             for sub in subs {
                 for m in required_materials(t, sub) {
-                    assert!(
-                        m.key.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
-                        "{}",
-                        m.key
-                    );
+                    assert!(m.key.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{}", m.key);
                     assert!(!m.name_zh.is_empty());
                     if t != EntityType::Individual {
                         assert_eq!(required_materials(t, sub)[0].key, "org_code_certificate");

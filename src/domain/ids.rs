@@ -61,10 +61,7 @@ macro_rules! string_newtype {
 /// Removes the separators people type inside numbers: ASCII space, full-width
 /// space (U+3000, common with Chinese input methods) and '-'.
 fn strip_separators(input: &str) -> String {
-    input
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '\u{3000}' | '-'))
-        .collect()
+    input.chars().filter(|c| !matches!(c, ' ' | '\u{3000}' | '-')).collect()
 }
 
 // ---------------------------------------------------------------------------
@@ -74,9 +71,7 @@ fn strip_separators(input: &str) -> String {
 /// Code charset in value order: the index of a char is its numeric value.
 /// I, O, S, V, Z are excluded by the standard (look-alikes of 1, 0, 5, U, 2).
 const CREDIT_CHARSET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-const CREDIT_WEIGHTS: [u32; 17] = [
-    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-];
+const CREDIT_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 
 fn credit_value(c: char) -> Option<u32> {
     CREDIT_CHARSET.find(c).and_then(|i| u32::try_from(i).ok())
@@ -433,19 +428,12 @@ mod tests {
             ("914403007152672VXG", IdError::Charset),
             ("914403007152672ZXG", IdError::Charset),
             ("9144030071526726X中", IdError::Charset),
-            (
-                "腾讯科技深圳有限公司腾讯科技深圳有限公",
-                IdError::Length { min: 18, max: 18 },
-            ),
+            ("腾讯科技深圳有限公司腾讯科技深圳有限公", IdError::Length { min: 18, max: 18 }),
             ("91A4030071526726XG", IdError::Format),
             ("9144030A71526726XG", IdError::Format),
         ];
         for (input, want) in bad {
-            assert_eq!(
-                CreditCode::parse(input),
-                Err(want.clone()),
-                "input = {input:?}"
-            );
+            assert_eq!(CreditCode::parse(input), Err(want.clone()), "input = {input:?}");
         }
     }
 
@@ -459,11 +447,7 @@ mod tests {
         assert_eq!(check_char(""), None);
         assert_eq!(check_char("中中中中中中中中中中中中中中中中中"), None);
         // Generated codes round-trip, including ones whose check char is '0'.
-        for first17 in [
-            "91310000MA1FL0000",
-            "12100000400000000",
-            "Y1440300MA5DA1B2C",
-        ] {
+        for first17 in ["91310000MA1FL0000", "12100000400000000", "Y1440300MA5DA1B2C"] {
             let code = valid_code(first17);
             assert!(CreditCode::parse(&code).is_ok(), "{code}");
         }
@@ -476,15 +460,9 @@ mod tests {
             ("6222-0202-0000", Ok("622202020000")),
             ("6222\u{3000}0202", Ok("62220202")),
             ("12345678", Ok("12345678")),
-            (
-                "12345678901234567890123456789012",
-                Ok("12345678901234567890123456789012"),
-            ),
+            ("12345678901234567890123456789012", Ok("12345678901234567890123456789012")),
             ("1234567", Err(IdError::Length { min: 8, max: 32 })),
-            (
-                "123456789012345678901234567890123",
-                Err(IdError::Length { min: 8, max: 32 }),
-            ),
+            ("123456789012345678901234567890123", Err(IdError::Length { min: 8, max: 32 })),
             ("", Err(IdError::Empty)),
             (" - ", Err(IdError::Empty)),
             ("6222 0202 ABCD", Err(IdError::Charset)),
@@ -493,11 +471,7 @@ mod tests {
         ];
         for (input, want) in cases {
             let got = AccountNumber::parse(input);
-            assert_eq!(
-                got.as_ref().map(|a| a.as_str()),
-                want.as_ref().copied(),
-                "{input:?}"
-            );
+            assert_eq!(got.as_ref().map(|a| a.as_str()), want.as_ref().copied(), "{input:?}");
         }
     }
 
@@ -510,10 +484,7 @@ mod tests {
             ("ops@example.com", Ok("ops@example.com")),
             ("  Ops.Team+mp@Example.COM ", Ok("Ops.Team+mp@Example.COM")),
             ("a@b.c", Ok("a@b.c")),
-            (
-                "first_last@sub-domain.example.cn",
-                Ok("first_last@sub-domain.example.cn"),
-            ),
+            ("first_last@sub-domain.example.cn", Ok("first_last@sub-domain.example.cn")),
             ("", Err(IdError::Empty)),
             ("a@b", Err(IdError::Length { min: 5, max: 254 })),
             ("opsexample.com", Err(IdError::Format)),
@@ -535,19 +506,12 @@ mod tests {
             ("张三@example.com", Err(IdError::Charset)),
             ("ops@例子.中国", Err(IdError::Charset)),
             (long_local.as_str(), Err(IdError::Format)),
-            (
-                long_total.as_str(),
-                Err(IdError::Length { min: 5, max: 254 }),
-            ),
+            (long_total.as_str(), Err(IdError::Length { min: 5, max: 254 })),
             (long_label.as_str(), Err(IdError::Format)),
         ];
         for (input, want) in cases {
             let got = Email::parse(input);
-            assert_eq!(
-                got.as_ref().map(|e| e.as_str()),
-                want.as_ref().copied(),
-                "{input:?}"
-            );
+            assert_eq!(got.as_ref().map(|e| e.as_str()), want.as_ref().copied(), "{input:?}");
         }
         let a = Email::parse("Ops@Example.com").expect("valid");
         let b = Email::parse("ops@example.COM").expect("valid");
@@ -565,14 +529,8 @@ mod tests {
             ("440524188001010014", Ok("440524188001010014")),
             (" 11010519491231002X ", Ok("11010519491231002X")),
             ("", Err(IdError::Empty)),
-            (
-                "11010519491231002",
-                Err(IdError::Length { min: 18, max: 18 }),
-            ),
-            (
-                "11010519491231002XX",
-                Err(IdError::Length { min: 18, max: 18 }),
-            ),
+            ("11010519491231002", Err(IdError::Length { min: 18, max: 18 })),
+            ("11010519491231002XX", Err(IdError::Length { min: 18, max: 18 })),
             ("11010519491231002Y", Err(IdError::Charset)),
             ("1101051949123100X2", Err(IdError::Charset)),
             ("11010519491231００2X", Err(IdError::Charset)), // full-width digits
@@ -583,21 +541,13 @@ mod tests {
         ];
         for (input, want) in cases {
             let got = ResidentIdNumber::parse(input);
-            assert_eq!(
-                got.as_ref().map(|e| e.as_str()),
-                want.as_ref().copied(),
-                "{input:?}"
-            );
+            assert_eq!(got.as_ref().map(|e| e.as_str()), want.as_ref().copied(), "{input:?}");
         }
         let id = ResidentIdNumber::parse("11010519491231002X").expect("valid");
         assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1949, 12, 31));
         // A leap day is a valid birth date.
         let first17 = "11010520000229002";
-        let sum: u32 = first17
-            .chars()
-            .zip(ID_WEIGHTS)
-            .map(|(c, w)| c.to_digit(10).unwrap_or(0) * w)
-            .sum();
+        let sum: u32 = first17.chars().zip(ID_WEIGHTS).map(|(c, w)| c.to_digit(10).unwrap_or(0) * w).sum();
         let full = format!("{first17}{}", ID_CHECK_CHARS[(sum % 11) as usize]);
         assert!(ResidentIdNumber::parse(&full).is_ok(), "{full}");
     }
@@ -629,11 +579,7 @@ mod tests {
         ];
         for (input, want) in cases {
             let got = MobilePhone::parse(input);
-            assert_eq!(
-                got.as_ref().map(|e| e.as_str()),
-                want.as_ref().copied(),
-                "{input:?}"
-            );
+            assert_eq!(got.as_ref().map(|e| e.as_str()), want.as_ref().copied(), "{input:?}");
         }
     }
 
@@ -644,25 +590,15 @@ mod tests {
             ("wx1234567890ABCDEF", Ok("wx1234567890abcdef")),
             (" WX1234567890abcdef ", Ok("wx1234567890abcdef")),
             ("", Err(IdError::Empty)),
-            (
-                "wx1234567890abcde",
-                Err(IdError::Length { min: 18, max: 18 }),
-            ),
-            (
-                "wx1234567890abcdef0",
-                Err(IdError::Length { min: 18, max: 18 }),
-            ),
+            ("wx1234567890abcde", Err(IdError::Length { min: 18, max: 18 })),
+            ("wx1234567890abcdef0", Err(IdError::Length { min: 18, max: 18 })),
             ("tt1234567890abcdef", Err(IdError::Format)),
             ("wx1234567890abcdeg", Err(IdError::Charset)),
             ("wx1234567890abcde中", Err(IdError::Charset)),
         ];
         for (input, want) in cases {
             let got = AppId::parse(input);
-            assert_eq!(
-                got.as_ref().map(|e| e.as_str()),
-                want.as_ref().copied(),
-                "{input:?}"
-            );
+            assert_eq!(got.as_ref().map(|e| e.as_str()), want.as_ref().copied(), "{input:?}");
         }
     }
 
@@ -706,13 +642,7 @@ mod tests {
         }
         assert_eq!(IdError::Checksum.zh(), "校验位不正确");
         assert_eq!(IdError::Checksum.en(), "check digit is wrong");
-        assert_eq!(
-            IdError::Length { min: 8, max: 32 }.zh(),
-            "长度必须在 8 到 32 位之间"
-        );
-        assert_eq!(
-            IdError::Length { min: 18, max: 18 }.en(),
-            "must be exactly 18 characters long"
-        );
+        assert_eq!(IdError::Length { min: 8, max: 32 }.zh(), "长度必须在 8 到 32 位之间");
+        assert_eq!(IdError::Length { min: 18, max: 18 }.en(), "must be exactly 18 characters long");
     }
 }

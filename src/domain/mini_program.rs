@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 /// Tencent: "一个身份证号码只能注册5个小程序", and the same for a phone number.
 pub const MAX_PER_ADMIN: u64 = 5;
 
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum VerificationMethod {
@@ -165,7 +164,9 @@ impl ManualRefusal {
     pub fn en(self) -> &'static str {
         match self {
             ManualRefusal::NotFinance => "only finance records the outcome of a registration",
-            ManualRefusal::VerifiedOnlyByFollowing => "verified follows the refund of the payment (or Tencent's review); it cannot be set by hand",
+            ManualRefusal::VerifiedOnlyByFollowing => {
+                "verified follows the refund of the payment (or Tencent's review); it cannot be set by hand"
+            }
             ManualRefusal::FollowsRequest => "this status follows the payment request; it cannot be set by hand",
             ManualRefusal::Settled => "the registration is already verified or failed",
         }

@@ -47,9 +47,7 @@ impl MoneyError {
     pub fn en(&self) -> String {
         match self {
             MoneyError::NotPositive => "amount must be greater than 0".to_string(),
-            MoneyError::TooLarge => {
-                "amount must not exceed ¥1,000,000,000.00 (10 亿元)".to_string()
-            }
+            MoneyError::TooLarge => "amount must not exceed ¥1,000,000,000.00 (10 亿元)".to_string(),
         }
     }
 }
@@ -175,11 +173,7 @@ pub fn format_yuan(fen: i64) -> String {
 /// including signs and overflow.
 pub fn parse_yuan(s: &str) -> Option<i64> {
     let s = s.trim();
-    let s = s
-        .strip_prefix('¥')
-        .or_else(|| s.strip_prefix('￥'))
-        .unwrap_or(s)
-        .trim_start();
+    let s = s.strip_prefix('¥').or_else(|| s.strip_prefix('￥')).unwrap_or(s).trim_start();
     let (int_part, frac_part) = match s.split_once('.') {
         Some((i, f)) => (i, Some(f)),
         None => (s, None),
@@ -271,18 +265,12 @@ mod tests {
             (999_999, "人民币玖仟玖佰玖拾玖元玖角玖分"),
             (1_000_000, "人民币壹万元整"),
             (1_000_100, "人民币壹万零壹元整"),
-            (
-                9_999_999_999,
-                "人民币玖仟玖佰玖拾玖万玖仟玖佰玖拾玖元玖角玖分",
-            ),
+            (9_999_999_999, "人民币玖仟玖佰玖拾玖万玖仟玖佰玖拾玖元玖角玖分"),
             (10_000_000_001, "人民币壹亿元零壹分"),
             (10_000_010_000, "人民币壹亿零壹佰元整"),
             (10_100_000_000, "人民币壹亿零壹佰万元整"),
             (11_000_000_000, "人民币壹亿壹仟万元整"),
-            (
-                99_999_999_999,
-                "人民币玖亿玖仟玖佰玖拾玖万玖仟玖佰玖拾玖元玖角玖分",
-            ),
+            (99_999_999_999, "人民币玖亿玖仟玖佰玖拾玖万玖仟玖佰玖拾玖元玖角玖分"),
             (100_000_000_000, "人民币壹拾亿元整"),
             (105_000_000_000, "人民币壹拾亿零伍仟万元整"),
             // negative: prefix 负
@@ -300,10 +288,7 @@ mod tests {
             assert!(w.starts_with("人民币"), "{fen}: {w}");
         }
         // 10^16 yuan is read as 壹亿亿 rather than losing a unit.
-        assert_eq!(
-            amount_in_words(1_000_000_000_000_000_000),
-            "人民币壹亿亿元整"
-        );
+        assert_eq!(amount_in_words(1_000_000_000_000_000_000), "人民币壹亿亿元整");
         assert_eq!(amount_in_words(100_010_000_000_000), "人民币壹万零壹亿元整");
         assert_eq!(amount_in_words(-1), "人民币负壹分");
     }
@@ -327,10 +312,7 @@ mod tests {
         assert!(MoneyError::TooLarge.zh().contains("10 亿元"));
         assert!(MoneyError::TooLarge.en().contains("1,000,000,000.00"));
         assert_eq!(MoneyError::NotPositive.zh(), "金额必须大于 0");
-        assert_eq!(
-            MoneyError::NotPositive.en(),
-            "amount must be greater than 0"
-        );
+        assert_eq!(MoneyError::NotPositive.en(), "amount must be greater than 0");
     }
 
     #[test]

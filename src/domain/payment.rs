@@ -93,7 +93,13 @@ pub fn payout(
 
 /// Parses one refund: a valid amount that does not bring the refunded sum above the payout,
 /// a reference, and a day that is neither in the future nor before the payout.
-pub fn refund(ledger: &Ledger, refunded_at: NaiveDate, amount_fen: i64, reference: &str, today: NaiveDate) -> Result<Refund, Vec<FieldError>> {
+pub fn refund(
+    ledger: &Ledger,
+    refunded_at: NaiveDate,
+    amount_fen: i64,
+    reference: &str,
+    today: NaiveDate,
+) -> Result<Refund, Vec<FieldError>> {
     let mut errors = Vec::new();
     let amount = amount(amount_fen).map_err(|e| errors.push(e)).ok();
     let reference = checked_reference(reference).map_err(|e| errors.push(e)).ok();
@@ -131,7 +137,11 @@ fn amount(fen: i64) -> Result<Money, FieldError> {
 
 fn checked_reference(reference: &str) -> Result<String, FieldError> {
     crate::domain::text::required(reference, MAX_REFERENCE_CHARS).map_err(|_| {
-        FieldError::new("reference", "请填写银行流水号（1–200 个字符）", "reference (the bank's transaction number) must be 1–200 characters")
+        FieldError::new(
+            "reference",
+            "请填写银行流水号（1–200 个字符）",
+            "reference (the bank's transaction number) must be 1–200 characters",
+        )
     })
 }
 
@@ -144,7 +154,11 @@ fn day(field: &str, label_zh: &str, date: NaiveDate, earliest: Option<(NaiveDate
     if let Some((first, step_zh, step_en)) = earliest
         && date < first
     {
-        errors.push(FieldError::new(field, format!("{label_zh}不能早于{step_zh}日期 {first}"), format!("{field} cannot be before {step_en} on {first}")));
+        errors.push(FieldError::new(
+            field,
+            format!("{label_zh}不能早于{step_zh}日期 {first}"),
+            format!("{field} cannot be before {step_en} on {first}"),
+        ));
     }
     errors
 }
@@ -160,7 +174,13 @@ mod tests {
     const TODAY: &str = "2026-12-05";
 
     fn ledger() -> Ledger {
-        Ledger { approved_fen: 71_870, approved_on: Some(d("2026-12-01")), paid_fen: Some(71_870), paid_on: Some(d("2026-12-02")), refunded_fen: 0 }
+        Ledger {
+            approved_fen: 71_870,
+            approved_on: Some(d("2026-12-01")),
+            paid_fen: Some(71_870),
+            paid_on: Some(d("2026-12-02")),
+            refunded_fen: 0,
+        }
     }
 
     fn fields(r: Result<impl std::fmt::Debug, Vec<FieldError>>) -> Vec<String> {

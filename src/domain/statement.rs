@@ -134,7 +134,9 @@ pub fn parse_amount(cell: &CellValue) -> Option<i64> {
 pub fn parse_date(cell: &CellValue) -> Option<NaiveDate> {
     match cell {
         CellValue::Date(d) => Some(*d),
-        CellValue::Number(n) if *n > 19_000_000.0 && *n < 30_000_000.0 => NaiveDate::parse_from_str(&format!("{}", *n as i64), "%Y%m%d").ok(),
+        CellValue::Number(n) if *n > 19_000_000.0 && *n < 30_000_000.0 => {
+            NaiveDate::parse_from_str(&format!("{}", *n as i64), "%Y%m%d").ok()
+        }
         CellValue::Text(s) => {
             let s = s.trim();
             let head: String = s.chars().take_while(|c| !c.is_whitespace() && *c != 'T').collect();
@@ -187,16 +189,30 @@ fn parse_fields(line: u32, row: &[CellValue], c: &Columns) -> Result<Option<Pars
     let amount = match (c.amount, c.debit, c.credit) {
         (Some(a), _, _) => parse_amount(&cell(a)).ok_or_else(|| format!("金额无法识别：{}", cell(a).text()))?,
         (None, debit, credit) => {
-            let out = debit.map(cell).filter(|v| !v.is_blank()).map(|v| parse_amount(&v).ok_or_else(|| format!("支出金额无法识别：{}", v.text()))).transpose()?;
-            let inc = credit.map(cell).filter(|v| !v.is_blank()).map(|v| parse_amount(&v).ok_or_else(|| format!("收入金额无法识别：{}", v.text()))).transpose()?;
+            let out = debit
+                .map(cell)
+                .filter(|v| !v.is_blank())
+                .map(|v| parse_amount(&v).ok_or_else(|| format!("支出金额无法识别：{}", v.text())))
+                .transpose()?;
+            let inc = credit
+                .map(cell)
+                .filter(|v| !v.is_blank())
+                .map(|v| parse_amount(&v).ok_or_else(|| format!("收入金额无法识别：{}", v.text())))
+                .transpose()?;
             match (out.filter(|v| *v != 0), inc.filter(|v| *v != 0)) {
                 // A negative amount in a debit or credit column is money moving the other way
                 // (冲正/退汇): a person must look at it; it is never a payout or a refund.
                 (Some(o), None) if o < 0 => {
-                    return Ok(Some(Parsed::Reversal(format!("支出栏为负数 {}：冲正/退汇（reversal），不自动登记，请人工核对", cell_text(debit, &cell)))));
+                    return Ok(Some(Parsed::Reversal(format!(
+                        "支出栏为负数 {}：冲正/退汇（reversal），不自动登记，请人工核对",
+                        cell_text(debit, &cell)
+                    ))));
                 }
                 (None, Some(i)) if i < 0 => {
-                    return Ok(Some(Parsed::Reversal(format!("收入栏为负数 {}：冲正/退汇（reversal），不自动登记，请人工核对", cell_text(credit, &cell)))));
+                    return Ok(Some(Parsed::Reversal(format!(
+                        "收入栏为负数 {}：冲正/退汇（reversal），不自动登记，请人工核对",
+                        cell_text(credit, &cell)
+                    ))));
                 }
                 (Some(o), None) => -o,
                 (None, Some(i)) => i,
@@ -240,9 +256,17 @@ mod tests {
     fn a_negative_amount_in_a_debit_or_credit_column_is_a_reversal_not_a_payment() {
         let c = Columns { date: 0, amount: None, debit: Some(1), credit: Some(2), name: 3, account: None, reference: None };
         let row = |d: CellValue, cr: CellValue| vec![Text("2026-12-01".into()), d, cr, Text("财付通".into())];
-        for (debit, credit) in [(Text("-6321.75".into()), Empty), (Empty, Text("-6321.75".into())), (Number(-6321.75), Empty), (Empty, Text("(6,321.75)".into()))] {
+        for (debit, credit) in [
+            (Text("-6321.75".into()), Empty),
+            (Empty, Text("-6321.75".into())),
+            (Number(-6321.75), Empty),
+            (Empty, Text("(6,321.75)".into())),
+        ] {
             let err = parse_row(2, &row(debit.clone(), credit.clone()), &c).unwrap_err();
-            assert!(matches!(&err, RowProblem::Reversal(m) if m.contains("冲正") && m.contains("reversal")), "{debit:?} {credit:?}: {err:?}");
+            assert!(
+                matches!(&err, RowProblem::Reversal(m) if m.contains("冲正") && m.contains("reversal")),
+                "{debit:?} {credit:?}: {err:?}"
+            );
         }
         assert_eq!(parse_row(2, &row(Text("6,321.75".into()), Empty), &c).unwrap().unwrap().amount_fen, -632_175);
         assert_eq!(parse_row(2, &row(Empty, Text("+6321.75".into())), &c).unwrap().unwrap().amount_fen, 632_175);
@@ -290,9 +314,24 @@ mod tests {
             reference: Some("摘要".into()),
         };
         let c = locate(&header, &m).unwrap();
-        let out = parse_row(2, &[Text("2026-09-30".into()), Number(123.45), Empty, Text("财付通".into()), Text("7559 1570 7910 607".into()), Text("123456".into())], &c).unwrap().unwrap();
+        let out = parse_row(
+            2,
+            &[
+                Text("2026-09-30".into()),
+                Number(123.45),
+                Empty,
+                Text("财付通".into()),
+                Text("7559 1570 7910 607".into()),
+                Text("123456".into()),
+            ],
+            &c,
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!((out.amount_fen, out.counterparty_account.as_str()), (-12_345, "755915707910607"));
-        let inc = parse_row(3, &[Text("2026-10-20".into()), Empty, Text("123.45".into()), Text("财付通".into()), Empty, Empty], &c).unwrap().unwrap();
+        let inc = parse_row(3, &[Text("2026-10-20".into()), Empty, Text("123.45".into()), Text("财付通".into()), Empty, Empty], &c)
+            .unwrap()
+            .unwrap();
         assert_eq!(inc.amount_fen, 12_345);
         assert_eq!(parse_row(4, &[Empty, Empty, Empty, Empty, Empty, Empty], &c), Ok(None));
         assert!(parse_row(5, &[Text("bad".into()), Number(1.0), Empty, Empty, Empty, Empty], &c).is_err());

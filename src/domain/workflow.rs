@@ -3,8 +3,8 @@
 //! `transition` is the single source of truth: the HTTP layer calls it before every state
 //! change, and `allowed_actions` is computed by asking it about every action, so the UI can
 //! never offer what the server would refuse.
-use super::roles::{Role, RoleSet};
 use super::chain::{Access, RecallRefusal};
+use super::roles::{Role, RoleSet};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -510,7 +510,11 @@ mod tests {
             // Even if a broken routing named the requester as the approver.
             let f = facts_with(status, REQUESTER, REQUESTER);
             for action in [A::Approve, A::Reject, A::Transfer, A::AddApprover] {
-                assert_eq!(transition(status, action, me, &f, Some("x")), Err(Refusal::NotAllowed(Reason::OwnRequest)), "{status:?} {action:?}");
+                assert_eq!(
+                    transition(status, action, me, &f, Some("x")),
+                    Err(Refusal::NotAllowed(Reason::OwnRequest)),
+                    "{status:?} {action:?}"
+                );
             }
         }
         assert_eq!(act(S::Approved, A::Payout, me, None), Err(Refusal::NotAllowed(Reason::OwnRequest)));

@@ -94,7 +94,8 @@ pub async fn html_to_pdf(html: &str, scratch: &Path) -> Result<Vec<u8>, PdfError
     .stderr(log_file)
     // Its own process group, so that a render past its time is ended with all its helpers.
     .process_group(0);
-    let status = tokio::task::spawn_blocking(move || run_with_limit(cmd, TIME_LIMIT)).await.map_err(|e| PdfError::Failed(e.to_string()))??;
+    let status =
+        tokio::task::spawn_blocking(move || run_with_limit(cmd, TIME_LIMIT)).await.map_err(|e| PdfError::Failed(e.to_string()))??;
     let pdf = tokio::fs::read(&out).await.unwrap_or_default();
     if !status.success() || !pdf.starts_with(b"%PDF") {
         let said = tokio::fs::read_to_string(&log).await.unwrap_or_default();

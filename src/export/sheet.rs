@@ -181,7 +181,11 @@ fn print_setup(ws: &mut Worksheet, layout: &Layout, heading: &PrintHeading) -> R
         header_text(&layout.title, 60),
         header_text(&heading.period, 40),
     ));
-    ws.set_footer(format!("&L导出时间：{}&C第 &P 页 / 共 &N 页&R{}", header_text(&heading.exported_at, 30), header_text(&heading.title, 60)));
+    ws.set_footer(format!(
+        "&L导出时间：{}&C第 &P 页 / 共 &N 页&R{}",
+        header_text(&heading.exported_at, 30),
+        header_text(&heading.title, 60)
+    ));
     Ok(())
 }
 
@@ -328,7 +332,8 @@ impl<'a> SheetWriter<'a> {
                         *w = w.max(crate::domain::money::format_yuan(*total).chars().count() as f64 + 2.0);
                     }
                     let col = column_letter(i as u16);
-                    let formula = Formula::new(format!("=SUM({col}2:{col}{})", last_data + 1)).set_result(format!("{}", *total as f64 / 100.0));
+                    let formula =
+                        Formula::new(format!("=SUM({col}2:{col}{})", last_data + 1)).set_result(format!("{}", *total as f64 / 100.0));
                     self.ws.write_formula_with_format(self.row, i as u16, formula, &f.total_money)?;
                 }
             }
@@ -351,7 +356,8 @@ impl<'a> SheetWriter<'a> {
     fn sign_off_block(&mut self, first_row: u32, f: &Formats) -> Result<u32, XlsxError> {
         let n = self.printed_columns;
         let thirds: Vec<(usize, usize)> = (0..3).map(|g| (g * n / 3, ((g + 1) * n / 3).max(g * n / 3 + 1))).collect();
-        for (r, labels) in [(first_row, ["制表：", "复核：", "财务负责人："]), (first_row + 2, ["日期：", "日期：", "日期："])] {
+        for (r, labels) in [(first_row, ["制表：", "复核：", "财务负责人："]), (first_row + 2, ["日期：", "日期：", "日期："])]
+        {
             self.ws.set_row_height(r, 24)?;
             for (&(start, end), label) in thirds.iter().zip(labels) {
                 self.ws.write_string_with_format(r, start as u16, label, &f.sign_label)?;

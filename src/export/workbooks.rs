@@ -2,9 +2,9 @@
 use super::sheet::{Cell, Fit, Formats, Layout, PrintHeading, SheetWriter};
 use crate::clock::{china, china_date};
 use crate::domain::calendar::Calendar;
+use crate::domain::flags::{Flag, flags};
 use crate::domain::money::amount_in_words;
 use crate::domain::workflow::{Kind, Status};
-use crate::domain::flags::{Flag, flags};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{department, request, user};
 use rust_xlsxwriter::{DocProperties, Workbook, XlsxError};
@@ -177,8 +177,30 @@ pub async fn export(
 }
 
 const LEDGER_HEADERS: [&str; 25] = [
-    "单号", "申请日期", "申请人", "部门", "付款主体", "付款账户", "收款方", "收款账号", "金额", "大写金额", "用途", "小程序", "状态",
-    "经理审批", "财务审批", "打款日期", "打款流水号", "退款截止日", "退款日期", "退款金额", "差额", "逾期工作日", "类型", "标记",
+    "单号",
+    "申请日期",
+    "申请人",
+    "部门",
+    "付款主体",
+    "付款账户",
+    "收款方",
+    "收款账号",
+    "金额",
+    "大写金额",
+    "用途",
+    "小程序",
+    "状态",
+    "经理审批",
+    "财务审批",
+    "打款日期",
+    "打款流水号",
+    "退款截止日",
+    "退款日期",
+    "退款金额",
+    "差额",
+    "逾期工作日",
+    "类型",
+    "标记",
     "审批过程",
 ];
 
@@ -281,7 +303,8 @@ fn mini_program_name(m: &request::Model) -> String {
 
 async fn ledger_sheet(db: &DatabaseConnection, wb: &mut Workbook, filter: &Condition, ctx: &mut Context<'_>) -> Result<(), ExportError> {
     let ws = wb.add_worksheet_with_constant_memory();
-    let layout = Layout { title: ctx.heading.title.clone(), fits: &LEDGER_FITS, printed_columns: LEDGER_PRINTED, one_page: false, sign_off: false };
+    let layout =
+        Layout { title: ctx.heading.title.clone(), fits: &LEDGER_FITS, printed_columns: LEDGER_PRINTED, one_page: false, sign_off: false };
     let mut sheet = SheetWriter::new(ws, "台账", &LEDGER_HEADERS, &layout, &ctx.heading, &ctx.formats)?;
     let mut last_id = 0;
     loop {
@@ -334,7 +357,19 @@ async fn ledger_sheet(db: &DatabaseConnection, wb: &mut Workbook, filter: &Condi
 }
 
 const RECONCILIATION_HEADERS: [&str; 14] = [
-    "单号", "申请人", "部门", "收款方", "收款账号", "打款日期", "打款金额", "打款流水号", "退款截止日", "退款日期", "退款金额", "差额", "逾期工作日",
+    "单号",
+    "申请人",
+    "部门",
+    "收款方",
+    "收款账号",
+    "打款日期",
+    "打款金额",
+    "打款流水号",
+    "退款截止日",
+    "退款日期",
+    "退款金额",
+    "差额",
+    "逾期工作日",
     "状态",
 ];
 
@@ -424,7 +459,13 @@ async fn reconciliation_sheet(
 }
 
 /// Count and sum per status and per department, computed by the database.
-async fn summary_sheet(db: &DatabaseConnection, wb: &mut Workbook, filter: &Condition, ctx: &Context<'_>, kind: ExportKind) -> Result<(), ExportError> {
+async fn summary_sheet(
+    db: &DatabaseConnection,
+    wb: &mut Workbook,
+    filter: &Condition,
+    ctx: &Context<'_>,
+    kind: ExportKind,
+) -> Result<(), ExportError> {
     let by_status: Vec<(String, i64, Option<i64>)> = request::Entity::find()
         .select_only()
         .column(request::Column::Status)

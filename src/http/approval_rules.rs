@@ -35,7 +35,11 @@ async fn put_rules(State(state): State<AppState>, Admin(me): Admin, Json(mut bod
     }
     for (i, r) in body.rules.iter().enumerate() {
         if r.approver_ids.len() > 20 || r.company_ids.as_ref().is_some_and(|c| c.len() > 100) {
-            return Err(ApiError::field(&format!("rules[{i}]"), "每条规则最多 20 名审批人、100 家公司", "a rule names at most 20 approvers and 100 companies"));
+            return Err(ApiError::field(
+                &format!("rules[{i}]"),
+                "每条规则最多 20 名审批人、100 家公司",
+                "a rule names at most 20 approvers and 100 companies",
+            ));
         }
     }
     let mut errors = Vec::new();
@@ -46,7 +50,11 @@ async fn put_rules(State(state): State<AppState>, Admin(me): Admin, Json(mut bod
             errors.push(FieldError::new(at("name"), "步骤名称须为 1–50 个字符", "name must be 1–50 characters"));
         }
         if r.kinds.as_ref().is_some_and(Vec::is_empty) {
-            errors.push(FieldError::new(at("kinds"), "类型列表不能为空（不限类型请省略）", "kinds may not be empty (omit it for every kind)"));
+            errors.push(FieldError::new(
+                at("kinds"),
+                "类型列表不能为空（不限类型请省略）",
+                "kinds may not be empty (omit it for every kind)",
+            ));
         }
         if let Some(min) = r.min_amount_fen
             && !(0..=MAX_AMOUNT_FEN).contains(&min)
@@ -55,11 +63,19 @@ async fn put_rules(State(state): State<AppState>, Admin(me): Admin, Json(mut bod
         }
         if let Some(ids) = &r.company_ids {
             if ids.is_empty() {
-                errors.push(FieldError::new(at("company_ids"), "公司列表不能为空（不限公司请省略）", "company_ids may not be empty (omit it for every company)"));
+                errors.push(FieldError::new(
+                    at("company_ids"),
+                    "公司列表不能为空（不限公司请省略）",
+                    "company_ids may not be empty (omit it for every company)",
+                ));
             }
             let found = company::Entity::find().filter(company::Column::Id.is_in(ids.clone())).all(&state.db).await?;
             if let Some(missing) = ids.iter().find(|id| !found.iter().any(|c| c.id == **id)) {
-                errors.push(FieldError::new(at("company_ids"), format!("公司 {missing} 不存在"), format!("company {missing} does not exist")));
+                errors.push(FieldError::new(
+                    at("company_ids"),
+                    format!("公司 {missing} 不存在"),
+                    format!("company {missing} does not exist"),
+                ));
             }
         }
         let mut seen = std::collections::HashSet::new();
@@ -68,7 +84,11 @@ async fn put_rules(State(state): State<AppState>, Admin(me): Admin, Json(mut bod
         for id in &r.approver_ids {
             match found.iter().find(|u| u.id == *id) {
                 Some(u) if !u.disabled => {}
-                _ => errors.push(FieldError::new(at("approver_ids"), format!("审批人 {id} 不存在或已停用"), format!("user {id} does not exist or is disabled"))),
+                _ => errors.push(FieldError::new(
+                    at("approver_ids"),
+                    format!("审批人 {id} 不存在或已停用"),
+                    format!("user {id} does not exist or is disabled"),
+                )),
             }
         }
     }

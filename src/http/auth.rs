@@ -16,11 +16,7 @@ use std::net::{IpAddr, SocketAddr};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(login))
-        .routes(routes!(logout))
-        .routes(routes!(me))
-        .routes(routes!(change_password))
+    OpenApiRouter::new().routes(routes!(login)).routes(routes!(logout)).routes(routes!(me)).routes(routes!(change_password))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -47,11 +43,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip())
-            .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        let ip =
+            parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip()).unwrap_or(IpAddr::from([127, 0, 0, 1]));
         Ok(ClientIp(ip))
     }
 }
@@ -98,12 +91,7 @@ async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, Json(body)
     state.limiter.record_success(&body.username);
     security::record_login(state.ctx(), &user).await?;
     let token = state.jwt.issue(user.id, user.token_version, state.clock.now().timestamp()).map_err(ApiError::internal)?;
-    Ok(Json(LoginResponse {
-        access_token: token,
-        token_type: "Bearer".into(),
-        expires_in: state.jwt.ttl.as_secs(),
-        user: user.into(),
-    }))
+    Ok(Json(LoginResponse { access_token: token, token_type: "Bearer".into(), expires_in: state.jwt.ttl.as_secs(), user: user.into() }))
 }
 
 /// Log out: every token of the caller stops working at once.

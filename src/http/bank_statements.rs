@@ -11,9 +11,7 @@ use crate::store::apply::{By, Change, Order, apply};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use entity::{bank_mapping, bank_statement, bank_statement_line, request};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::OnConflict,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::OnConflict};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
@@ -84,10 +82,17 @@ pub fn read_rows(filename: &str, bytes: &[u8]) -> ApiResult<Vec<(u32, Vec<CellVa
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut rows = Vec::new();
     for (i, rec) in reader.records().enumerate() {
-        let rec = rec.map_err(|e| bad_file(format!("CSV 第 {} 行无法解析：{e}", i + 1), format!("CSV row {} cannot be read: {e}", i + 1)))?;
-        rows.push(((i + 1) as u32, rec.iter().map(|s| if s.trim().is_empty() { CellValue::Empty } else { CellValue::Text(s.to_owned()) }).collect()));
+        let rec =
+            rec.map_err(|e| bad_file(format!("CSV 第 {} 行无法解析：{e}", i + 1), format!("CSV row {} cannot be read: {e}", i + 1)))?;
+        rows.push((
+            (i + 1) as u32,
+            rec.iter().map(|s| if s.trim().is_empty() { CellValue::Empty } else { CellValue::Text(s.to_owned()) }).collect(),
+        ));
         if rows.len() > MAX_LINES + 1 {
-            return Err(bad_file(format!("对账单超过 {MAX_LINES} 行，请按月拆分"), format!("more than {MAX_LINES} lines; split the statement")));
+            return Err(bad_file(
+                format!("对账单超过 {MAX_LINES} 行，请按月拆分"),
+                format!("more than {MAX_LINES} lines; split the statement"),
+            ));
         }
     }
     Ok(rows)
@@ -101,7 +106,10 @@ fn read_xlsx(bytes: &[u8]) -> ApiResult<Vec<(u32, Vec<CellValue>)>> {
     let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|_| invalid())?;
     let range = wb.worksheet_range_at(0).ok_or_else(invalid)?.map_err(|_| invalid())?;
     if range.height() > MAX_LINES + 1 {
-        return Err(bad_file(format!("对账单超过 {MAX_LINES} 行，请按月拆分"), format!("more than {MAX_LINES} lines; split the statement")));
+        return Err(bad_file(
+            format!("对账单超过 {MAX_LINES} 行，请按月拆分"),
+            format!("more than {MAX_LINES} lines; split the statement"),
+        ));
     }
     let first_row = range.start().map(|(r, _)| r).unwrap_or(0);
     Ok(range
@@ -236,16 +244,26 @@ async fn import(
     let now = state.clock.now();
     let mapping: Mapping = match (mapping_text, &bank) {
         (Some(text), _) => crate::http::extract::parse_json(text.as_bytes()).map_err(|e| match e {
-            ApiError::Validation(errs) => ApiError::Validation(errs.into_iter().map(|mut fe| {
-                fe.field = format!("mapping.{}", fe.field);
-                fe
-            }).collect()),
+            ApiError::Validation(errs) => ApiError::Validation(
+                errs.into_iter()
+                    .map(|mut fe| {
+                        fe.field = format!("mapping.{}", fe.field);
+                        fe
+                    })
+                    .collect(),
+            ),
             ApiError::BadRequest(_) => ApiError::field("mapping", "mapping 须为 JSON", "mapping must be JSON"),
             other => other,
         })?,
         (None, Some(b)) => {
             let saved = bank_mapping::Entity::find_by_id(b.clone()).one(&state.db).await?;
-            let saved = saved.ok_or_else(|| ApiError::field("mapping", format!("没有为「{b}」保存的列映射，请提供 mapping"), format!("no mapping saved for {b}; send one")))?;
+            let saved = saved.ok_or_else(|| {
+                ApiError::field(
+                    "mapping",
+                    format!("没有为「{b}」保存的列映射，请提供 mapping"),
+                    format!("no mapping saved for {b}; send one"),
+                )
+            })?;
             serde_json::from_str(&saved.mapping).map_err(ApiError::internal)?
         }
         (None, None) => return Err(ApiError::field("mapping", "请提供列映射 mapping", "mapping is required")),
@@ -274,7 +292,11 @@ async fn import(
             mapping: Set(serde_json::to_string(&mapping).unwrap_or_default()),
             updated_at: Set(now),
         })
-        .on_conflict(OnConflict::column(bank_mapping::Column::Bank).update_columns([bank_mapping::Column::Mapping, bank_mapping::Column::UpdatedAt]).to_owned())
+        .on_conflict(
+            OnConflict::column(bank_mapping::Column::Bank)
+                .update_columns([bank_mapping::Column::Mapping, bank_mapping::Column::UpdatedAt])
+                .to_owned(),
+        )
         .exec_without_returning(&state.db)
         .await?;
     }
@@ -300,7 +322,10 @@ async fn import(
                 result.lines += 1;
                 let message = match lang {
                     Lang::Zh => format!("交易日期 {} 晚于今天：未来日期的打款或退款会被拒绝，不予匹配", line.date),
-                    Lang::En => format!("the date {} is in the future: a payout or refund dated in the future is refused, so it is not matched", line.date),
+                    Lang::En => format!(
+                        "the date {} is in the future: a payout or refund dated in the future is refused, so it is not matched",
+                        line.date
+                    ),
                 };
                 result.invalid.push(LineProblem { line: *no, request_id: None, message });
             }
@@ -308,7 +333,11 @@ async fn import(
                 result.lines += 1;
                 let fp = line.fingerprint();
                 let known = !seen.insert(fp.clone())
-                    || bank_statement_line::Entity::find().filter(bank_statement_line::Column::Fingerprint.eq(fp.clone())).one(&state.db).await?.is_some();
+                    || bank_statement_line::Entity::find()
+                        .filter(bank_statement_line::Column::Fingerprint.eq(fp.clone()))
+                        .one(&state.db)
+                        .await?
+                        .is_some();
                 if known {
                     result.duplicates += 1;
                 } else {
@@ -404,7 +433,8 @@ async fn import(
                 continue;
             }
         };
-        let reference = if line.reference.trim().is_empty() { format!("对账单{}#{}", statement.id, line.line) } else { line.reference.clone() };
+        let reference =
+            if line.reference.trim().is_empty() { format!("对账单{}#{}", statement.id, line.line) } else { line.reference.clone() };
         let reference: String = reference.chars().take(200).collect();
         let outcome = match request::Entity::find_by_id(request_id).one(&state.db).await? {
             None => Err(ApiError::not_found("申请", "request")),
@@ -440,7 +470,9 @@ async fn import(
                 let message = match &e {
                     ApiError::Forbidden(m) | ApiError::NotFound(m) => m.zh.to_string(),
                     ApiError::Conflict { msg, .. } => msg.zh.to_string(),
-                    ApiError::Validation(errs) => errs.iter().map(|f| format!("{}：{}", f.field, f.message.zh)).collect::<Vec<_>>().join("；"),
+                    ApiError::Validation(errs) => {
+                        errs.iter().map(|f| format!("{}：{}", f.field, f.message.zh)).collect::<Vec<_>>().join("；")
+                    }
                     other => other.to_string(),
                 };
                 result.errors.push(LineProblem { line: line.line, request_id: Some(request_id), message });

@@ -54,9 +54,9 @@ pub struct CalendarYearInput {
 #[utoipa::path(get, path = "/calendar/{year}", tag = "calendar", security(("bearer" = [])), params(("year" = i32, Path)),
     responses((status = 200, body = CalendarYearView), (status = 401, body = crate::error::ProblemBody), (status = 404, body = crate::error::ProblemBody)))]
 async fn get_year(State(state): State<AppState>, _me: AuthUser, Path(year): Path<i32>) -> ApiResult<Json<CalendarYearView>> {
-    let m = calendar::get(&state.db, year).await?.ok_or_else(|| {
-        ApiError::NotFound(Msg::new(format!("{year} 年的日历尚未导入"), format!("no calendar for {year}")))
-    })?;
+    let m = calendar::get(&state.db, year)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(Msg::new(format!("{year} 年的日历尚未导入"), format!("no calendar for {year}"))))?;
     let y = calendar::to_year(&m);
     Ok(Json(CalendarYearView {
         year,
@@ -131,7 +131,11 @@ async fn add_working_days(
     let r = cal.add_working_days(q.from, q.days);
     // The answer is a `date` (YYYY-MM-DD): it must not leave the years a date can be written in.
     if !DATE_YEARS.contains(&r.value.year()) {
-        return Err(ApiError::field("days", "结果日期超出 9999 年，请减少 days", "the result would fall after the year 9999; use fewer days"));
+        return Err(ApiError::field(
+            "days",
+            "结果日期超出 9999 年，请减少 days",
+            "the result would fall after the year 9999; use fewer days",
+        ));
     }
     Ok(Json(WorkingDayAnswer { date: r.value, warnings: calendar::missing_year_warnings(&r.missing_years, lang) }))
 }

@@ -132,7 +132,9 @@ async fn validate(state: &AppState, input: CompanyInput, creating: bool) -> ApiR
     };
     let credit_code = match (&input.credit_code, creating) {
         (None, false) => None,
-        (value, _) => id_field(&mut errors, "credit_code", "统一社会信用代码", value.as_deref(), CreditCode::parse).map(|c| c.as_str().to_owned()),
+        (value, _) => {
+            id_field(&mut errors, "credit_code", "统一社会信用代码", value.as_deref(), CreditCode::parse).map(|c| c.as_str().to_owned())
+        }
     };
     let accounts = match input.accounts {
         None if creating => {
@@ -203,7 +205,11 @@ async fn validate(state: &AppState, input: CompanyInput, creating: bool) -> ApiR
 #[utoipa::path(post, path = "/companies", tag = "companies", security(("bearer" = [])), request_body = CompanyInput,
     responses((status = 201, body = CompanyView), (status = 403, body = crate::error::ProblemBody),
               (status = 409, body = crate::error::ProblemBody), (status = 422, body = crate::error::ProblemBody)))]
-async fn create_company(State(state): State<AppState>, Admin(me): Admin, Json(body): Json<CompanyInput>) -> ApiResult<(StatusCode, Json<CompanyView>)> {
+async fn create_company(
+    State(state): State<AppState>,
+    Admin(me): Admin,
+    Json(body): Json<CompanyInput>,
+) -> ApiResult<(StatusCode, Json<CompanyView>)> {
     if body.version.is_some() {
         return Err(ApiError::field("version", "新建公司不需要 version", "version is not accepted on create"));
     }
@@ -254,9 +260,10 @@ pub async fn fill_payer(state: &AppState, input: &mut RequestInput) -> ApiResult
         .all(&state.db)
         .await?;
     let account = match input.payer_account_id {
-        Some(aid) => accounts.iter().find(|a| a.id == aid).ok_or_else(|| {
-            ApiError::field("payer_account_id", "此账户不属于所选公司", "the account does not belong to the company")
-        })?,
+        Some(aid) => accounts
+            .iter()
+            .find(|a| a.id == aid)
+            .ok_or_else(|| ApiError::field("payer_account_id", "此账户不属于所选公司", "the account does not belong to the company"))?,
         None => accounts
             .iter()
             .filter(|a| !a.retired)

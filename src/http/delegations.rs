@@ -104,7 +104,11 @@ async fn names_of(state: &AppState, rows: &[delegation::Model]) -> ApiResult<Has
 /// admin and auditor).
 #[utoipa::path(get, path = "/delegations", tag = "delegations", security(("bearer" = [])), params(DelegationQuery),
     responses((status = 200, body = Vec<DelegationView>), (status = 401, body = crate::error::ProblemBody), (status = 403, body = crate::error::ProblemBody)))]
-async fn list_delegations(State(state): State<AppState>, me: AuthUser, Query(q): Query<DelegationQuery>) -> ApiResult<Json<Vec<DelegationView>>> {
+async fn list_delegations(
+    State(state): State<AppState>,
+    me: AuthUser,
+    Query(q): Query<DelegationQuery>,
+) -> ApiResult<Json<Vec<DelegationView>>> {
     let mut find = delegation::Entity::find();
     if q.all == Some(true) {
         me.require_any(&[Role::Admin, Role::Auditor])?;
@@ -120,7 +124,11 @@ async fn list_delegations(State(state): State<AppState>, me: AuthUser, Query(q):
 #[utoipa::path(post, path = "/delegations", tag = "delegations", security(("bearer" = [])), request_body = DelegationInput,
     responses((status = 201, body = DelegationView), (status = 401, body = crate::error::ProblemBody),
               (status = 409, body = crate::error::ProblemBody), (status = 422, body = crate::error::ProblemBody)))]
-async fn create_delegation(State(state): State<AppState>, me: AuthUser, Json(body): Json<DelegationInput>) -> ApiResult<(StatusCode, Json<DelegationView>)> {
+async fn create_delegation(
+    State(state): State<AppState>,
+    me: AuthUser,
+    Json(body): Json<DelegationInput>,
+) -> ApiResult<(StatusCode, Json<DelegationView>)> {
     let mut errors = Vec::new();
     match user::Entity::find_by_id(body.delegate_id).one(&state.db).await? {
         Some(u) if u.id == me.id => errors.push(FieldError::new("delegate_id", "不能委托给自己", "you cannot delegate to yourself")),
@@ -170,7 +178,10 @@ async fn revoke_delegation(State(state): State<AppState>, me: AuthUser, Path(id)
         _ => return Err(ApiError::not_found("代理", "delegation")),
     };
     if d.approver_id != me.id && !me.has(Role::Admin) {
-        return Err(ApiError::Forbidden(Msg::new("只有委托人本人或管理员可以撤销代理", "only the approver who gave it, or an admin, may revoke it")));
+        return Err(ApiError::Forbidden(Msg::new(
+            "只有委托人本人或管理员可以撤销代理",
+            "only the approver who gave it, or an admin, may revoke it",
+        )));
     }
     if d.revoked_at.is_some() {
         return Ok(StatusCode::NO_CONTENT);

@@ -1,12 +1,12 @@
 //! Excel downloads for finance, auditors and admins.
 use super::extract::Query;
-use crate::store::list::{ListQuery, filter_condition};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::clock::china_date;
 use crate::domain::roles::Role;
 use crate::error::{ApiError, ApiResult};
 use crate::export::{ExportKind, Scope, export};
+use crate::store::list::{ListQuery, filter_condition};
 use crate::upload::content_disposition;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, State};
@@ -60,7 +60,10 @@ fn take_company_id(query: &str) -> Result<(String, Option<i32>), ApiError> {
     let mut rest = form_urlencoded::Serializer::new(String::new());
     for (key, value) in form_urlencoded::parse(query.as_bytes()) {
         if key == "company_id" {
-            let id = value.trim().parse::<i32>().map_err(|_| ApiError::field("company_id", "须为公司编号（整数）", "must be a company id (an integer)"))?;
+            let id = value
+                .trim()
+                .parse::<i32>()
+                .map_err(|_| ApiError::field("company_id", "须为公司编号（整数）", "must be a company id (an integer)"))?;
             company_id = Some(id);
         } else {
             rest.append_pair(&key, &value);

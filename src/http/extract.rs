@@ -2,9 +2,9 @@
 //! axum's plain-text rejections.
 use crate::error::{ApiError, FieldError, Msg};
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
-use axum::http::StatusCode;
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
@@ -110,10 +110,20 @@ fn describe_value_error(message: &str) -> (String, String) {
         return ("取值无效".into(), "not an allowed value".into());
     }
     let is = |words: &[&str]| words.iter().any(|w| m.contains(w));
-    if is(&["invalid digit", "number too large", "number too small", "parse integer", "invalid type: string", "expected u", "expected i"]) && !m.contains("date") {
+    if is(&["invalid digit", "number too large", "number too small", "parse integer", "invalid type: string", "expected u", "expected i"])
+        && !m.contains("date")
+    {
         return ("须为范围内的整数".into(), "must be a whole number in range".into());
     }
-    if is(&["premature end of input", "input contains invalid characters", "input is out of range", "trailing input", "no possible date", "not enough", "bad or unsupported format"]) {
+    if is(&[
+        "premature end of input",
+        "input contains invalid characters",
+        "input is out of range",
+        "trailing input",
+        "no possible date",
+        "not enough",
+        "bad or unsupported format",
+    ]) {
         return ("须为有效日期，格式 YYYY-MM-DD".into(), "must be a valid date (YYYY-MM-DD)".into());
     }
     if is(&["true", "false", "boolean"]) {
@@ -188,11 +198,18 @@ where
                     _ => (None, None),
                 };
                 let field = field.unwrap_or_else(|| "path".to_owned());
-                let whole_number = expected.is_some_and(|t| ["i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "usize", "isize"].contains(&t));
+                let whole_number =
+                    expected.is_some_and(|t| ["i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "usize", "isize"].contains(&t));
                 Err(if whole_number {
-                    ApiError::BadRequest(Msg::new(format!("路径参数 {field} 须为整数"), format!("the path parameter {field} must be a whole number")))
+                    ApiError::BadRequest(Msg::new(
+                        format!("路径参数 {field} 须为整数"),
+                        format!("the path parameter {field} must be a whole number"),
+                    ))
                 } else {
-                    ApiError::BadRequest(Msg::new(format!("路径参数 {field} 的取值无效"), format!("the path parameter {field} is not valid")))
+                    ApiError::BadRequest(Msg::new(
+                        format!("路径参数 {field} 的取值无效"),
+                        format!("the path parameter {field} is not valid"),
+                    ))
                 })
             }
             Err(_) => Err(ApiError::BadRequest(Msg::new("路径无效", "invalid path"))),

@@ -1,11 +1,11 @@
 //! HTTP handlers, one module per resource; each exposes `router()`.
+pub mod approval_rules;
 pub mod audit;
 pub mod auth;
 pub mod bank_statements;
 pub mod calendar;
 pub mod companies;
 pub mod delegations;
-pub mod approval_rules;
 pub mod departments;
 pub mod docs;
 pub mod exports;

@@ -44,13 +44,25 @@ pub struct NotificationPage {
 }
 
 fn view(n: notification::Model) -> NotificationView {
-    NotificationView { id: n.id, kind: n.kind, title: n.title, body: n.body, request_id: n.request_id, read_at: n.read_at, created_at: n.created_at }
+    NotificationView {
+        id: n.id,
+        kind: n.kind,
+        title: n.title,
+        body: n.body,
+        request_id: n.request_id,
+        read_at: n.read_at,
+        created_at: n.created_at,
+    }
 }
 
 /// The caller's notifications, newest first, with the unread count.
 #[utoipa::path(get, path = "/notifications", tag = "notifications", security(("bearer" = [])), params(NotificationQuery),
     responses((status = 200, body = NotificationPage), (status = 401, body = crate::error::ProblemBody)))]
-async fn list_notifications(State(state): State<AppState>, me: AuthUser, Query(q): Query<NotificationQuery>) -> ApiResult<Json<NotificationPage>> {
+async fn list_notifications(
+    State(state): State<AppState>,
+    me: AuthUser,
+    Query(q): Query<NotificationQuery>,
+) -> ApiResult<Json<NotificationPage>> {
     let (page, per_page) = super::PageParams::resolve(q.page, q.per_page)?;
     let mine = Condition::all().add(notification::Column::UserId.eq(me.id));
     let unread = notification::Entity::find().filter(mine.clone()).filter(notification::Column::ReadAt.is_null()).count(&state.db).await?;

@@ -1,6 +1,6 @@
 //! User administration (admin only).
-use super::extract::{Json, Path, Query};
 use super::Page;
+use super::extract::{Json, Path, Query};
 use crate::app::AppState;
 use crate::auth::{Admin, password};
 use crate::domain::roles::{Role, RoleSet};
@@ -37,7 +37,11 @@ async fn list_users(State(state): State<AppState>, _admin: Admin, Query(q): Quer
     let (page, per_page) = super::PageParams::resolve(q.page, q.per_page)?;
     let mut cond = Condition::all();
     if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        cond = cond.add(Condition::any().add(crate::store::contains_text(user::Column::Username, text)).add(crate::store::contains_text(user::Column::DisplayName, text)));
+        cond = cond.add(
+            Condition::any()
+                .add(crate::store::contains_text(user::Column::Username, text))
+                .add(crate::store::contains_text(user::Column::DisplayName, text)),
+        );
     }
     if let Some(role) = q.role {
         cond = cond.add(user::Column::Roles.contains(role.as_str()));
@@ -71,7 +75,11 @@ pub struct CreateUser {
 #[utoipa::path(post, path = "/users", tag = "users", security(("bearer" = [])), request_body = CreateUser,
     responses((status = 201, body = UserView), (status = 403, body = crate::error::ProblemBody),
               (status = 409, body = crate::error::ProblemBody), (status = 422, body = crate::error::ProblemBody)))]
-async fn create_user(State(state): State<AppState>, Admin(me): Admin, Json(body): Json<CreateUser>) -> ApiResult<(StatusCode, Json<UserView>)> {
+async fn create_user(
+    State(state): State<AppState>,
+    Admin(me): Admin,
+    Json(body): Json<CreateUser>,
+) -> ApiResult<(StatusCode, Json<UserView>)> {
     let created = users::create(
         &state.db,
         NewUser {
@@ -109,7 +117,6 @@ pub struct UpdateUser {
     /// Sets a new password (the user must change it at next login).
     pub password: Option<String>,
 }
-
 
 /// Change a user's roles, department, manager, password or disable them (admin).
 /// Disabling, a new password or new roles revoke the user's tokens at once.
@@ -200,14 +207,22 @@ pub struct DirectoryEntry {
 /// Active colleagues by name (everyone signed in): no e-mail, no account details.
 #[utoipa::path(get, path = "/users/directory", tag = "users", security(("bearer" = [])), params(DirectoryQuery),
     responses((status = 200, body = Vec<DirectoryEntry>), (status = 401, body = crate::error::ProblemBody), (status = 422, body = crate::error::ProblemBody)))]
-async fn directory(State(state): State<AppState>, _me: crate::auth::AuthUser, Query(q): Query<DirectoryQuery>) -> ApiResult<Json<Vec<DirectoryEntry>>> {
+async fn directory(
+    State(state): State<AppState>,
+    _me: crate::auth::AuthUser,
+    Query(q): Query<DirectoryQuery>,
+) -> ApiResult<Json<Vec<DirectoryEntry>>> {
     let limit = q.limit.unwrap_or(20);
     if !(1..=50).contains(&limit) {
         return Err(ApiError::field("limit", "limit 须在 1 到 50 之间", "limit must be 1–50"));
     }
     let mut cond = Condition::all().add(user::Column::Disabled.eq(false));
     if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        cond = cond.add(Condition::any().add(crate::store::contains_text(user::Column::Username, text)).add(crate::store::contains_text(user::Column::DisplayName, text)));
+        cond = cond.add(
+            Condition::any()
+                .add(crate::store::contains_text(user::Column::Username, text))
+                .add(crate::store::contains_text(user::Column::DisplayName, text)),
+        );
     }
     if let Some(role) = q.role {
         cond = cond.add(user::Column::Roles.contains(role.as_str()));

@@ -6,8 +6,8 @@ use crate::db::stmt;
 use chrono::{DateTime, SecondsFormat, Utc};
 use entity::audit_event;
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryOrder,
-    QueryFilter, QuerySelect, TransactionTrait, ColumnTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 
@@ -54,11 +54,7 @@ pub async fn begin(db: &DatabaseConnection) -> Result<(DatabaseTransaction, Audi
     let tx = db.begin().await?;
     let backend = tx.get_database_backend();
     let row = tx
-        .query_one_raw(stmt(
-            backend,
-            "UPDATE audit_head SET last_seq = last_seq WHERE id = 1 RETURNING last_seq, last_hash",
-            vec![],
-        ))
+        .query_one_raw(stmt(backend, "UPDATE audit_head SET last_seq = last_seq WHERE id = 1 RETURNING last_seq, last_hash", vec![]))
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("audit_head".into()))?;
     let last_seq: i64 = row.try_get("", "last_seq")?;

@@ -57,7 +57,14 @@ pub struct NameSet {
 }
 
 impl NameCache {
-    pub async fn names(&self, db: &impl ConnectionTrait, version: i64, users: &[i32], departments: &[i32], companies: &[i32]) -> Result<NameSet, DbErr> {
+    pub async fn names(
+        &self,
+        db: &impl ConnectionTrait,
+        version: i64,
+        users: &[i32],
+        departments: &[i32],
+        companies: &[i32],
+    ) -> Result<NameSet, DbErr> {
         use entity::{company, department, user};
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         let (mut out, missing) = {
@@ -86,17 +93,35 @@ impl NameCache {
         let fetched_users: Vec<(i32, String)> = if missing.0.is_empty() {
             Vec::new()
         } else {
-            user::Entity::find().filter(user::Column::Id.is_in(missing.0)).all(db).await?.into_iter().map(|u| (u.id, u.display_name)).collect()
+            user::Entity::find()
+                .filter(user::Column::Id.is_in(missing.0))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|u| (u.id, u.display_name))
+                .collect()
         };
         let fetched_departments: Vec<(i32, String)> = if missing.1.is_empty() {
             Vec::new()
         } else {
-            department::Entity::find().filter(department::Column::Id.is_in(missing.1)).all(db).await?.into_iter().map(|d| (d.id, d.name)).collect()
+            department::Entity::find()
+                .filter(department::Column::Id.is_in(missing.1))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|d| (d.id, d.name))
+                .collect()
         };
         let fetched_companies: Vec<(i32, String)> = if missing.2.is_empty() {
             Vec::new()
         } else {
-            company::Entity::find().filter(company::Column::Id.is_in(missing.2)).all(db).await?.into_iter().map(|c| (c.id, c.name)).collect()
+            company::Entity::find()
+                .filter(company::Column::Id.is_in(missing.2))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|c| (c.id, c.name))
+                .collect()
         };
         let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let current = guard.version == version;

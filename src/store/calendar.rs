@@ -86,7 +86,11 @@ pub fn missing_year_warnings(missing: &[i32], lang: crate::error::Lang) -> Vec<S
 /// refund where the new calendar changes it, each through `store::apply` (its version bumps
 /// and its own audit event says so). Shared by the API and `verifund calendar import`.
 /// Returns the requests whose deadline moved.
-pub async fn replace_year(ctx: crate::store::apply::Ctx<'_>, y: &YearCalendar, by: Option<(i32, String)>) -> Result<Vec<i32>, crate::error::ApiError> {
+pub async fn replace_year(
+    ctx: crate::store::apply::Ctx<'_>,
+    y: &YearCalendar,
+    by: Option<(i32, String)>,
+) -> Result<Vec<i32>, crate::error::ApiError> {
     use crate::store::apply::{By, Change, Order, apply_in};
     use crate::store::audit::{self, AuditAction, NewEvent};
     use entity::request;
@@ -109,7 +113,10 @@ pub async fn replace_year(ctx: crate::store::apply::Ctx<'_>, y: &YearCalendar, b
             continue;
         }
         let by = By::Operator { id: actor_id, name: &actor_name };
-        let order = Order { comment: Some(format!("{} 年节假日安排更新，退款截止日重算", y.year)), ..Order::new(Change::RefundDue { due }) };
+        let order = Order {
+            comment: Some(format!("{} 年节假日安排更新，退款截止日重算", y.year)),
+            ..Order::new(Change::RefundDue { due })
+        };
         apply_in(ctx, &tx, &mut cursor, by, &r, order).await?;
         changed.push(r.id);
     }

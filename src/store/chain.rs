@@ -86,7 +86,12 @@ pub async fn delegations_to(db: &impl ConnectionTrait, me: &AuthUser) -> Result<
 
 /// Acting for `slot`: the delegation must still be in force once the write lock is held (a
 /// revocation committed meanwhile wins). Nothing to check when the caller acts for themselves.
-pub async fn still_delegated(tx: &sea_orm::DatabaseTransaction, me: &AuthUser, m: &request::Model, slot: i32) -> Result<(), crate::error::ApiError> {
+pub async fn still_delegated(
+    tx: &sea_orm::DatabaseTransaction,
+    me: &AuthUser,
+    m: &request::Model,
+    slot: i32,
+) -> Result<(), crate::error::ApiError> {
     if slot == me.id || delegators_for(&delegations_to(tx, me).await?, &m.kind).contains(&slot) {
         return Ok(());
     }
@@ -236,7 +241,12 @@ pub async fn above(db: &impl ConnectionTrait, u: &user::Model) -> Result<Vec<i32
 /// Resolves the whole chain at submit: the manager step, the rule steps that apply, and the
 /// finance sign-off (limited to the paying company's finance users when it names any).
 /// Nobody ever approves their own request, and nobody decides two steps of one round.
-pub async fn resolve(db: &impl ConnectionTrait, m: &request::Model, requester: &user::Model, rules: &ApprovalRules) -> Result<Result<Chain, NobodyLeft>, DbErr> {
+pub async fn resolve(
+    db: &impl ConnectionTrait,
+    m: &request::Model,
+    requester: &user::Model,
+    rules: &ApprovalRules,
+) -> Result<Result<Chain, NobodyLeft>, DbErr> {
     let mut excluded: HashSet<i32> = HashSet::from([requester.id]);
     let mut steps = Vec::new();
     let Some(manager) = escalate(db, above(db, requester).await?, &excluded).await? else {

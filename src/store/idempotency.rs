@@ -21,7 +21,14 @@ pub enum Claim {
 /// A claim older than this is taken to be abandoned by a crashed process.
 const STALE_AFTER_MINUTES: i64 = 5;
 
-pub async fn claim(db: &impl ConnectionTrait, user_id: i32, k: &str, endpoint: &str, hash: &str, now: DateTime<Utc>) -> Result<Claim, DbErr> {
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    k: &str,
+    endpoint: &str,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Claim, DbErr> {
     let inserted = key::Entity::insert(key::ActiveModel {
         user_id: Set(user_id),
         key: Set(k.to_owned()),

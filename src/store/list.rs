@@ -105,7 +105,9 @@ fn flag_condition(flag: Flag, today: NaiveDate) -> Condition {
             .add(request::Column::Status.is_in(pending))
             .add(request::Column::PayBy.lt(today))
             .add(request::Column::Kind.ne(Kind::VerificationTransfer.as_str())),
-        Flag::RefundOverdue => Condition::all().add(request::Column::Status.eq(Status::Paid.as_str())).add(request::Column::RefundDue.lt(today)),
+        Flag::RefundOverdue => {
+            Condition::all().add(request::Column::Status.eq(Status::Paid.as_str())).add(request::Column::RefundDue.lt(today))
+        }
         Flag::RefundMismatch => {
             Condition::all().add(request::Column::Status.eq(Status::Paid.as_str())).add(request::Column::RefundAmountFen.is_not_null())
         }
@@ -140,4 +142,3 @@ pub fn sort_order(sort: Option<&str>) -> ApiResult<(request::Column, Order)> {
     };
     Ok((col, order))
 }
-

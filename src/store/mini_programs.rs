@@ -68,7 +68,11 @@ pub fn version_conflict(current: &mini_program::Model) -> ApiError {
 /// The e-mail taken between the check and the write.
 fn email_to_conflict(e: DbErr) -> ApiError {
     if crate::store::is_unique_violation(&e) {
-        ApiError::Conflict { code: ConflictCode::EmailTaken, msg: Msg::new("该注册邮箱已被使用", "this registration e-mail is already used"), current: None }
+        ApiError::Conflict {
+            code: ConflictCode::EmailTaken,
+            msg: Msg::new("该注册邮箱已被使用", "this registration e-mail is already used"),
+            current: None,
+        }
     } else {
         e.into()
     }
@@ -120,7 +124,17 @@ pub async fn create(
     .await
     .map_err(email_to_conflict)?;
     cursor
-        .append(&tx, NewEvent { actor_id: Some(me.id), actor_name: me.display_name.clone(), action: AuditAction::MiniProgramCreate, after: Some(mp_summary(&m)), ..Default::default() }, now)
+        .append(
+            &tx,
+            NewEvent {
+                actor_id: Some(me.id),
+                actor_name: me.display_name.clone(),
+                action: AuditAction::MiniProgramCreate,
+                after: Some(mp_summary(&m)),
+                ..Default::default()
+            },
+            now,
+        )
         .await?;
     if let Some(copy) = request_copy {
         certification_draft(&tx, &mut cursor, me, &m, copy, now).await?;
@@ -355,7 +369,9 @@ pub async fn follow_request(
     let Some(mp_id) = req.mini_program_id else { return Ok(()) };
     let Some(mp) = mini_program::Entity::find_by_id(mp_id).one(tx).await? else { return Ok(()) };
     let current = MpStatus::parse(&mp.status).unwrap_or(MpStatus::Registering);
-    let (Some(method), Some(kind), Some(status)) = (VerificationMethod::parse(&mp.verification_method), Kind::parse(&req.kind), Status::parse(&req.status)) else {
+    let (Some(method), Some(kind), Some(status)) =
+        (VerificationMethod::parse(&mp.verification_method), Kind::parse(&req.kind), Status::parse(&req.status))
+    else {
         return Ok(());
     };
     let Some(next) = follow(current, method, kind, status) else { return Ok(()) };

@@ -20,11 +20,9 @@ pub fn visible_to(me: &AuthUser) -> Condition {
     let others = Condition::any()
         .add(request::Column::ManagerApproverId.eq(me.id))
         .add(request::Column::ManagerApprovedBy.eq(me.id))
-        .add(
-            request::Column::RequesterId.in_subquery(
-                Query::select().column(user::Column::Id).from(user::Entity).and_where(user::Column::ManagerId.eq(me.id)).to_owned(),
-            ),
-        )
+        .add(request::Column::RequesterId.in_subquery(
+            Query::select().column(user::Column::Id).from(user::Entity).and_where(user::Column::ManagerId.eq(me.id)).to_owned(),
+        ))
         .add(
             request::Column::DepartmentId.in_subquery(
                 Query::select()
@@ -85,11 +83,7 @@ pub fn open_step() -> sea_orm::sea_query::SimpleExpr {
 }
 
 pub async fn find_visible(db: &DatabaseConnection, me: &AuthUser, id: i32) -> Result<request::Model, ApiError> {
-    request::Entity::find_by_id(id)
-        .filter(visible_to(me))
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("申请", "request"))
+    request::Entity::find_by_id(id).filter(visible_to(me)).one(db).await?.ok_or_else(|| ApiError::not_found("申请", "request"))
 }
 
 pub fn status_of(m: &request::Model) -> Status {

@@ -24,7 +24,12 @@ pub async fn change_password(ctx: Ctx<'_>, me: &AuthUser, password_hash: String)
 }
 
 /// Revokes the caller's tokens (with `change` applied to their row), audited as `action`.
-async fn bump_token_version(ctx: Ctx<'_>, me: &AuthUser, action: AuditAction, change: impl FnOnce(&mut user::ActiveModel)) -> ApiResult<()> {
+async fn bump_token_version(
+    ctx: Ctx<'_>,
+    me: &AuthUser,
+    action: AuditAction,
+    change: impl FnOnce(&mut user::ActiveModel),
+) -> ApiResult<()> {
     let now = ctx.now;
     let (tx, mut cursor) = audit::begin(ctx.db).await?;
     let u = user::Entity::find_by_id(me.id).one(&tx).await?.ok_or_else(|| ApiError::not_found("用户", "user"))?;
@@ -64,11 +69,33 @@ pub async fn record_failed_login(ctx: Ctx<'_>, attempted: &str, failure: Failure
     let limits = &ctx.config.login;
     if failure.account_locked {
         let minutes = limits.account_lockout.as_secs() / 60;
-        cursor.append(&tx, security_event(None, &name, AuditAction::Lockout, serde_json::json!({"username": name, "scope": "account", "minutes": minutes})), now).await?;
+        cursor
+            .append(
+                &tx,
+                security_event(
+                    None,
+                    &name,
+                    AuditAction::Lockout,
+                    serde_json::json!({"username": name, "scope": "account", "minutes": minutes}),
+                ),
+                now,
+            )
+            .await?;
     }
     if failure.ip_throttled {
         let minutes = limits.ip_window.as_secs() / 60;
-        cursor.append(&tx, security_event(None, &name, AuditAction::Lockout, serde_json::json!({"username": name, "scope": "address", "minutes": minutes})), now).await?;
+        cursor
+            .append(
+                &tx,
+                security_event(
+                    None,
+                    &name,
+                    AuditAction::Lockout,
+                    serde_json::json!({"username": name, "scope": "address", "minutes": minutes}),
+                ),
+                now,
+            )
+            .await?;
     }
     tx.commit().await?;
     Ok(())

@@ -6,8 +6,7 @@ use crate::store::audit::{self, NewEvent};
 use chrono::{DateTime, Utc};
 use entity::{department, user};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
 };
 use serde::Serialize;
 
@@ -69,11 +68,7 @@ pub struct NewUser {
 pub fn check_username(username: &str) -> Result<(), FieldError> {
     let ok_chars = username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
     if !(2..=64).contains(&username.len()) || !ok_chars {
-        return Err(FieldError::new(
-            "username",
-            "用户名须为 2–64 个字母、数字或 _ . -",
-            "username must be 2–64 letters, digits or _ . -",
-        ));
+        return Err(FieldError::new("username", "用户名须为 2–64 个字母、数字或 _ . -", "username must be 2–64 letters, digits or _ . -"));
     }
     Ok(())
 }
@@ -186,7 +181,11 @@ pub async fn create(db: &DatabaseConnection, new: NewUser, by: &Operator, now: D
     .await
     .map_err(|e| {
         if crate::store::is_unique_violation(&e) {
-            ApiError::Conflict { code: crate::error::ConflictCode::UsernameTaken, msg: Msg::new("用户名已被使用", "this username is already taken"), current: None }
+            ApiError::Conflict {
+                code: crate::error::ConflictCode::UsernameTaken,
+                msg: Msg::new("用户名已被使用", "this username is already taken"),
+                current: None,
+            }
         } else {
             e.into()
         }
@@ -226,9 +225,15 @@ pub struct UserChanges {
 
 /// Applies `changes` to `current`. Disabling, a new password or new roles revoke the user's
 /// tokens at once.
-pub async fn update(ctx: crate::store::apply::Ctx<'_>, me: &AuthUser, current: &user::Model, changes: UserChanges) -> Result<user::Model, ApiError> {
+pub async fn update(
+    ctx: crate::store::apply::Ctx<'_>,
+    me: &AuthUser,
+    current: &user::Model,
+    changes: UserChanges,
+) -> Result<user::Model, ApiError> {
     let now = ctx.now;
-    let revoke = changes.disabled == Some(true) || changes.password_hash.is_some() || changes.roles.is_some_and(|r| r.to_db() != current.roles);
+    let revoke =
+        changes.disabled == Some(true) || changes.password_hash.is_some() || changes.roles.is_some_and(|r| r.to_db() != current.roles);
     let before = audit_summary(current);
     let mut am = current.clone().into_active_model();
     if let Some(n) = changes.display_name {
@@ -288,8 +293,13 @@ pub async fn ensure_department(db: &DatabaseConnection, name: &str) -> Result<i3
     if let Some(d) = department::Entity::find().filter(department::Column::Name.eq(name.trim())).one(db).await? {
         return Ok(d.id);
     }
-    let d = department::ActiveModel { name: Set(name.trim().to_owned()), head_id: Set(None), created_at: Set(chrono::Utc::now()), ..Default::default() }
-        .insert(db)
-        .await?;
+    let d = department::ActiveModel {
+        name: Set(name.trim().to_owned()),
+        head_id: Set(None),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
     Ok(d.id)
 }

@@ -97,7 +97,10 @@ async fn forged_expired_or_misaddressed_tokens_are_refused() {
         ("expired", forge(&key, claims(alice.id, now - 7200, now - 3600, "verifund", "verifund-api"), Algorithm::HS256)),
         ("wrong audience", forge(&key, claims(alice.id, now, now + 600, "verifund", "someone-else"), Algorithm::HS256)),
         ("wrong issuer", forge(&key, claims(alice.id, now, now + 600, "evil", "verifund-api"), Algorithm::HS256)),
-        ("other key", forge(b"another secret entirely, 32 bytes!", claims(alice.id, now, now + 600, "verifund", "verifund-api"), Algorithm::HS256)),
+        (
+            "other key",
+            forge(b"another secret entirely, 32 bytes!", claims(alice.id, now, now + 600, "verifund", "verifund-api"), Algorithm::HS256),
+        ),
         ("HS512", forge(&key, claims(alice.id, now, now + 600, "verifund", "verifund-api"), Algorithm::HS512)),
         ("garbage", "not.a.token".to_owned()),
     ];
@@ -153,7 +156,8 @@ async fn a_disabled_user_is_refused_at_once_and_cannot_log_in() {
     let app = spawn_app().await;
     let admin = app.user("root", &[Role::Admin], None, None).await;
     let bob = app.user("bob", &[Role::Requester], None, None).await;
-    let (status, body) = app.json(app.patch(Some(&admin.token), &format!("/api/v1/users/{}", bob.id), json!({"disabled": true})).await).await;
+    let (status, body) =
+        app.json(app.patch(Some(&admin.token), &format!("/api/v1/users/{}", bob.id), json!({"disabled": true})).await).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["disabled"], true);
     assert_eq!(app.get(Some(&bob.token), "/api/v1/me").await.status(), StatusCode::UNAUTHORIZED);
@@ -171,7 +175,11 @@ async fn admin_endpoints_refuse_anonymous_callers_and_non_admins() {
     }
     let calls: [(Method, &str, Option<Value>); 6] = [
         (Method::GET, "/api/v1/users", None),
-        (Method::POST, "/api/v1/users", Some(json!({"username": "x1", "display_name": "X", "password": "long enough", "roles": ["requester"]}))),
+        (
+            Method::POST,
+            "/api/v1/users",
+            Some(json!({"username": "x1", "display_name": "X", "password": "long enough", "roles": ["requester"]})),
+        ),
         (Method::PATCH, "/api/v1/users/1", Some(json!({"disabled": true}))),
         (Method::GET, "/api/v1/departments", None),
         (Method::POST, "/api/v1/departments", Some(json!({"name": "新部门"}))),
@@ -191,7 +199,13 @@ async fn admin_endpoints_refuse_anonymous_callers_and_non_admins() {
 async fn an_admin_manages_departments_and_users_who_can_then_log_in() {
     let app = spawn_app().await;
     let admin = app.user("root", &[Role::Admin], None, None).await;
-    let (status, boss) = app.call(&admin.token, "/api/v1/users", json!({"username": "boss", "display_name": "老板", "password": "boss password", "roles": ["manager", "requester"]})).await;
+    let (status, boss) = app
+        .call(
+            &admin.token,
+            "/api/v1/users",
+            json!({"username": "boss", "display_name": "老板", "password": "boss password", "roles": ["manager", "requester"]}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{boss}");
     assert_eq!(boss["must_change_password"], true);
     let (status, dept) = app.call(&admin.token, "/api/v1/departments", json!({"name": "财务部", "head_id": boss["id"]})).await;
@@ -203,15 +217,24 @@ async fn an_admin_manages_departments_and_users_who_can_then_log_in() {
         .call(&admin.token, "/api/v1/users", json!({"username": "emp", "display_name": "员工", "password": "emp password", "roles": ["requester"], "department_id": dept["id"], "manager_id": boss["id"]}))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{emp}");
-    let (status, _) = app.call(&admin.token, "/api/v1/users", json!({"username": "emp", "display_name": "重复", "password": "emp password", "roles": ["requester"]})).await;
+    let (status, _) = app
+        .call(
+            &admin.token,
+            "/api/v1/users",
+            json!({"username": "emp", "display_name": "重复", "password": "emp password", "roles": ["requester"]}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
     // A manager loop is refused.
-    let (status, body) = app.json(app.patch(Some(&admin.token), &format!("/api/v1/users/{}", boss["id"]), json!({"manager_id": emp["id"]})).await).await;
+    let (status, body) =
+        app.json(app.patch(Some(&admin.token), &format!("/api/v1/users/{}", boss["id"]), json!({"manager_id": emp["id"]})).await).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["errors"][0]["field"], "manager_id");
     // Roles change; the user's old tokens stop working.
     let emp_token = app.login("emp", "emp password").await;
-    let (status, body) = app.json(app.patch(Some(&admin.token), &format!("/api/v1/users/{}", emp["id"]), json!({"roles": ["requester", "finance"]})).await).await;
+    let (status, body) = app
+        .json(app.patch(Some(&admin.token), &format!("/api/v1/users/{}", emp["id"]), json!({"roles": ["requester", "finance"]})).await)
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["roles"], json!(["requester", "finance"]));
     assert_eq!(app.get(Some(&emp_token), "/api/v1/me").await.status(), StatusCode::UNAUTHORIZED);
@@ -219,7 +242,8 @@ async fn an_admin_manages_departments_and_users_who_can_then_log_in() {
     assert_eq!(list["total"], 1);
     assert_eq!(list["items"][0]["username"], "emp");
     // An admin cannot lock themselves out.
-    let (status, _) = app.json(app.patch(Some(&admin.token), &format!("/api/v1/users/{}", admin.id), json!({"disabled": true})).await).await;
+    let (status, _) =
+        app.json(app.patch(Some(&admin.token), &format!("/api/v1/users/{}", admin.id), json!({"disabled": true})).await).await;
     assert_eq!(status, StatusCode::CONFLICT);
 }
 
@@ -232,19 +256,36 @@ async fn bad_bodies_are_4xx_problems_naming_the_field() {
     };
     let (status, body) = app.json(raw("{\"username\": ", "application/json").await.unwrap()).await;
     assert_problem(status, &body, StatusCode::BAD_REQUEST);
-    let (status, body) = app.json(raw(r#"{"username":"x","display_name":"X","password":"long enough","roles":["requester"],"bogus":1}"#, "application/json").await.unwrap()).await;
+    let (status, body) = app
+        .json(
+            raw(r#"{"username":"x","display_name":"X","password":"long enough","roles":["requester"],"bogus":1}"#, "application/json")
+                .await
+                .unwrap(),
+        )
+        .await;
     assert_problem(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["errors"][0]["field"], "bogus");
-    let (status, body) = app.json(raw(r#"{"username":"x","display_name":"X","password":"long enough","roles":"admin"}"#, "application/json").await.unwrap()).await;
+    let (status, body) = app
+        .json(raw(r#"{"username":"x","display_name":"X","password":"long enough","roles":"admin"}"#, "application/json").await.unwrap())
+        .await;
     assert_problem(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["errors"][0]["field"], "roles");
-    let (status, body) = app.json(raw(r#"{"username":"x","display_name":"X","password":"long enough"}"#, "application/json").await.unwrap()).await;
+    let (status, body) =
+        app.json(raw(r#"{"username":"x","display_name":"X","password":"long enough"}"#, "application/json").await.unwrap()).await;
     assert_problem(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["errors"][0]["field"], "roles");
     let (status, body) = app.json(raw(r#"{"username":"x"}"#, "text/plain").await.unwrap()).await;
     assert_problem(status, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let huge = format!(r#"{{"username":"{}"}}"#, "x".repeat(2 * 1024 * 1024));
-    let res = app.client.post(app.url("/api/v1/users")).bearer_auth(&admin.token).header("content-type", "application/json").body(huge).send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url("/api/v1/users"))
+        .bearer_auth(&admin.token)
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
     let (status, body) = app.json(res).await;
     assert_problem(status, &body, StatusCode::PAYLOAD_TOO_LARGE);
     let (status, body) = app.json(app.get(Some(&admin.token), "/api/v1/users/abc").await).await;
@@ -286,7 +327,14 @@ async fn healthz_checks_the_database_and_the_ui_is_served_with_security_headers(
     assert!(h["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert!(!h.contains_key("access-control-allow-origin"));
-    let res = app.client.request(Method::OPTIONS, app.url("/api/v1/requests")).header("origin", "https://evil.example").header("access-control-request-method", "GET").send().await.unwrap();
+    let res = app
+        .client
+        .request(Method::OPTIONS, app.url("/api/v1/requests"))
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "GET")
+        .send()
+        .await
+        .unwrap();
     assert!(!res.headers().contains_key("access-control-allow-origin"), "CORS is closed by default");
 }
 
@@ -325,7 +373,20 @@ async fn running_the_migrations_again_changes_nothing() {
 async fn the_cli_adds_a_user_who_can_then_log_in() {
     let app = spawn_app().await;
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_verifund"))
-        .args(["user", "add", "--username", "carol", "--display-name", "卡罗", "--role", "finance,requester", "--department", "财务部", "--password", "carol's password"])
+        .args([
+            "user",
+            "add",
+            "--username",
+            "carol",
+            "--display-name",
+            "卡罗",
+            "--role",
+            "finance,requester",
+            "--department",
+            "财务部",
+            "--password",
+            "carol's password",
+        ])
         .env("DATABASE_URL", &app.database_url)
         .env("VERIFUND_DATA_DIR", app.data_dir.path())
         .output()

@@ -33,7 +33,17 @@ async fn every_endpoint_answers_every_caller_as_the_matrix_says() {
     // A second draft for the DELETE probe, so deleting it does not disturb the other probes.
     let doomed = app.create_request(&o.requester.token, request_body("advance_payment", 998)).await["id"].as_i64().unwrap();
     let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(b"%PDF-1.4 x".to_vec()).file_name("a.pdf"));
-    let att: Value = app.client.post(app.url(&format!("/api/v1/requests/{rid}/attachments"))).bearer_auth(&o.requester.token).multipart(form).send().await.unwrap().json().await.unwrap();
+    let att: Value = app
+        .client
+        .post(app.url(&format!("/api/v1/requests/{rid}/attachments")))
+        .bearer_auth(&o.requester.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let mp_body = json!({"name": "矩阵", "registration_email": "m@example.com", "entity_name": "日升", "entity_type": "enterprise",
         "verification_method": "transfer", "admin_name": "张三", "admin_id_number": "11010519491231002X", "admin_phone": "13812345678"});
     let (_, mp) = app.call(&o.requester.token, "/api/v1/mini-programs", mp_body).await;
@@ -42,9 +52,12 @@ async fn every_endpoint_answers_every_caller_as_the_matrix_says() {
     let (s, company) = app.call(&o.admin.token, "/api/v1/companies", company_body).await;
     assert_eq!(s, StatusCode::CREATED, "{company}");
     let today = verifund::clock::china_date(chrono::Utc::now());
-    let (s, delegation) = app.call(&o.requester.token, "/api/v1/delegations", json!({"delegate_id": o.manager.id, "starts_on": today, "ends_on": today})).await;
+    let (s, delegation) = app
+        .call(&o.requester.token, "/api/v1/delegations", json!({"delegate_id": o.manager.id, "starts_on": today, "ends_on": today}))
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{delegation}");
-    let (s, _) = app.json(app.patch(Some(&o.admin.token), &format!("/api/v1/users/{}", disabled.id), json!({"disabled": true})).await).await;
+    let (s, _) =
+        app.json(app.patch(Some(&o.admin.token), &format!("/api/v1/users/{}", disabled.id), json!({"disabled": true})).await).await;
     assert_eq!(s, StatusCode::OK);
 
     let tokens: BTreeMap<&str, Option<String>> = [
@@ -98,7 +111,8 @@ async fn every_endpoint_answers_every_caller_as_the_matrix_says() {
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let mut outcomes: BTreeMap<&str, String> = BTreeMap::new();
             // The owner's DELETE goes last: it succeeds, and everyone else must be refused first.
-            let order: Vec<&str> = ROLES.iter().copied().filter(|r| !(is_delete && *r == "requester")).chain(is_delete.then_some("requester")).collect();
+            let order: Vec<&str> =
+                ROLES.iter().copied().filter(|r| !(is_delete && *r == "requester")).chain(is_delete.then_some("requester")).collect();
             for role in order {
                 let mut req = app.client.request(m.clone(), app.url(&concrete));
                 if let Some(Some(t)) = tokens.get(role) {

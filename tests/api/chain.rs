@@ -30,7 +30,8 @@ struct Group {
 async fn group(app: &TestApp) -> Group {
     let o = org(app).await;
     let leader = app.user("leader", &[Role::Manager, Role::Requester], None, None).await;
-    let (s, _) = app.json(app.patch(Some(&o.admin.token), &format!("/api/v1/users/{}", o.manager.id), json!({"manager_id": leader.id})).await).await;
+    let (s, _) =
+        app.json(app.patch(Some(&o.admin.token), &format!("/api/v1/users/{}", o.manager.id), json!({"manager_id": leader.id})).await).await;
     assert_eq!(s, StatusCode::OK);
     let colleague = app.user("colleague", &[Role::Manager, Role::Requester], Some(o.dept), None).await;
     // Stands in for others, so holds an approving role (DESIGN §1.3).
@@ -147,12 +148,22 @@ async fn transfer_moves_the_step_and_the_old_approver_is_refused() {
     let g = group(&app).await;
     let o = &g.o;
     let r = advance(&app, o, 1_001).await;
-    let (s, body) = app.call(&o.manager.token, &format!("/api/v1/requests/{}/transfer", id(&r)), json!({"to_user_id": o.requester.id, "version": r["version"]})).await;
+    let (s, body) = app
+        .call(
+            &o.manager.token,
+            &format!("/api/v1/requests/{}/transfer", id(&r)),
+            json!({"to_user_id": o.requester.id, "version": r["version"]}),
+        )
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "never to the requester: {body}");
     let (s, body) = app.call(&o.finance1.token, &format!("/api/v1/requests/{}/transfer", id(&r)), json!({"to_user_id": g.deputy.id})).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "only the approver hands over: {body}");
     let (s, t) = app
-        .call(&o.manager.token, &format!("/api/v1/requests/{}/transfer", id(&r)), json!({"to_user_id": g.colleague.id, "comment": "我休假", "version": r["version"]}))
+        .call(
+            &o.manager.token,
+            &format!("/api/v1/requests/{}/transfer", id(&r)),
+            json!({"to_user_id": g.colleague.id, "comment": "我休假", "version": r["version"]}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{t}");
     assert_eq!(t["version"], r["version"].as_i64().unwrap() + 1);
@@ -170,7 +181,13 @@ async fn transfer_moves_the_step_and_the_old_approver_is_refused() {
     assert_eq!(handoff["to_user_id"], g.colleague.id);
     assert_eq!(handoff["comment"], "我休假");
     // A stale version is a conflict like for every other action.
-    let (s, _) = app.call(&o.finance1.token, &format!("/api/v1/requests/{}/transfer", id(&a)), json!({"to_user_id": o.finance2.id, "version": t["version"]})).await;
+    let (s, _) = app
+        .call(
+            &o.finance1.token,
+            &format!("/api/v1/requests/{}/transfer", id(&a)),
+            json!({"to_user_id": o.finance2.id, "version": t["version"]}),
+        )
+        .await;
     assert_eq!(s, StatusCode::CONFLICT);
     // The finance sign-off goes only to finance.
     let (s, _) = app.call(&o.finance1.token, &format!("/api/v1/requests/{}/transfer", id(&a)), json!({"to_user_id": g.deputy.id})).await;
@@ -190,7 +207,13 @@ async fn add_approver_before_comes_back_and_after_follows() {
     let o = &g.o;
     let r = advance(&app, o, 2_001).await;
     let url = format!("/api/v1/requests/{}/add-approver", id(&r));
-    let (s, b) = app.call(&o.manager.token, &url, json!({"user_id": g.colleague.id, "position": "before", "comment": "请先看", "version": r["version"]})).await;
+    let (s, b) = app
+        .call(
+            &o.manager.token,
+            &url,
+            json!({"user_id": g.colleague.id, "position": "before", "comment": "请先看", "version": r["version"]}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b["current_step"]["approver_ids"], json!([g.colleague.id]));
     assert_eq!(step_names(&b).len(), 3);
@@ -297,7 +320,11 @@ async fn a_delegate_acts_inside_the_range_and_never_on_their_own_request() {
     let o = &g.o;
     let today = today();
     // The requester manages people elsewhere, so may stand in for their own manager.
-    let (s, _) = app.json(app.patch(Some(&o.admin.token), &format!("/api/v1/users/{}", o.requester.id), json!({"roles": ["requester", "manager"]})).await).await;
+    let (s, _) = app
+        .json(
+            app.patch(Some(&o.admin.token), &format!("/api/v1/users/{}", o.requester.id), json!({"roles": ["requester", "manager"]})).await,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     // New roles end the old session.
     let requester_token = app.login(&o.requester.username, PASSWORD).await;
@@ -306,13 +333,19 @@ async fn a_delegate_acts_inside_the_range_and_never_on_their_own_request() {
     assert_eq!(s, StatusCode::NOT_FOUND, "no delegation yet: not even visible");
     // A delegation starting tomorrow does not count today.
     let tomorrow = today.succ_opt().unwrap();
-    let (s, later) = app.call(&o.manager.token, "/api/v1/delegations", json!({"delegate_id": g.deputy.id, "starts_on": tomorrow, "ends_on": tomorrow})).await;
+    let (s, later) = app
+        .call(&o.manager.token, "/api/v1/delegations", json!({"delegate_id": g.deputy.id, "starts_on": tomorrow, "ends_on": tomorrow}))
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{later}");
     assert_eq!(later["state"], "upcoming");
     assert_eq!(app.get(Some(&g.deputy.token), &format!("/api/v1/requests/{}", id(&r))).await.status(), StatusCode::NOT_FOUND);
-    let (s, body) = app.call(&o.manager.token, "/api/v1/delegations", json!({"delegate_id": o.requester.id, "starts_on": today, "ends_on": tomorrow})).await;
+    let (s, body) = app
+        .call(&o.manager.token, "/api/v1/delegations", json!({"delegate_id": o.requester.id, "starts_on": today, "ends_on": tomorrow}))
+        .await;
     assert_eq!(s, StatusCode::CONFLICT, "ranges of one approver do not overlap: {body}");
-    let (s, now) = app.call(&o.manager.token, "/api/v1/delegations", json!({"delegate_id": o.requester.id, "starts_on": today, "ends_on": today})).await;
+    let (s, now) = app
+        .call(&o.manager.token, "/api/v1/delegations", json!({"delegate_id": o.requester.id, "starts_on": today, "ends_on": today}))
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{now}");
     // The requester is the manager's delegate today, but never for their own request.
     let seen = app.detail(&requester_token, id(&r)).await;
@@ -343,7 +376,8 @@ async fn a_delegate_acts_inside_the_range_and_never_on_their_own_request() {
     let (_, mine) = app.json(app.get(Some(&o.manager.token), "/api/v1/delegations").await).await;
     let states: Vec<&str> = mine.as_array().unwrap().iter().map(|d| d["state"].as_str().unwrap()).collect();
     assert_eq!(states, ["revoked", "upcoming"]);
-    let (s, _) = app.call(&o.manager.token, "/api/v1/delegations", json!({"delegate_id": o.manager.id, "starts_on": today, "ends_on": today})).await;
+    let (s, _) =
+        app.call(&o.manager.token, "/api/v1/delegations", json!({"delegate_id": o.manager.id, "starts_on": today, "ends_on": today})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "not to oneself");
 }
 
@@ -358,7 +392,8 @@ async fn a_requester_approver_or_a_disabled_one_passes_the_step_up_and_admins_he
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["current_step"]["approver_ids"], json!([g.leader.id]));
     // A disabled manager passes the step to the next one up.
-    let (s, _) = app.json(app.patch(Some(&o.admin.token), &format!("/api/v1/users/{}", o.manager.id), json!({"disabled": true})).await).await;
+    let (s, _) =
+        app.json(app.patch(Some(&o.admin.token), &format!("/api/v1/users/{}", o.manager.id), json!({"disabled": true})).await).await;
     assert_eq!(s, StatusCode::OK);
     let r2 = advance(&app, o, 7_003).await;
     assert_eq!(r2["current_step"]["approver_ids"], json!([g.leader.id]));
@@ -381,7 +416,8 @@ async fn disabling_an_approver_with_steps_waiting_on_them_passes_the_steps_up() 
     let o = &g.o;
     let r = advance(&app, o, 7_101).await;
     assert_eq!(r["current_step"]["approver_ids"], json!([o.manager.id]));
-    let (s, _) = app.json(app.patch(Some(&o.admin.token), &format!("/api/v1/users/{}", o.manager.id), json!({"disabled": true})).await).await;
+    let (s, _) =
+        app.json(app.patch(Some(&o.admin.token), &format!("/api/v1/users/{}", o.manager.id), json!({"disabled": true})).await).await;
     assert_eq!(s, StatusCode::OK);
     let now = app.detail(&o.auditor.token, id(&r)).await;
     assert_eq!(now["current_step"]["approver_ids"], json!([g.leader.id]), "one level up");
@@ -392,7 +428,8 @@ async fn disabling_an_approver_with_steps_waiting_on_them_passes_the_steps_up() 
     // Nobody above: the step stays, and admins are told.
     let r2 = advance(&app, o, 7_103).await;
     assert_eq!(r2["current_step"]["approver_ids"], json!([g.leader.id]));
-    let (s, _) = app.json(app.patch(Some(&o.admin.token), &format!("/api/v1/users/{}", g.leader.id), json!({"disabled": true})).await).await;
+    let (s, _) =
+        app.json(app.patch(Some(&o.admin.token), &format!("/api/v1/users/{}", g.leader.id), json!({"disabled": true})).await).await;
     assert_eq!(s, StatusCode::OK);
     let (_, inbox) = app.json(app.get(Some(&o.admin.token), "/api/v1/notifications").await).await;
     assert!(inbox["items"].as_array().unwrap().iter().any(|n| n["kind"] == "no_approver" && n["request_id"] == r2["id"]), "{inbox}");
@@ -403,7 +440,8 @@ async fn disabling_someone_named_in_a_later_step_or_on_a_shared_step_keeps_every
     let app = spawn_app().await;
     let g = group(&app).await;
     let o = &g.o;
-    let (s, _) = put_rules(&app, &o.admin, json!([{"name": "复核", "kinds": ["verification_transfer"], "approver_ids": [g.colleague.id]}])).await;
+    let (s, _) =
+        put_rules(&app, &o.admin, json!([{"name": "复核", "kinds": ["verification_transfer"], "approver_ids": [g.colleague.id]}])).await;
     assert_eq!(s, StatusCode::OK);
     let code = second_code();
     let (_, c) = app
@@ -415,7 +453,8 @@ async fn disabling_someone_named_in_a_later_step_or_on_a_shared_step_keeps_every
     let (_, r) = app.act(&o.requester.token, id(&r), "submit", json!({})).await;
     assert_eq!(step_names(&r), ["经理审批", "复核", "财务审批"]);
     // The later 复核 step goes one level up past the manager (already in the chain) to the leader.
-    let (s, _) = app.json(app.patch(Some(&o.admin.token), &format!("/api/v1/users/{}", g.colleague.id), json!({"disabled": true})).await).await;
+    let (s, _) =
+        app.json(app.patch(Some(&o.admin.token), &format!("/api/v1/users/{}", g.colleague.id), json!({"disabled": true})).await).await;
     assert_eq!(s, StatusCode::OK);
     let now = app.detail(&o.auditor.token, id(&r)).await;
     assert_eq!(now["steps"][1]["approvers"][0]["id"], g.leader.id, "{}", now["steps"]);
@@ -423,7 +462,8 @@ async fn disabling_someone_named_in_a_later_step_or_on_a_shared_step_keeps_every
     let (_, r) = app.act(&g.leader.token, id(&r), "approve", json!({})).await;
     assert_eq!(r["current_step"]["approver_ids"], json!([o.finance1.id, o.finance2.id]));
     // On the shared finance step, a disabled finance user is simply taken off.
-    let (s, _) = app.json(app.patch(Some(&o.admin.token), &format!("/api/v1/users/{}", o.finance1.id), json!({"disabled": true})).await).await;
+    let (s, _) =
+        app.json(app.patch(Some(&o.admin.token), &format!("/api/v1/users/{}", o.finance1.id), json!({"disabled": true})).await).await;
     assert_eq!(s, StatusCode::OK);
     let now = app.detail(&o.auditor.token, id(&r)).await;
     assert_eq!(now["current_step"]["approver_ids"], json!([o.finance2.id]));
@@ -459,7 +499,13 @@ async fn companies_fill_the_payer_and_limit_the_finance_sign_off() {
     let g = group(&app).await;
     let o = &g.o;
     let code = verifund::demo::demo_credit_code();
-    let (s, body) = app.call(&o.admin.token, "/api/v1/companies", json!({"name": "坏公司", "credit_code": "91440300MA5DEM0010", "accounts": [{"bank": "x", "account": "12"}]})).await;
+    let (s, body) = app
+        .call(
+            &o.admin.token,
+            "/api/v1/companies",
+            json!({"name": "坏公司", "credit_code": "91440300MA5DEM0010", "accounts": [{"bank": "x", "account": "12"}]}),
+        )
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["credit_code", "accounts[0].account"]);
@@ -476,7 +522,13 @@ async fn companies_fill_the_payer_and_limit_the_finance_sign_off() {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{c}");
     assert_eq!(c["accounts"][0]["account"], "755912345610801");
-    let (s, _) = app.call(&o.admin.token, "/api/v1/companies", json!({"name": "日升科技（深圳）有限公司", "credit_code": code, "accounts": [{"bank": "b", "account": "12345678"}]})).await;
+    let (s, _) = app
+        .call(
+            &o.admin.token,
+            "/api/v1/companies",
+            json!({"name": "日升科技（深圳）有限公司", "credit_code": code, "accounts": [{"bank": "b", "account": "12345678"}]}),
+        )
+        .await;
     assert_eq!(s, StatusCode::CONFLICT, "names are unique");
     let (s, _) = app.json(app.get(Some(&o.requester.token), "/api/v1/companies").await).await;
     assert_eq!(s, StatusCode::OK, "everyone reads companies");
@@ -507,21 +559,37 @@ async fn companies_fill_the_payer_and_limit_the_finance_sign_off() {
     let mut body = request_body("verification_transfer", 9_003);
     body["company_id"] = c["id"].clone();
     let d = app.create_request(&o.requester.token, body).await;
-    let res = app.patch(Some(&o.requester.token), &format!("/api/v1/requests/{}", id(&d)), json!({"company_id": null, "payer_bank": "手填银行", "version": d["version"]})).await;
+    let res = app
+        .patch(
+            Some(&o.requester.token),
+            &format!("/api/v1/requests/{}", id(&d)),
+            json!({"company_id": null, "payer_bank": "手填银行", "version": d["version"]}),
+        )
+        .await;
     let (s, d2) = app.json(res).await;
     assert_eq!(s, StatusCode::OK, "{d2}");
     assert!(d2["company_id"].is_null() && d2["payer_account_id"].is_null());
     assert_eq!(d2["payer_bank"], "手填银行");
-    let (s, body) = app.call(&o.admin.token, "/api/v1/companies", json!({"name": "另一家", "credit_code": code, "accounts": [{"bank": "b", "account": "12345678"}]})).await;
+    let (s, body) = app
+        .call(
+            &o.admin.token,
+            "/api/v1/companies",
+            json!({"name": "另一家", "credit_code": code, "accounts": [{"bank": "b", "account": "12345678"}]}),
+        )
+        .await;
     assert_eq!((s, body["code"].as_str()), (StatusCode::CONFLICT, Some("credit_code_taken")), "one legal entity, one company");
 
     // Editing keeps account ids; a stale version is refused.
-    let accounts = json!([{"id": c["accounts"][1]["id"], "bank": "建设银行科技园支行", "account": "44250100003600001234", "is_default": true}]);
-    let res = app.patch(Some(&o.admin.token), &format!("/api/v1/companies/{}", id(&c)), json!({"accounts": accounts, "version": c["version"]})).await;
+    let accounts =
+        json!([{"id": c["accounts"][1]["id"], "bank": "建设银行科技园支行", "account": "44250100003600001234", "is_default": true}]);
+    let res = app
+        .patch(Some(&o.admin.token), &format!("/api/v1/companies/{}", id(&c)), json!({"accounts": accounts, "version": c["version"]}))
+        .await;
     let (s, c2) = app.json(res).await;
     assert_eq!(s, StatusCode::OK, "{c2}");
     assert_eq!(c2["accounts"].as_array().unwrap().len(), 1, "the left-out account is retired");
-    let res = app.patch(Some(&o.admin.token), &format!("/api/v1/companies/{}", id(&c)), json!({"name": "改名", "version": c["version"]})).await;
+    let res =
+        app.patch(Some(&o.admin.token), &format!("/api/v1/companies/{}", id(&c)), json!({"name": "改名", "version": c["version"]})).await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
 }
 
@@ -552,19 +620,37 @@ async fn a_60000_yuan_advance_payment_from_a_second_company_goes_through_every_h
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(step_names(&r), ["经理审批", "分管领导", "财务审批"]);
     // The manager hands the step to a colleague, who approves.
-    let (s, r) = app.call(&o.manager.token, &format!("/api/v1/requests/{}/transfer", id(&r)), json!({"to_user_id": g.colleague.id, "comment": "出差", "version": r["version"]})).await;
+    let (s, r) = app
+        .call(
+            &o.manager.token,
+            &format!("/api/v1/requests/{}/transfer", id(&r)),
+            json!({"to_user_id": g.colleague.id, "comment": "出差", "version": r["version"]}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{r}");
     let (_, r) = app.act(&g.colleague.token, id(&r), "approve", json!({"comment": "同意"})).await;
     assert_eq!(r["current_step"]["name"], "分管领导");
     // The leader is away: their delegate approves on their behalf.
-    let (s, _) = app.call(&g.leader.token, "/api/v1/delegations", json!({"delegate_id": g.deputy.id, "starts_on": today(), "ends_on": today(), "kinds": ["advance_payment"]})).await;
+    let (s, _) = app
+        .call(
+            &g.leader.token,
+            "/api/v1/delegations",
+            json!({"delegate_id": g.deputy.id, "starts_on": today(), "ends_on": today(), "kinds": ["advance_payment"]}),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED);
     let (s, r) = app.act(&g.deputy.token, id(&r), "approve", json!({"comment": "代吴总同意"})).await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["status"], "pending_finance");
     // The company's finance sign-off is open to both its finance users; one hands it to the other.
     assert_eq!(r["current_step"]["approver_ids"], json!([o.finance1.id, o.finance2.id]));
-    let (s, r) = app.call(&o.finance1.token, &format!("/api/v1/requests/{}/transfer", id(&r)), json!({"to_user_id": o.finance2.id, "version": r["version"]})).await;
+    let (s, r) = app
+        .call(
+            &o.finance1.token,
+            &format!("/api/v1/requests/{}/transfer", id(&r)),
+            json!({"to_user_id": o.finance2.id, "version": r["version"]}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["current_step"]["approver_ids"], json!([o.finance2.id]));
     let (s, r) = app.act(&o.finance2.token, id(&r), "approve", json!({"comment": "已核"})).await;
@@ -574,7 +660,10 @@ async fn a_60000_yuan_advance_payment_from_a_second_company_goes_through_every_h
     let actions: Vec<&str> = seen["timeline"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["create", "submit", "transfer", "approve", "approve", "transfer", "approve"]);
     let delegated = &seen["timeline"][4];
-    assert_eq!((delegated["actor_id"].as_i64(), delegated["on_behalf_of_id"].as_i64()), (Some(g.deputy.id as i64), Some(g.leader.id as i64)));
+    assert_eq!(
+        (delegated["actor_id"].as_i64(), delegated["on_behalf_of_id"].as_i64()),
+        (Some(g.deputy.id as i64), Some(g.leader.id as i64))
+    );
     assert_eq!(delegated["step"], "分管领导");
     // The print view names every step, the delegate and the hand-off.
     let html = app.get(Some(&o.auditor.token), &format!("/api/v1/requests/{}/print", id(&r))).await.text().await.unwrap();
@@ -591,5 +680,8 @@ async fn a_60000_yuan_advance_payment_from_a_second_company_goes_through_every_h
     let header: Vec<String> = sheet.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
     let col = header.iter().position(|h| h == "审批过程").expect("审批过程 column");
     let path = sheet.rows().nth(1).unwrap()[col].to_string();
-    assert_eq!(path, "经理审批：colleague 名；分管领导：leader 名（deputy 名代）；财务审批：finance2 名；转交：manager 名→colleague 名；转交：finance1 名→finance2 名");
+    assert_eq!(
+        path,
+        "经理审批：colleague 名；分管领导：leader 名（deputy 名代）；财务审批：finance2 名；转交：manager 名→colleague 名；转交：finance1 名→finance2 名"
+    );
 }

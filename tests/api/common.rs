@@ -50,7 +50,8 @@ pub async fn spawn_app_full(tweak: impl FnOnce(&mut Config), clock: Arc<dyn Cloc
     let mut pg_schema = None;
     if let Some(base) = postgres_url() {
         let schema = format!("vt_{}", uuid_simple());
-        let admin = Database::connect(&base).await.unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}"));
+        let admin =
+            Database::connect(&base).await.unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}"));
         admin.execute_unprepared(&format!("CREATE SCHEMA {schema}")).await.expect("create schema");
         let sep = if base.contains('?') { '&' } else { '?' };
         config.database_url = Some(format!("{base}{sep}options=-c%20search_path%3D{schema}"));
@@ -112,11 +113,16 @@ impl TestApp {
 
     pub async fn department(&self, name: &str, head: Option<i32>) -> i32 {
         use sea_orm::{ActiveModelTrait, ActiveValue::Set};
-        entity::department::ActiveModel { name: Set(name.into()), head_id: Set(head), created_at: Set(chrono::Utc::now()), ..Default::default() }
-            .insert(&self.db)
-            .await
-            .expect("department")
-            .id
+        entity::department::ActiveModel {
+            name: Set(name.into()),
+            head_id: Set(head),
+            created_at: Set(chrono::Utc::now()),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await
+        .expect("department")
+        .id
     }
 
     pub async fn set_department_head(&self, dept: i32, head: i32) {

@@ -41,9 +41,21 @@ fn text(d: &Data) -> String {
 async fn ledger_fixture(app: &TestApp, o: &Org) -> (Value, Value, Value) {
     let today = today().to_string();
     let a = approved(app, o, request_body("verification_transfer", 140_950)).await;
-    let (s, a) = app.call(&o.finance2.token, &format!("/api/v1/requests/{}/payout", id(&a)), json!({"paid_at": today, "amount_fen": 140_950, "reference": "P-1"})).await;
+    let (s, a) = app
+        .call(
+            &o.finance2.token,
+            &format!("/api/v1/requests/{}/payout", id(&a)),
+            json!({"paid_at": today, "amount_fen": 140_950, "reference": "P-1"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{a}");
-    let (s, a) = app.call(&o.finance1.token, &format!("/api/v1/requests/{}/refund", id(&a)), json!({"refunded_at": today, "amount_fen": 100_000, "reference": "R-1"})).await;
+    let (s, a) = app
+        .call(
+            &o.finance1.token,
+            &format!("/api/v1/requests/{}/refund", id(&a)),
+            json!({"refunded_at": today, "amount_fen": 100_000, "reference": "R-1"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{a}");
     let b = approved(app, o, request_body("certification_fee", 30_000)).await;
     let mut body = request_body("verification_transfer", 1_640_902);
@@ -66,7 +78,30 @@ async fn the_ledger_workbook_has_typed_cells_totals_and_no_formulas_from_user_te
     assert_eq!(wb.sheet_names(), ["台账", "汇总"]);
     let sheet = wb.worksheet_range("台账").unwrap();
     let header: Vec<String> = sheet.rows().next().unwrap().iter().map(text).collect();
-    for col in ["单号", "申请日期", "申请人", "部门", "付款主体", "付款账户", "收款方", "收款账号", "金额", "大写金额", "用途", "小程序", "状态", "经理审批", "财务审批", "打款日期", "打款流水号", "退款截止日", "退款日期", "退款金额", "差额", "逾期工作日"] {
+    for col in [
+        "单号",
+        "申请日期",
+        "申请人",
+        "部门",
+        "付款主体",
+        "付款账户",
+        "收款方",
+        "收款账号",
+        "金额",
+        "大写金额",
+        "用途",
+        "小程序",
+        "状态",
+        "经理审批",
+        "财务审批",
+        "打款日期",
+        "打款流水号",
+        "退款截止日",
+        "退款日期",
+        "退款金额",
+        "差额",
+        "逾期工作日",
+    ] {
         assert!(header.contains(&col.to_owned()), "missing column {col}");
     }
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
@@ -138,7 +173,8 @@ async fn the_reconciliation_workbook_lists_payouts_and_what_is_still_outstanding
         let rows = &all[..=totals];
         assert_eq!(rows.len(), 2, "{name}: the paid request and the totals row");
         let below: Vec<String> = all[totals + 1..].iter().flat_map(|r| r.iter().map(text)).filter(|t| !t.is_empty()).collect();
-        let want: &[&str] = if name == "对账" { &["制表：", "复核：", "财务负责人：", "日期：", "日期：", "日期："] } else { &[] };
+        let want: &[&str] =
+            if name == "对账" { &["制表：", "复核：", "财务负责人：", "日期：", "日期：", "日期："] } else { &[] };
         assert_eq!(below, want, "{name}: below the totals");
         assert_eq!(text(&rows[0][0]), a["number"].as_str().unwrap());
         let col = |n: &str| header.iter().position(|h| h == n).unwrap();
@@ -185,7 +221,9 @@ async fn a_gbk_csv_statement_records_the_payout_once_and_a_second_import_changes
     let o = org(&app).await;
     let r = approved(&app, &o, request_body("verification_transfer", 12_345)).await;
     let d = today().format("%Y/%m/%d").to_string();
-    let csv = format!("交易日期,交易金额,对方户名,对方账号,摘要\n{d},-123.45,财付通支付科技有限公司,7559 1570 7910 607,小程序验证打款\n{d},-99.00,某供应商,6222000000000000,货款\n合计,,,,\n");
+    let csv = format!(
+        "交易日期,交易金额,对方户名,对方账号,摘要\n{d},-123.45,财付通支付科技有限公司,7559 1570 7910 607,小程序验证打款\n{d},-99.00,某供应商,6222000000000000,货款\n合计,,,,\n"
+    );
     let (gbk, _, _) = encoding_rs::GBK.encode(&csv);
     let mapping = json!({"date": "交易日期", "amount": "交易金额", "counterparty_name": "对方户名", "counterparty_account": "对方账号", "reference": "摘要"});
     let (s, preview) = import(&app, &o.finance2.token, gbk.to_vec(), "招行流水.csv", mapping.clone(), false).await;
@@ -221,7 +259,13 @@ async fn an_xlsx_statement_records_refunds_and_leaves_ambiguous_lines_alone() {
     let o = org(&app).await;
     let today_s = today().to_string();
     let r = approved(&app, &o, request_body("verification_transfer", 10_101)).await;
-    let (s, _) = app.call(&o.finance2.token, &format!("/api/v1/requests/{}/payout", id(&r)), json!({"paid_at": today_s, "amount_fen": 10_101, "reference": "P"})).await;
+    let (s, _) = app
+        .call(
+            &o.finance2.token,
+            &format!("/api/v1/requests/{}/payout", id(&r)),
+            json!({"paid_at": today_s, "amount_fen": 10_101, "reference": "P"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     // Two approved requests with the same odd amount and payee: a bank line cannot tell them apart.
     let twin1 = approved(&app, &o, request_body("verification_transfer", 777)).await;
@@ -265,7 +309,15 @@ async fn statement_imports_refuse_bad_files_mappings_and_non_finance_users() {
     let csv = "日期,金额,户名\n2026-01-01,-1.00,X\n".as_bytes().to_vec();
     let (s, _) = import(&app, &o.requester.token, csv.clone(), "a.csv", mapping.clone(), false).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, p) = import(&app, &o.finance1.token, csv.clone(), "a.csv", json!({"date": "交易日", "amount": "金额", "counterparty_name": "户名"}), false).await;
+    let (s, p) = import(
+        &app,
+        &o.finance1.token,
+        csv.clone(),
+        "a.csv",
+        json!({"date": "交易日", "amount": "金额", "counterparty_name": "户名"}),
+        false,
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(p["errors"][0]["field"], "mapping.date");
     let (s, p) = import(&app, &o.finance1.token, csv.clone(), "a.csv", json!({"date": "日期", "counterparty_name": "户名"}), false).await;
@@ -276,7 +328,11 @@ async fn statement_imports_refuse_bad_files_mappings_and_non_finance_users() {
     let bomb = {
         let mut buf = Cursor::new(Vec::new());
         let mut z = zip::ZipWriter::new(&mut buf);
-        z.start_file("xl/worksheets/sheet1.xml", zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated)).unwrap();
+        z.start_file(
+            "xl/worksheets/sheet1.xml",
+            zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated),
+        )
+        .unwrap();
         let zeros = vec![0u8; 1024 * 1024];
         for _ in 0..300 {
             std::io::Write::write_all(&mut z, &zeros).unwrap();
@@ -295,8 +351,19 @@ async fn a_refund_already_entered_by_hand_is_not_recorded_again_from_the_stateme
     let o = org(&app).await;
     let today_s = today().to_string();
     let r = approved(&app, &o, request_body("verification_transfer", 20_000)).await;
-    app.call(&o.finance2.token, &format!("/api/v1/requests/{}/payout", id(&r)), json!({"paid_at": today_s, "amount_fen": 20_000, "reference": "P"})).await;
-    let (s, _) = app.call(&o.finance1.token, &format!("/api/v1/requests/{}/refund", id(&r)), json!({"refunded_at": today_s, "amount_fen": 10_000, "reference": "手工"})).await;
+    app.call(
+        &o.finance2.token,
+        &format!("/api/v1/requests/{}/payout", id(&r)),
+        json!({"paid_at": today_s, "amount_fen": 20_000, "reference": "P"}),
+    )
+    .await;
+    let (s, _) = app
+        .call(
+            &o.finance1.token,
+            &format!("/api/v1/requests/{}/refund", id(&r)),
+            json!({"refunded_at": today_s, "amount_fen": 10_000, "reference": "手工"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     let csv = format!("日期,金额,户名\n{today_s},100.00,财付通支付科技有限公司\n");
     let mapping = json!({"date": "日期", "amount": "金额", "counterparty_name": "户名"});

@@ -7,7 +7,10 @@ use std::process::Command;
 #[tokio::test]
 async fn schemathesis_finds_no_server_error_and_no_schema_mismatch_for_any_role() {
     if Command::new("schemathesis").arg("--version").output().is_err() {
-        assert!(!matches!(std::env::var("CI").as_deref(), Ok("true") | Ok("1")), "schemathesis is required under CI (pip install schemathesis)");
+        assert!(
+            !matches!(std::env::var("CI").as_deref(), Ok("true") | Ok("1")),
+            "schemathesis is required under CI (pip install schemathesis)"
+        );
         eprintln!("skipped: schemathesis is not installed");
         return;
     }
@@ -52,7 +55,10 @@ async fn schemathesis_finds_no_server_error_and_no_schema_mismatch_for_any_role(
 async fn the_parsers_survive_a_short_fuzzing_run() {
     let has_cargo_fuzz = Command::new("cargo").args(["fuzz", "--version"]).output().map(|o| o.status.success()).unwrap_or(false);
     if !has_cargo_fuzz {
-        assert!(!matches!(std::env::var("CI").as_deref(), Ok("true") | Ok("1")), "cargo-fuzz is required under CI (cargo install cargo-fuzz)");
+        assert!(
+            !matches!(std::env::var("CI").as_deref(), Ok("true") | Ok("1")),
+            "cargo-fuzz is required under CI (cargo install cargo-fuzz)"
+        );
         eprintln!("skipped: cargo-fuzz is not installed");
         return;
     }
@@ -69,6 +75,10 @@ async fn the_parsers_survive_a_short_fuzzing_run() {
     .unwrap()
     .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "the fuzzer found a crash:\n{}", err.lines().rev().take(60).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n"));
+    assert!(
+        out.status.success(),
+        "the fuzzer found a crash:\n{}",
+        err.lines().rev().take(60).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n")
+    );
     assert!(err.contains("Done ") && err.contains(" runs in "), "the fuzzer ran:\n{err}");
 }

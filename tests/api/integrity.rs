@@ -100,8 +100,12 @@ async fn a_reversal_line_is_never_recorded_as_a_payout_nor_as_a_refund() {
         let (s, res) = import(&app, &o.finance2.token, &csv, debit_credit(), commit).await;
         assert_eq!(s, StatusCode::OK, "{res}");
         assert_eq!(res["matched"], json!([]), "{res}");
-        let invalid: Vec<(i64, String)> =
-            res["invalid"].as_array().unwrap().iter().map(|p| (p["line"].as_i64().unwrap(), p["message"].as_str().unwrap().to_owned())).collect();
+        let invalid: Vec<(i64, String)> = res["invalid"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["line"].as_i64().unwrap(), p["message"].as_str().unwrap().to_owned()))
+            .collect();
         assert_eq!(invalid.iter().map(|(l, _)| *l).collect::<Vec<_>>(), [2, 3], "{res}");
         assert!(invalid.iter().all(|(_, m)| m.contains("冲正") && m.contains("reversal")), "{res}");
     }
@@ -182,7 +186,9 @@ async fn a_step_is_only_ever_held_by_someone_with_an_approving_role() {
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "added approver {}: {p}", who.username);
         assert_eq!(field_errors(&p), ["user_id"]);
     }
-    let (s, p) = app.call(&o.manager.token, "/api/v1/delegations", json!({"delegate_id": o.auditor.id, "starts_on": today(), "ends_on": today()})).await;
+    let (s, p) = app
+        .call(&o.manager.token, "/api/v1/delegations", json!({"delegate_id": o.auditor.id, "starts_on": today(), "ends_on": today()}))
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert_eq!(field_errors(&p), ["delegate_id"]);
     // Nothing changed, and the auditor still cannot approve.
@@ -218,7 +224,9 @@ async fn a_lapsed_verification_order_reads_as_expired_and_refuses_submit_approve
     assert_eq!(seen["status"], "expired");
     assert_eq!(seen["allowed_actions"], json!([]));
     assert_eq!(seen["flags"], json!([]), "an expired order is not an overdue payout");
-    let (s, p) = app.act(&o.finance2.token, id(&approved_one), "payout", json!({"paid_at": "2026-07-30", "amount_fen": 4_321, "reference": "LATE"})).await;
+    let (s, p) = app
+        .act(&o.finance2.token, id(&approved_one), "payout", json!({"paid_at": "2026-07-30", "amount_fen": 4_321, "reference": "LATE"}))
+        .await;
     assert_eq!(s, StatusCode::CONFLICT, "{p}");
     let (s, p) = app.act(&o.manager.token, id(&pending), "approve", json!({})).await;
     assert_eq!(s, StatusCode::CONFLICT, "{p}");
@@ -319,7 +327,8 @@ async fn taking_the_finance_role_away_reroutes_the_finance_step_they_hold() {
     let (s, r) = app.act(&o.finance1.token, id(&r), "transfer", json!({"to_user_id": o.finance2.id})).await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["current_step"]["approver_ids"], json!([o.finance2.id]));
-    let (s, u) = app.json(app.patch(Some(&o.admin.token), &format!("/api/v1/users/{}", o.finance2.id), json!({"roles": ["requester"]})).await).await;
+    let (s, u) =
+        app.json(app.patch(Some(&o.admin.token), &format!("/api/v1/users/{}", o.finance2.id), json!({"roles": ["requester"]})).await).await;
     assert_eq!(s, StatusCode::OK, "{u}");
     let after = app.detail(&o.finance1.token, id(&r)).await;
     // Open to the finance team again: finance1 is the only finance user left.
@@ -342,14 +351,24 @@ async fn replacing_a_calendar_year_bumps_and_audits_each_moved_refund_deadline()
     let (_, year) = app.json(app.get(Some(&o.admin.token), "/api/v1/calendar/2026").await).await;
     let mut holidays = year["holidays"].as_array().unwrap().clone();
     holidays.push(json!("2026-12-07"));
-    let res = app.send(reqwest::Method::PUT, Some(&o.admin.token), "/api/v1/calendar/2026", Some(json!({"year": 2026, "holidays": holidays, "workdays": year["workdays"]}))).await;
+    let res = app
+        .send(
+            reqwest::Method::PUT,
+            Some(&o.admin.token),
+            "/api/v1/calendar/2026",
+            Some(json!({"year": 2026, "holidays": holidays, "workdays": year["workdays"]})),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let after = app.detail(&o.finance1.token, id(&r)).await;
     assert_eq!(after["refund_due"], "2026-12-16");
     assert_eq!(after["version"].as_i64(), r["version"].as_i64().map(|v| v + 1));
     let (_, a) = app.json(app.get(Some(&o.auditor.token), &format!("/api/v1/audit?request_id={}&action=refund_due", id(&r))).await).await;
     assert_eq!(a["total"], 1, "{a}");
-    assert_eq!((a["items"][0]["after"]["refund_due"].as_str(), a["items"][0]["before"]["version"].as_i64()), (Some("2026-12-16"), r["version"].as_i64()));
+    assert_eq!(
+        (a["items"][0]["after"]["refund_due"].as_str(), a["items"][0]["before"]["version"].as_i64()),
+        (Some("2026-12-16"), r["version"].as_i64())
+    );
 }
 
 #[tokio::test]
@@ -363,7 +382,9 @@ async fn an_approver_whose_delegate_signed_off_finance_is_not_offered_the_payout
     // finance1 holds the sign-off and is away; finance2 signs for them.
     let (s, r) = app.act(&o.finance2.token, id(&r), "transfer", json!({"to_user_id": o.finance1.id})).await;
     assert_eq!(s, StatusCode::OK, "{r}");
-    let (s, d) = app.call(&o.finance1.token, "/api/v1/delegations", json!({"delegate_id": o.finance2.id, "starts_on": today(), "ends_on": today()})).await;
+    let (s, d) = app
+        .call(&o.finance1.token, "/api/v1/delegations", json!({"delegate_id": o.finance2.id, "starts_on": today(), "ends_on": today()}))
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{d}");
     let (s, r) = app.act(&o.finance2.token, id(&r), "approve", json!({})).await;
     assert_eq!((s, r["status"].as_str()), (StatusCode::OK, Some("approved")), "{r}");
@@ -392,8 +413,16 @@ async fn editing_a_draft_to_link_a_registry_record_moves_the_record_as_creating_
     assert_eq!(s, StatusCode::CREATED, "{mp}");
     assert_eq!(mp["status"], "registering");
     let draft = app.create_request(&o.requester.token, request_body("verification_transfer", 909)).await;
-    let (s, edited) =
-        app.json(app.patch(Some(&o.requester.token), &format!("/api/v1/requests/{}", id(&draft)), json!({"mini_program_id": id(&mp), "version": draft["version"]})).await).await;
+    let (s, edited) = app
+        .json(
+            app.patch(
+                Some(&o.requester.token),
+                &format!("/api/v1/requests/{}", id(&draft)),
+                json!({"mini_program_id": id(&mp), "version": draft["version"]}),
+            )
+            .await,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{edited}");
     let (_, after) = app.json(app.get(Some(&o.requester.token), &format!("/api/v1/mini-programs/{}", id(&mp))).await).await;
     assert_eq!(after["status"], "awaiting_payment", "{after}");

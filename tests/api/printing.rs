@@ -67,14 +67,18 @@ fn page_count(pdf: &Path) -> usize {
 fn keep(pdf: &Path, name: &str) {
     let dir = artifacts();
     std::fs::copy(pdf, dir.join(format!("{name}.pdf"))).unwrap();
-    run(Command::new("pdftoppm").args(["-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile"]).arg(pdf).arg(dir.join(format!("{name}-page1"))));
+    run(Command::new("pdftoppm")
+        .args(["-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile"])
+        .arg(pdf)
+        .arg(dir.join(format!("{name}-page1"))));
 }
 
 /// One request carried through both approvals to its payout, and every second one refunded.
 async fn paid_request(app: &TestApp, o: &Org, i: usize) -> Value {
     let mut body = request_body("verification_transfer", 10_001 + 7_919 * i as i64 % 90_000);
     body["title"] = json!(format!("小程序「日升商城{i}」对公打款验证"));
-    body["payee_name"] = json!(if i.is_multiple_of(3) { "深圳市腾讯计算机系统有限公司" } else { "财付通支付科技有限公司" });
+    body["payee_name"] =
+        json!(if i.is_multiple_of(3) { "深圳市腾讯计算机系统有限公司" } else { "财付通支付科技有限公司" });
     body["transfer_remark"] = json!(format!("{:06}", 100_000 + i));
     let r = app.create_request(&o.requester.token, body).await;
     let (s, r) = app.act(&o.requester.token, id(&r), "submit", json!({})).await;
@@ -84,10 +88,14 @@ async fn paid_request(app: &TestApp, o: &Org, i: usize) -> Value {
     assert_eq!(s, StatusCode::OK, "{r}");
     let today = today().to_string();
     let amount = r["amount_fen"].clone();
-    let (s, r) = app.act(&o.finance2.token, id(&r), "payout", json!({"paid_at": today, "amount_fen": amount, "reference": format!("CMB2026{i:08}")})).await;
+    let (s, r) = app
+        .act(&o.finance2.token, id(&r), "payout", json!({"paid_at": today, "amount_fen": amount, "reference": format!("CMB2026{i:08}")}))
+        .await;
     assert_eq!(s, StatusCode::OK, "{r}");
     if i.is_multiple_of(2) {
-        let (s, r2) = app.act(&o.finance1.token, id(&r), "refund", json!({"refunded_at": today, "amount_fen": amount, "reference": format!("TP{i:08}")})).await;
+        let (s, r2) = app
+            .act(&o.finance1.token, id(&r), "refund", json!({"refunded_at": today, "amount_fen": amount, "reference": format!("TP{i:08}")}))
+            .await;
         assert_eq!(s, StatusCode::OK, "{r2}");
         return r2;
     }
@@ -128,7 +136,11 @@ fn check_rows_pages(what: &str, pages: &[&String], amount_header: &str) {
     assert!(pages.len() <= 4, "{what}: 90 requests take {} pages, at most 4 wanted", pages.len());
     for (n, page) in pages.iter().enumerate() {
         if page.contains("YF") {
-            assert!(page.contains("单号") && page.contains(amount_header), "{what} page {}: the header row with 单号 and {amount_header} on every page:\n{page}", n + 1);
+            assert!(
+                page.contains("单号") && page.contains(amount_header),
+                "{what} page {}: the header row with 单号 and {amount_header} on every page:\n{page}",
+                n + 1
+            );
             assert!(page.contains('¥'), "{what} page {}: amounts are on the page", n + 1);
         }
     }
@@ -161,7 +173,10 @@ async fn ninety_requests_print_one_page_wide_with_titles_page_numbers_and_a_sign
         let squeezed: String = page.chars().filter(|c| *c != ' ').collect();
         assert!(squeezed.contains(&format!("第{}页/共{total}页", n + 1)), "page numbers on page {}:\n{page}", n + 1);
         assert!(page.contains("日升集团应(预)付款台账") && page.contains("主体：全部"), "title and company in the page header:\n{page}");
-        assert!(page.contains(&format!("期间：{} 至 {}", today() - chrono::Duration::days(30), today())), "the period in the page header:\n{page}");
+        assert!(
+            page.contains(&format!("期间：{} 至 {}", today() - chrono::Duration::days(30), today())),
+            "the period in the page header:\n{page}"
+        );
         assert!(page.contains("导出时间："), "the export time in the footer");
     }
     eprintln!("ledger of 90 requests: {} page(s) 台账, {} page(s) 汇总", by_sheet[0].1.len(), by_sheet[1].1.len());
@@ -230,7 +245,10 @@ async fn every_sheet_prints_landscape_a4_one_page_wide_under_a_header_naming_com
         assert!(xml.contains(r#"orientation="landscape""#) && xml.contains(r#"paperSize="9""#), "{sheet}: landscape A4: {xml}");
         assert!(xml.contains(r#"fitToPage="1""#), "{sheet}: fit to page");
         assert!(xml.contains("第 &amp;P 页 / 共 &amp;N 页"), "{sheet}: page numbers in the footer");
-        assert!(xml.contains("主体：日升科技（深圳）有限公司") && xml.contains(&format!("期间：{from} 起")), "{sheet}: company and period in the header");
+        assert!(
+            xml.contains("主体：日升科技（深圳）有限公司") && xml.contains(&format!("期间：{from} 起")),
+            "{sheet}: company and period in the header"
+        );
     }
     assert!(part(&xlsx, "xl/worksheets/sheet1.xml").contains(r#"fitToHeight="0""#), "the ledger is one page wide, any number tall");
     assert!(!part(&xlsx, "xl/worksheets/sheet2.xml").contains("fitToHeight"), "the summary is one page (Excel's default 1 × 1)");
@@ -258,9 +276,13 @@ async fn refunded_with_six_timeline_rows(app: &TestApp, o: &Org) -> Value {
     let (s, r) = app.act(&o.finance1.token, id(&r), "approve", json!({"comment": "核对无误"})).await;
     assert_eq!(s, StatusCode::OK, "{r}");
     let today = today().to_string();
-    let (s, r) = app.act(&o.finance2.token, id(&r), "payout", json!({"paid_at": today, "amount_fen": 140_950, "reference": "CMB20261130000123"})).await;
+    let (s, r) = app
+        .act(&o.finance2.token, id(&r), "payout", json!({"paid_at": today, "amount_fen": 140_950, "reference": "CMB20261130000123"}))
+        .await;
     assert_eq!(s, StatusCode::OK, "{r}");
-    let (s, r) = app.act(&o.finance1.token, id(&r), "refund", json!({"refunded_at": today, "amount_fen": 140_950, "reference": "TP20261130000456"})).await;
+    let (s, r) = app
+        .act(&o.finance1.token, id(&r), "refund", json!({"refunded_at": today, "amount_fen": 140_950, "reference": "TP20261130000456"}))
+        .await;
     assert_eq!(s, StatusCode::OK, "{r}");
     r
 }
@@ -294,7 +316,18 @@ async fn the_approval_form_with_its_ordinary_history_is_one_a4_page_with_the_sig
     assert_eq!(page_count(&pdf), 1, "one page:\n{info}");
     assert!(info.contains("(A4)"), "A4:\n{info}");
     let text = pdf_pages(&pdf).concat();
-    for words in ["日升集团应(预)付款审批单", "审批签字", "申请人", "出纳打款", "退款确认", "manager 名", "finance2 名", "审批记录", "登记退款", r["number"].as_str().unwrap()] {
+    for words in [
+        "日升集团应(预)付款审批单",
+        "审批签字",
+        "申请人",
+        "出纳打款",
+        "退款确认",
+        "manager 名",
+        "finance2 名",
+        "审批记录",
+        "登记退款",
+        r["number"].as_str().unwrap(),
+    ] {
         assert!(text.contains(words), "{words} on the page:\n{text}");
     }
     eprintln!("审批单 with six timeline rows: {} page(s)", page_count(&pdf));
@@ -324,7 +357,13 @@ async fn a_long_history_continues_on_the_next_page_under_its_repeated_header() {
     let o = org(&app).await;
     let r = refunded_with_six_timeline_rows(&app, &o).await;
     for n in 0..30 {
-        let (s, c) = app.call(&o.manager.token, &format!("/api/v1/requests/{}/comments", id(&r)), json!({"body": format!("第 {n} 条备注：请财务核对回单与流水号")})).await;
+        let (s, c) = app
+            .call(
+                &o.manager.token,
+                &format!("/api/v1/requests/{}/comments", id(&r)),
+                json!({"body": format!("第 {n} 条备注：请财务核对回单与流水号")}),
+            )
+            .await;
         assert_eq!(s, StatusCode::CREATED, "{c}");
     }
     let dir = tempfile::tempdir().unwrap();
@@ -335,7 +374,11 @@ async fn a_long_history_continues_on_the_next_page_under_its_repeated_header() {
     assert!(pages[0].contains("审批签字") && pages[0].contains("退款确认"), "the signatures stay whole on page 1");
     for (n, page) in pages.iter().enumerate().skip(1) {
         if page.contains("备注") {
-            assert!(page.contains("时间") && page.contains("人员") && page.contains("操作"), "page {}: the history's header repeats:\n{page}", n + 1);
+            assert!(
+                page.contains("时间") && page.contains("人员") && page.contains("操作"),
+                "page {}: the history's header repeats:\n{page}",
+                n + 1
+            );
         }
     }
 }
@@ -366,7 +409,9 @@ async fn without_a_browser_the_pdf_is_a_503_that_says_so_and_the_html_form_still
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let get = |path: String, lang: &'static str| app.client.get(format!("{base}{path}")).bearer_auth(&o.requester.token).header("accept-language", lang).send();
+    let get = |path: String, lang: &'static str| {
+        app.client.get(format!("{base}{path}")).bearer_auth(&o.requester.token).header("accept-language", lang).send()
+    };
     let pdf = if up { Some(get(format!("/api/v1/requests/{}/print.pdf", id(&r)), "en").await.unwrap()) } else { None };
     let html = if up { Some(get(format!("/api/v1/requests/{}/print", id(&r)), "zh-CN").await.unwrap()) } else { None };
     let _ = child.kill();

@@ -15,8 +15,17 @@ fn fields(problem: &Value) -> Vec<String> {
 
 async fn attach(app: &TestApp, token: &str, request_id: i64, bytes: Vec<u8>, name: &str) -> (StatusCode, Value) {
     // Raw UTF-8 in the file name, as a browser sends it.
-    let form = reqwest::multipart::Form::new().percent_encode_noop().part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()));
-    let res = app.client.post(app.url(&format!("/api/v1/requests/{request_id}/attachments"))).bearer_auth(token).multipart(form).send().await.unwrap();
+    let form = reqwest::multipart::Form::new()
+        .percent_encode_noop()
+        .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()));
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/requests/{request_id}/attachments")))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     app.json(res).await
 }
 
@@ -53,9 +62,17 @@ async fn names_that_reverse_their_text_direction_are_refused_everywhere_they_are
     let f = fields(&p);
     assert!(f.contains(&"payee_name".to_owned()) && f.contains(&"mini_program.name".to_owned()), "{p}");
 
-    let (s, p) = app.call(&o.admin.token, "/api/v1/users", json!({"username": "zhao", "display_name": format!("赵\u{2067}六"), "password": PASSWORD, "roles": ["requester"]})).await;
+    let (s, p) = app
+        .call(
+            &o.admin.token,
+            "/api/v1/users",
+            json!({"username": "zhao", "display_name": format!("赵\u{2067}六"), "password": PASSWORD, "roles": ["requester"]}),
+        )
+        .await;
     assert_eq!((s, fields(&p)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["display_name".to_owned()]), "{p}");
-    let (s, p) = app.json(app.patch(Some(&o.admin.token), &format!("/api/v1/users/{}", o.requester.id), json!({"display_name": "\u{200B}"})).await).await;
+    let (s, p) = app
+        .json(app.patch(Some(&o.admin.token), &format!("/api/v1/users/{}", o.requester.id), json!({"display_name": "\u{200B}"})).await)
+        .await;
     assert_eq!((s, fields(&p)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["display_name".to_owned()]), "{p}");
     let (s, p) = app.call(&o.admin.token, "/api/v1/departments", json!({"name": format!("财务\u{202D}部")})).await;
     assert_eq!((s, fields(&p)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["name".to_owned()]), "{p}");
@@ -271,7 +288,8 @@ async fn sign_ins_failures_lockouts_password_changes_and_logouts_are_in_the_audi
     assert!(logins.iter().any(|e| e["actor_id"] == o.finance1.id), "{logins:?}");
 
     let new_password = "a brand new passphrase 42";
-    let res = app.post(Some(&o.finance1.token), "/api/v1/me/password", json!({"current_password": PASSWORD, "new_password": new_password})).await;
+    let res =
+        app.post(Some(&o.finance1.token), "/api/v1/me/password", json!({"current_password": PASSWORD, "new_password": new_password})).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let changes = audit_actions(&app, &o.auditor.token, "password_change").await;
     assert_eq!(changes.len(), 1);
@@ -311,7 +329,12 @@ async fn a_requester_cannot_declare_their_own_mini_program_verified() {
     let (s, p) = app.json(app.patch(Some(&o.requester.token), &url, json!({"status": "failed", "version": mp["version"]})).await).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{p}");
     // Editing the record itself, with its status unchanged, is still theirs.
-    let (s, v) = app.json(app.patch(Some(&o.requester.token), &url, json!({"name": "日升商城 2", "status": "registering", "version": mp["version"]})).await).await;
+    let (s, v) = app
+        .json(
+            app.patch(Some(&o.requester.token), &url, json!({"name": "日升商城 2", "status": "registering", "version": mp["version"]}))
+                .await,
+        )
+        .await;
     assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("registering")), "{v}");
 }
 
@@ -325,7 +348,8 @@ async fn a_transfer_is_verified_by_its_refund_never_by_hand_and_finance_records_
     assert_eq!((s, fields(&p)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["status".to_owned()]), "{p}");
     let (s, p) = app.json(app.patch(Some(&o.admin.token), &url, json!({"status": "verified", "version": mp["version"]})).await).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{p}");
-    let (s, p) = app.json(app.patch(Some(&o.finance1.token), &url, json!({"status": "awaiting_refund", "version": mp["version"]})).await).await;
+    let (s, p) =
+        app.json(app.patch(Some(&o.finance1.token), &url, json!({"status": "awaiting_refund", "version": mp["version"]})).await).await;
     assert_eq!((s, fields(&p)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["status".to_owned()]), "{p}");
     let (s, v) = app.json(app.patch(Some(&o.finance1.token), &url, json!({"status": "failed", "version": mp["version"]})).await).await;
     assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("failed")), "{v}");
@@ -346,11 +370,25 @@ async fn bad_path_and_query_parameters_are_answered_in_our_words_naming_the_para
         assert!(detail.contains(name), "{path}: {detail}");
         assert!(!detail.contains("Invalid URL") && !detail.contains("Cannot parse") && !detail.contains("index"), "{path}: {detail}");
     }
-    let res = app.client.get(app.url("/api/v1/requests?page=abc")).bearer_auth(&o.requester.token).header("accept-language", "en").send().await.unwrap();
+    let res = app
+        .client
+        .get(app.url("/api/v1/requests?page=abc"))
+        .bearer_auth(&o.requester.token)
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
     let (s, p) = app.json(res).await;
     assert_eq!((s, fields(&p)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["page".to_owned()]), "{p}");
     assert_eq!(p["errors"][0]["message"], "must be a whole number in range", "{p}");
-    let res = app.client.get(app.url("/api/v1/calendar/add-working-days?from=2026-13-45&days=1")).bearer_auth(&o.requester.token).header("accept-language", "en").send().await.unwrap();
+    let res = app
+        .client
+        .get(app.url("/api/v1/calendar/add-working-days?from=2026-13-45&days=1"))
+        .bearer_auth(&o.requester.token)
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
     let (s, p) = app.json(res).await;
     assert_eq!((s, fields(&p)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["from".to_owned()]), "{p}");
     assert_eq!(p["errors"][0]["message"], "must be a valid date (YYYY-MM-DD)", "{p}");

@@ -93,7 +93,13 @@ async fn run(ops: Vec<Op>) {
         let (status, after) = app.act(&who.token, id, action, body).await;
         let accepted = status.is_success();
         assert!(!status.is_server_error(), "{action} by {}: {status} {after}", who.username);
-        assert_eq!(offered && valid, accepted, "{action} by {} on {}: offered={offered}, valid={valid}, but the server said {status} {after}", who.username, before["status"]);
+        assert_eq!(
+            offered && valid,
+            accepted,
+            "{action} by {} on {}: offered={offered}, valid={valid}, but the server said {status} {after}",
+            who.username,
+            before["status"]
+        );
         if offered && !valid {
             assert_eq!(status, reqwest::StatusCode::UNPROCESSABLE_ENTITY, "{action} past a ceiling: {after}");
         }
@@ -134,7 +140,8 @@ async fn run(ops: Vec<Op>) {
 fn random_action_sequences_never_break_the_workflow_rules() {
     let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(12);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() });
+    let mut runner =
+        proptest::test_runner::TestRunner::new(ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() });
     runner
         .run(&ops(), |ops| {
             rt.block_on(run(ops));

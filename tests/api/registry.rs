@@ -158,17 +158,38 @@ async fn the_transfer_path_follows_its_request_from_payout_to_refund() {
     let (_, r) = app.act(&o.manager.token, id(&r), "approve", json!({})).await;
     let (_, r) = app.act(&o.finance1.token, id(&r), "approve", json!({})).await;
     let today = today().to_string();
-    let (s, r) = app.call(&o.finance2.token, &format!("/api/v1/requests/{}/payout", id(&r)), json!({"paid_at": today, "amount_fen": 8_765, "reference": "P"})).await;
+    let (s, r) = app
+        .call(
+            &o.finance2.token,
+            &format!("/api/v1/requests/{}/payout", id(&r)),
+            json!({"paid_at": today, "amount_fen": 8_765, "reference": "P"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(mp_status(&app, &o.requester.token, id(&mp)).await, "awaiting_refund");
-    let (s, _) = app.call(&o.finance1.token, &format!("/api/v1/requests/{}/refund", id(&r)), json!({"refunded_at": today, "amount_fen": 8_765, "reference": "R"})).await;
+    let (s, _) = app
+        .call(
+            &o.finance1.token,
+            &format!("/api/v1/requests/{}/refund", id(&r)),
+            json!({"refunded_at": today, "amount_fen": 8_765, "reference": "R"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(mp_status(&app, &o.requester.token, id(&mp)).await, "verified");
     let (_, v) = app.json(app.get(Some(&o.requester.token), &format!("/api/v1/mini-programs/{}", id(&mp))).await).await;
     assert_eq!(v["request_ids"], json!([id(&r)]));
     // A transfer record cannot be declared verified by hand (manual outcomes are finance's).
     let (_, mp2) = register(&app, &o.requester.token, record(2, &id_number(2), "13800000002", "transfer")).await;
-    let (s, _) = app.json(app.patch(Some(&o.requester.token), &format!("/api/v1/mini-programs/{}", id(&mp2)), json!({"status": "verified", "version": mp2["version"]})).await).await;
+    let (s, _) = app
+        .json(
+            app.patch(
+                Some(&o.requester.token),
+                &format!("/api/v1/mini-programs/{}", id(&mp2)),
+                json!({"status": "verified", "version": mp2["version"]}),
+            )
+            .await,
+        )
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
 
@@ -181,7 +202,10 @@ async fn the_certification_path_creates_its_300_yuan_request_and_tracks_the_revi
     assert_eq!(mp["status"], "awaiting_payment");
     let request_id = mp["request_ids"][0].as_i64().unwrap();
     let r = app.detail(&o.requester.token, request_id).await;
-    assert_eq!((r["kind"].as_str(), r["amount_fen"].as_i64(), r["status"].as_str()), (Some("certification_fee"), Some(30_000), Some("draft")));
+    assert_eq!(
+        (r["kind"].as_str(), r["amount_fen"].as_i64(), r["status"].as_str()),
+        (Some("certification_fee"), Some(30_000), Some("draft"))
+    );
     assert_eq!(r["amount_in_words"], "人民币叁佰元整");
     // Incomplete until the payer and payee are filled in.
     let (s, p) = app.act(&o.requester.token, request_id, "submit", json!({})).await;
@@ -198,14 +222,29 @@ async fn the_certification_path_creates_its_300_yuan_request_and_tracks_the_revi
     app.act(&o.manager.token, request_id, "approve", json!({})).await;
     app.act(&o.finance1.token, request_id, "approve", json!({})).await;
     let paid_at = today();
-    let (s, r) = app.call(&o.finance2.token, &format!("/api/v1/requests/{request_id}/payout"), json!({"paid_at": paid_at.to_string(), "amount_fen": 30_000, "reference": "FEE"})).await;
+    let (s, r) = app
+        .call(
+            &o.finance2.token,
+            &format!("/api/v1/requests/{request_id}/payout"),
+            json!({"paid_at": paid_at.to_string(), "amount_fen": 30_000, "reference": "FEE"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["status"], "closed");
     let (_, v) = app.json(app.get(Some(&o.requester.token), &format!("/api/v1/mini-programs/{}", id(&mp))).await).await;
     assert_eq!(v["status"], "certification_review");
     let expected = verifund::store::calendar::load(&app.db).await.unwrap().add_working_days(paid_at, 5).value;
     assert_eq!(v["review_due"], expected.to_string());
-    let (s, v) = app.json(app.patch(Some(&o.finance1.token), &format!("/api/v1/mini-programs/{}", id(&mp)), json!({"status": "verified", "version": v["version"]})).await).await;
+    let (s, v) = app
+        .json(
+            app.patch(
+                Some(&o.finance1.token),
+                &format!("/api/v1/mini-programs/{}", id(&mp)),
+                json!({"status": "verified", "version": v["version"]}),
+            )
+            .await,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["status"], "verified");
 }
@@ -231,7 +270,8 @@ async fn the_materials_checklist_follows_the_entity_type_and_ticks_with_a_file()
     assert!(med["materials"].as_array().unwrap().len() >= 3);
 
     let upload = |item: &'static str, token: String| {
-        let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(b"%PDF-1.4 license".to_vec()).file_name("营业执照.pdf"));
+        let form = reqwest::multipart::Form::new()
+            .part("file", reqwest::multipart::Part::bytes(b"%PDF-1.4 license".to_vec()).file_name("营业执照.pdf"));
         app.client.post(app.url(&format!("/api/v1/mini-programs/{}/materials/{item}", id(&mp)))).bearer_auth(token).multipart(form).send()
     };
     let res = upload("business_license", o.requester.token.clone()).await.unwrap();

@@ -32,9 +32,13 @@ async fn fifty_concurrent_approvals_payouts_and_refunds_each_record_once() {
     let (_, r) = app.act(&o.requester.token, id(&r), "submit", json!({})).await;
     let base = app.url(&format!("/api/v1/requests/{}", id(&r)));
     let v = r["version"].clone();
-    exactly_one_wins(&fifty(|_| app.client.post(format!("{base}/approve")).bearer_auth(&o.manager.token).json(&json!({"version": v}))).await);
+    exactly_one_wins(
+        &fifty(|_| app.client.post(format!("{base}/approve")).bearer_auth(&o.manager.token).json(&json!({"version": v}))).await,
+    );
     let v = app.detail(&o.finance1.token, id(&r)).await["version"].clone();
-    exactly_one_wins(&fifty(|_| app.client.post(format!("{base}/approve")).bearer_auth(&o.finance1.token).json(&json!({"version": v}))).await);
+    exactly_one_wins(
+        &fifty(|_| app.client.post(format!("{base}/approve")).bearer_auth(&o.finance1.token).json(&json!({"version": v}))).await,
+    );
     let v = app.detail(&o.finance2.token, id(&r)).await["version"].clone();
     let today = today().to_string();
     exactly_one_wins(
@@ -132,7 +136,15 @@ async fn a_server_killed_mid_load_restarts_with_every_acknowledged_action_and_an
         let client = client.clone();
         let base = server.base.clone();
         async move {
-            let r: Value = client.post(format!("{base}/api/v1/auth/login")).json(&json!({"username": u, "password": "verifund-demo"})).send().await.unwrap().json().await.unwrap();
+            let r: Value = client
+                .post(format!("{base}/api/v1/auth/login"))
+                .json(&json!({"username": u, "password": "verifund-demo"}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
             r["access_token"].as_str().unwrap().to_owned()
         }
     };
@@ -158,10 +170,24 @@ async fn a_server_killed_mid_load_restarts_with_every_acknowledged_action_and_an
                     ("submit", &req, "submit", json!({})),
                     ("approve", &mgr, "approve", json!({})),
                     ("approve", &fin1, "signoff", json!({})),
-                    ("payout", &fin2, "payout", json!({"paid_at": today().to_string(), "amount_fen": 1 + (w * 1000 + n) as i64, "reference": format!("K{id}")})),
+                    (
+                        "payout",
+                        &fin2,
+                        "payout",
+                        json!({"paid_at": today().to_string(), "amount_fen": 1 + (w * 1000 + n) as i64, "reference": format!("K{id}")}),
+                    ),
                 ];
                 for (action, token, label, body) in steps {
-                    let Ok(res) = client.post(format!("{base}/api/v1/requests/{id}/{action}")).bearer_auth(token).header("Idempotency-Key", format!("{id}-{label}")).json(&body).send().await else { return };
+                    let Ok(res) = client
+                        .post(format!("{base}/api/v1/requests/{id}/{action}"))
+                        .bearer_auth(token)
+                        .header("Idempotency-Key", format!("{id}-{label}"))
+                        .json(&body)
+                        .send()
+                        .await
+                    else {
+                        return;
+                    };
                     if !res.status().is_success() {
                         return;
                     }
@@ -182,7 +208,15 @@ async fn a_server_killed_mid_load_restarts_with_every_acknowledged_action_and_an
     let mut server = start_server(&app, port, &webhook);
     wait_healthy(&client, &server.base).await;
     let auditor = {
-        let r: Value = client.post(format!("{}/api/v1/auth/login", server.base)).json(&json!({"username": "sunqi", "password": "verifund-demo"})).send().await.unwrap().json().await.unwrap();
+        let r: Value = client
+            .post(format!("{}/api/v1/auth/login", server.base))
+            .json(&json!({"username": "sunqi", "password": "verifund-demo"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         r["access_token"].as_str().unwrap().to_owned()
     };
     let order = ["create", "submit", "approve", "signoff", "payout"];
@@ -198,7 +232,8 @@ async fn a_server_killed_mid_load_restarts_with_every_acknowledged_action_and_an
     ids.sort_unstable();
     ids.dedup();
     for id in ids {
-        let r: Value = client.get(format!("{}/api/v1/requests/{id}", server.base)).bearer_auth(&auditor).send().await.unwrap().json().await.unwrap();
+        let r: Value =
+            client.get(format!("{}/api/v1/requests/{id}", server.base)).bearer_auth(&auditor).send().await.unwrap().json().await.unwrap();
         let last_acked = acked.iter().filter(|(i, _)| *i == id).map(|(_, a)| order.iter().position(|o| o == a).unwrap()).max().unwrap();
         let status = r["status"].as_str().unwrap();
         assert!(reached(status) >= last_acked, "request {id}: acknowledged {} but the database says {status}", order[last_acked]);
@@ -210,7 +245,11 @@ async fn a_server_killed_mid_load_restarts_with_every_acknowledged_action_and_an
             assert!(r["payout_amount_fen"].is_i64() && r["refund_due"].is_string(), "request {id}: a payout is whole");
         }
     }
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_verifund")).args(["audit", "verify"]).env("DATABASE_URL", &app.database_url).output().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_verifund"))
+        .args(["audit", "verify"])
+        .env("DATABASE_URL", &app.database_url)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
     // The outbox delivers what was queued before the crash.
     let pending = || async {
@@ -256,10 +295,23 @@ async fn secrets_passwords_and_tokens_never_reach_the_logs() {
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     wait_healthy(&client, &base).await;
-    let res: Value = client.post(format!("{base}/api/v1/auth/login")).json(&json!({"username": "zhangsan", "password": "verifund-demo"})).send().await.unwrap().json().await.unwrap();
+    let res: Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": "zhangsan", "password": "verifund-demo"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let token = res["access_token"].as_str().unwrap().to_owned();
     client.get(format!("{base}/api/v1/me")).bearer_auth(&token).send().await.unwrap();
-    client.post(format!("{base}/api/v1/auth/login")).json(&json!({"username": "zhangsan", "password": "wrong-password-typed"})).send().await.unwrap();
+    client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": "zhangsan", "password": "wrong-password-typed"}))
+        .send()
+        .await
+        .unwrap();
     child.kill().unwrap();
     child.wait().unwrap();
     let text = std::fs::read_to_string(&log).unwrap();

@@ -68,7 +68,15 @@ async fn a_payout_before_national_day_is_due_back_on_the_tenth_working_day_and_a
     let o = org(&app).await;
     let r = approved_on(&app, &o, "verification_transfer", 12_345, "2026-09-28").await;
     assert_eq!(r["pay_by"], "2026-10-08");
-    let (s, r, _) = money(&app, &o.finance2.token, id(&r), "payout", Some("k1"), json!({"paid_at": "2026-09-30", "amount_fen": 12_345, "reference": "CMB202609300001", "version": r["version"]})).await;
+    let (s, r, _) = money(
+        &app,
+        &o.finance2.token,
+        id(&r),
+        "payout",
+        Some("k1"),
+        json!({"paid_at": "2026-09-30", "amount_fen": 12_345, "reference": "CMB202609300001", "version": r["version"]}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["status"], "paid");
     assert_eq!(r["paid_at"], "2026-09-30");
@@ -79,7 +87,15 @@ async fn a_payout_before_national_day_is_due_back_on_the_tenth_working_day_and_a
     assert_eq!(r["allowed_actions"], json!(["refund"]));
     assert!(kinds(&notifications(&app, &o.requester.token).await).contains(&"paid".to_owned()));
 
-    let (s, r, _) = money(&app, &o.finance1.token, id(&r), "refund", Some("k2"), json!({"refunded_at": "2026-09-30", "amount_fen": 12_345, "reference": "TENPAY-RETURN-1"})).await;
+    let (s, r, _) = money(
+        &app,
+        &o.finance1.token,
+        id(&r),
+        "refund",
+        Some("k2"),
+        json!({"refunded_at": "2026-09-30", "amount_fen": 12_345, "reference": "TENPAY-RETURN-1"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["status"], "refunded");
     assert_eq!(r["refund_amount_fen"], 12_345);
@@ -93,22 +109,42 @@ async fn refunds_add_up_and_a_mismatch_stays_paid_and_flagged_with_the_differenc
     let (app, _clock) = app_at("2026-05-06").await;
     let o = org(&app).await;
     let r = approved_on(&app, &o, "verification_transfer", 10_001, "2026-05-06").await;
-    let (s, r, _) = money(&app, &o.finance2.token, id(&r), "payout", None, json!({"paid_at": "2026-05-06", "amount_fen": 10_001, "reference": "P1"})).await;
+    let (s, r, _) =
+        money(&app, &o.finance2.token, id(&r), "payout", None, json!({"paid_at": "2026-05-06", "amount_fen": 10_001, "reference": "P1"}))
+            .await;
     assert_eq!(s, StatusCode::OK, "{r}");
     // 5/7 Thu, 5/8 Fri, 5/9 Sat make-up, 5/11–15, 5/18, 5/19 → 10th is 5/19.
     assert_eq!(r["refund_due"], "2026-05-19");
-    let (s, r, _) = money(&app, &o.finance1.token, id(&r), "refund", None, json!({"refunded_at": "2026-05-06", "amount_fen": 4_000, "reference": "R1"})).await;
+    let (s, r, _) = money(
+        &app,
+        &o.finance1.token,
+        id(&r),
+        "refund",
+        None,
+        json!({"refunded_at": "2026-05-06", "amount_fen": 4_000, "reference": "R1"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["status"], "paid");
     assert_eq!(r["flags"], json!(["refund_mismatch"]));
     assert_eq!(r["refund_difference_fen"], 6_001);
     let (_, list) = app.json(app.get(Some(&o.finance1.token), "/api/v1/requests?flag=refund_mismatch").await).await;
     assert_eq!(list["total"], 1);
-    let (s, r, _) = money(&app, &o.finance1.token, id(&r), "refund", None, json!({"refunded_at": "2026-05-06", "amount_fen": 6_001, "reference": "R2"})).await;
+    let (s, r, _) = money(
+        &app,
+        &o.finance1.token,
+        id(&r),
+        "refund",
+        None,
+        json!({"refunded_at": "2026-05-06", "amount_fen": 6_001, "reference": "R2"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["status"], "refunded");
     assert_eq!(r["refund_amount_fen"], 10_001);
-    let (s, _, _) = money(&app, &o.finance1.token, id(&r), "refund", None, json!({"refunded_at": "2026-05-06", "amount_fen": 1, "reference": "R3"})).await;
+    let (s, _, _) =
+        money(&app, &o.finance1.token, id(&r), "refund", None, json!({"refunded_at": "2026-05-06", "amount_fen": 1, "reference": "R3"}))
+            .await;
     assert_eq!(s, StatusCode::CONFLICT, "nothing more to refund once settled");
 }
 
@@ -134,13 +170,29 @@ async fn payout_rules_amount_override_dates_and_who_may_pay() {
         assert!(p["errors"].as_array().unwrap().iter().any(|e| e["field"] == field), "{body}: {p}");
     }
     let ok = json!({"paid_at": "2026-03-10", "amount_fen": 777, "reference": "X"});
-    for (who, expected) in [(&o.requester, StatusCode::FORBIDDEN), (&o.finance1, StatusCode::FORBIDDEN), (&o.auditor, StatusCode::FORBIDDEN), (&o.admin, StatusCode::FORBIDDEN), (&o.manager, StatusCode::FORBIDDEN)] {
+    for (who, expected) in [
+        (&o.requester, StatusCode::FORBIDDEN),
+        (&o.finance1, StatusCode::FORBIDDEN),
+        (&o.auditor, StatusCode::FORBIDDEN),
+        (&o.admin, StatusCode::FORBIDDEN),
+        (&o.manager, StatusCode::FORBIDDEN),
+    ] {
         let (s, p, _) = money(&app, &who.token, path_id, "payout", None, ok.clone()).await;
         assert_eq!(s, expected, "{}: {p}", who.username);
     }
-    let (s, _, _) = money(&app, &o.finance2.token, path_id, "refund", None, json!({"refunded_at": "2026-03-10", "amount_fen": 777, "reference": "R"})).await;
+    let (s, _, _) =
+        money(&app, &o.finance2.token, path_id, "refund", None, json!({"refunded_at": "2026-03-10", "amount_fen": 777, "reference": "R"}))
+            .await;
     assert_eq!(s, StatusCode::CONFLICT, "no refund before the payout");
-    let (s, r, _) = money(&app, &o.finance2.token, path_id, "payout", None, json!({"paid_at": "2026-03-10", "amount_fen": 775, "reference": "X", "override_reason": "银行手续费内扣"})).await;
+    let (s, r, _) = money(
+        &app,
+        &o.finance2.token,
+        path_id,
+        "payout",
+        None,
+        json!({"paid_at": "2026-03-10", "amount_fen": 775, "reference": "X", "override_reason": "银行手续费内扣"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["payout_amount_fen"], 775);
     assert_eq!(r["payout_override_reason"], "银行手续费内扣");
@@ -149,7 +201,15 @@ async fn payout_rules_amount_override_dates_and_who_may_pay() {
     assert_eq!(audit["items"][0]["after"]["amount_fen"], 775);
     // A non-refundable kind closes on payout and has no refund deadline.
     let fee = approved_on(&app, &o, "certification_fee", 30_000, "2026-03-10").await;
-    let (s, fee, _) = money(&app, &o.finance2.token, id(&fee), "payout", None, json!({"paid_at": "2026-03-10", "amount_fen": 30_000, "reference": "FEE"})).await;
+    let (s, fee, _) = money(
+        &app,
+        &o.finance2.token,
+        id(&fee),
+        "payout",
+        None,
+        json!({"paid_at": "2026-03-10", "amount_fen": 30_000, "reference": "FEE"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{fee}");
     assert_eq!(fee["status"], "closed");
     assert_eq!(fee["refund_due"], Value::Null);
@@ -166,7 +226,15 @@ async fn an_idempotency_key_replays_the_first_answer_and_refuses_a_different_bod
     assert_eq!((s1, s2), (StatusCode::OK, StatusCode::OK));
     assert!(!replay1 && replay2);
     assert_eq!(b1, b2, "the replay is the first answer");
-    let (s3, b3, _) = money(&app, &o.finance2.token, id(&r), "payout", Some("same-key"), json!({"paid_at": "2026-06-01", "amount_fen": 4_243, "reference": "DUP-1", "override_reason": "x"})).await;
+    let (s3, b3, _) = money(
+        &app,
+        &o.finance2.token,
+        id(&r),
+        "payout",
+        Some("same-key"),
+        json!({"paid_at": "2026-06-01", "amount_fen": 4_243, "reference": "DUP-1", "override_reason": "x"}),
+    )
+    .await;
     assert_eq!(s3, StatusCode::UNPROCESSABLE_ENTITY, "{b3}");
     let (s4, b4, _) = money(&app, &o.finance2.token, id(&r), "payout", Some("other-key"), body).await;
     assert_eq!(s4, StatusCode::CONFLICT, "a new key on a paid request is a state conflict: {b4}");
@@ -227,7 +295,10 @@ async fn the_calendar_api_answers_working_days_and_warns_for_a_missing_year() {
     assert!(me["warnings"][0].as_str().unwrap().contains("2027"), "{me}");
 
     let y2027 = json!({"holidays": ["2027-01-01", "2027-02-06"], "workdays": ["2027-02-20"]});
-    assert_eq!(app.send(reqwest::Method::PUT, Some(&o.finance1.token), "/api/v1/calendar/2027", Some(y2027.clone())).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.send(reqwest::Method::PUT, Some(&o.finance1.token), "/api/v1/calendar/2027", Some(y2027.clone())).await.status(),
+        StatusCode::FORBIDDEN
+    );
     for bad in [
         json!({"holidays": ["2026-12-31"], "workdays": []}),
         json!({"holidays": ["2027-02-20"], "workdays": ["2027-02-20"]}),
@@ -293,7 +364,8 @@ async fn an_overdue_refund_reminds_finance_and_the_requester() {
     let (app, clock) = app_at("2026-04-03").await;
     let o = org(&app).await;
     let r = approved_on(&app, &o, "verification_transfer", 555, "2026-04-03").await;
-    let (s, r, _) = money(&app, &o.finance2.token, id(&r), "payout", None, json!({"paid_at": "2026-04-03", "amount_fen": 555, "reference": "P"})).await;
+    let (s, r, _) =
+        money(&app, &o.finance2.token, id(&r), "payout", None, json!({"paid_at": "2026-04-03", "amount_fen": 555, "reference": "P"})).await;
     assert_eq!(s, StatusCode::OK);
     // 4/4–6 清明: 4/7…4/10 (4), 4/13…4/17 (9), 4/20 (10).
     assert_eq!(r["refund_due"], "2026-04-20");
@@ -370,10 +442,13 @@ async fn the_webhook_outbox_retries_a_failing_robot_and_delivers_after_a_restart
 
     let clock = Arc::new(FixedClock::new(china_morning("2026-07-01")));
     let url = robot_url.clone();
-    let app = spawn_app_full(move |c| {
-        c.background_jobs = false;
-        c.webhook_url = Some(url);
-    }, clock.clone())
+    let app = spawn_app_full(
+        move |c| {
+            c.background_jobs = false;
+            c.webhook_url = Some(url);
+        },
+        clock.clone(),
+    )
     .await;
     let o = org(&app).await;
     let mut body = request_body("verification_transfer", 321);
@@ -403,7 +478,9 @@ async fn the_webhook_outbox_retries_a_failing_robot_and_delivers_after_a_restart
     let body: Value = serde_json::from_str(&received.lock().unwrap()[1]).unwrap();
     assert_eq!(body["msgtype"], "text");
     assert!(body["text"]["content"].as_str().unwrap().contains("待您审批"));
-    let nothing = verifund::outbox::deliver_due(&restarted, &reqwest::Client::new(), &robot_url, None, later + chrono::Duration::hours(2)).await.unwrap();
+    let nothing = verifund::outbox::deliver_due(&restarted, &reqwest::Client::new(), &robot_url, None, later + chrono::Duration::hours(2))
+        .await
+        .unwrap();
     assert_eq!(nothing, verifund::outbox::DeliveryReport::default(), "delivered once");
 }
 

@@ -113,7 +113,8 @@ async fn nobody_approves_their_own_request_whatever_their_roles() {
     // Give the boss a manager of their own (the deputy cannot be: that would be a loop).
     let chair = app.user("chair", &[Role::Manager], None, None).await;
     let admin = app.user("root", &[Role::Admin], None, None).await;
-    let (s, _) = app.json(app.patch(Some(&admin.token), &format!("/api/v1/users/{}", boss.id), json!({"manager_id": chair.id})).await).await;
+    let (s, _) =
+        app.json(app.patch(Some(&admin.token), &format!("/api/v1/users/{}", boss.id), json!({"manager_id": chair.id})).await).await;
     assert_eq!(s, StatusCode::OK);
     let boss_token = app.login("boss", PASSWORD).await;
     let r = app.detail(&boss_token, id(&r)).await;
@@ -177,7 +178,16 @@ async fn reject_needs_an_opinion_returns_to_the_requester_and_the_history_keeps_
     let (_, tasks) = app.json(app.get(Some(&o.requester.token), "/api/v1/tasks").await).await;
     assert_eq!(tasks["counts"]["resubmit"], 1);
 
-    let (s, r) = app.json(app.patch(Some(&o.requester.token), &format!("/api/v1/requests/{}", id(&r)), json!({"amount_fen": 1_003, "version": r["version"]})).await).await;
+    let (s, r) = app
+        .json(
+            app.patch(
+                Some(&o.requester.token),
+                &format!("/api/v1/requests/{}", id(&r)),
+                json!({"amount_fen": 1_003, "version": r["version"]}),
+            )
+            .await,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["amount_fen"], 1_003);
     assert_eq!(r["amount_in_words"], "人民币壹拾元零叁分");
@@ -267,7 +277,8 @@ async fn every_action_by_every_role_in_every_reachable_state_is_allowed_only_by_
     ];
     for r in [&draft, &pm, &pf, &ap, &ret, &wd] {
         for (name, user) in &actors {
-            let expected: Vec<&str> = allowed.iter().filter(|(req, who, _)| id(req) == id(r) && who == name).flat_map(|(_, _, a)| a.iter().copied()).collect();
+            let expected: Vec<&str> =
+                allowed.iter().filter(|(req, who, _)| id(req) == id(r) && who == name).flat_map(|(_, _, a)| a.iter().copied()).collect();
             let res = app.get(Some(&user.token), &format!("/api/v1/requests/{}", id(r))).await;
             if res.status() == StatusCode::NOT_FOUND {
                 assert!(expected.is_empty());
@@ -320,7 +331,9 @@ async fn twenty_concurrent_first_submits_get_distinct_consecutive_numbers() {
     for i in 0..20 {
         ids.push(id(&app.create_request(&o.requester.token, request_body("verification_transfer", 100 + i)).await));
     }
-    let calls = ids.iter().map(|i| app.client.post(app.url(&format!("/api/v1/requests/{i}/submit"))).bearer_auth(&o.requester.token).json(&json!({})).send());
+    let calls = ids
+        .iter()
+        .map(|i| app.client.post(app.url(&format!("/api/v1/requests/{i}/submit"))).bearer_auth(&o.requester.token).json(&json!({})).send());
     let results = futures::future::join_all(calls).await;
     let mut numbers = Vec::new();
     for r in results {
@@ -481,7 +494,17 @@ async fn the_list_filters_sorts_and_paginates() {
     assert_eq!(get("?flag=payout_overdue").await["total"], 0);
     let from = today().to_string();
     assert_eq!(app.json(app.get(Some(&o.finance1.token), &format!("/api/v1/requests?from={from}&to={from}")).await).await.1["total"], 6);
-    for bad in ["?sort=password", "?status=nope", "?flag=nope", "?per_page=0", "?page=0", "?page=18446744073709551615", "?page=99999999999", "?from=yesterday", "?extra=1"] {
+    for bad in [
+        "?sort=password",
+        "?status=nope",
+        "?flag=nope",
+        "?per_page=0",
+        "?page=0",
+        "?page=18446744073709551615",
+        "?page=99999999999",
+        "?from=yesterday",
+        "?extra=1",
+    ] {
         let (s, body) = app.json(app.get(Some(&o.finance1.token), &format!("/api/v1/requests{bad}")).await).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
         assert!(body["errors"][0]["field"].is_string(), "{bad}: {body}");
@@ -524,7 +547,10 @@ async fn attachments_are_checked_by_content_and_served_back_to_those_who_may_see
     assert_eq!(res.headers()["content-type"], "image/png");
     assert!(res.headers()["content-disposition"].to_str().unwrap().contains("filename*=UTF-8''"));
     assert_eq!(res.bytes().await.unwrap().to_vec(), png);
-    assert_eq!(app.get(Some(&o.outsider.token), &format!("/api/v1/requests/{}/attachments/{}", id(&r), a["id"])).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(Some(&o.outsider.token), &format!("/api/v1/requests/{}/attachments/{}", id(&r), a["id"])).await.status(),
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(app.detail(&o.requester.token, id(&r)).await["attachments"].as_array().unwrap().len(), 1);
 }
 
@@ -532,12 +558,20 @@ async fn attachments_are_checked_by_content_and_served_back_to_those_who_may_see
 async fn the_print_view_is_the_paper_form_with_signatures() {
     let app = spawn_app().await;
     let o = org(&app).await;
-    let r = approved(&app, &o, "verification_transfer", 1_409_50).await;
+    let r = approved(&app, &o, "verification_transfer", 140_950).await;
     let res = app.get(Some(&o.requester.token), &format!("/api/v1/requests/{}/print", id(&r))).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     let html = res.text().await.unwrap();
-    for needle in ["日升集团应(预)付款审批单", r["number"].as_str().unwrap(), "¥1,409.50", "人民币壹仟肆佰零玖元伍角整", "manager 名（同意）", "finance1 名（同意）", "@page"] {
+    for needle in [
+        "日升集团应(预)付款审批单",
+        r["number"].as_str().unwrap(),
+        "¥1,409.50",
+        "人民币壹仟肆佰零玖元伍角整",
+        "manager 名（同意）",
+        "finance1 名（同意）",
+        "@page",
+    ] {
         assert!(html.contains(needle), "missing {needle}");
     }
 }
@@ -555,7 +589,16 @@ async fn a_second_open_request_with_the_same_amount_and_payee_is_flagged_and_war
     let (_, list) = app.json(app.get(Some(&o.finance1.token), "/api/v1/requests?flag=duplicate_suspect").await).await;
     assert_eq!(list["total"], 1);
     // Changing the amount clears it; withdrawing the first makes a new twin harmless.
-    let (s, second) = app.json(app.patch(Some(&o.requester.token), &format!("/api/v1/requests/{}", id(&second)), json!({"amount_fen": 12_323, "version": second["version"]})).await).await;
+    let (s, second) = app
+        .json(
+            app.patch(
+                Some(&o.requester.token),
+                &format!("/api/v1/requests/{}", id(&second)),
+                json!({"amount_fen": 12_323, "version": second["version"]}),
+            )
+            .await,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(second["flags"], json!([]));
     app.act(&o.requester.token, id(&first), "withdraw", json!({})).await;
@@ -569,7 +612,12 @@ async fn the_admins_id_number_and_phone_on_a_request_are_encrypted_at_rest() {
     let o = org(&app).await;
     let r = app.create_request(&o.requester.token, request_body("verification_transfer", 4_444)).await;
     let backend = app.db.get_database_backend();
-    let row = app.db.query_one_raw(sea_orm::Statement::from_string(backend, format!("SELECT mini_program FROM requests WHERE id = {}", id(&r)))).await.unwrap().unwrap();
+    let row = app
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(backend, format!("SELECT mini_program FROM requests WHERE id = {}", id(&r))))
+        .await
+        .unwrap()
+        .unwrap();
     let raw: Value = row.try_get("", "mini_program").unwrap();
     let text = raw.to_string();
     assert!(!text.contains("11010519491231002X") && !text.contains("13812345678"), "{text}");
@@ -579,7 +627,16 @@ async fn the_admins_id_number_and_phone_on_a_request_are_encrypted_at_rest() {
     let masked = app.detail(&o.requester.token, id(&r)).await;
     let mut mp = masked["mini_program"].clone();
     mp["name"] = json!("日升商城二期");
-    let (s, _) = app.json(app.patch(Some(&o.requester.token), &format!("/api/v1/requests/{}", id(&r)), json!({"mini_program": mp, "version": masked["version"]})).await).await;
+    let (s, _) = app
+        .json(
+            app.patch(
+                Some(&o.requester.token),
+                &format!("/api/v1/requests/{}", id(&r)),
+                json!({"mini_program": mp, "version": masked["version"]}),
+            )
+            .await,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     let after = app.detail(&o.finance1.token, id(&r)).await;
     assert_eq!(after["mini_program"]["admin_id_number"], "11010519491231002X");

@@ -16,13 +16,21 @@ fn required_text(errors: &mut Vec<FieldError>, field: &str, v: Option<&str>, max
     })
 }
 
-fn parsed<T>(errors: &mut Vec<FieldError>, field: &str, label: &str, v: Option<&str>, parse: impl Fn(&str) -> Result<T, crate::domain::ids::IdError>) -> Option<T> {
+fn parsed<T>(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    label: &str,
+    v: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, crate::domain::ids::IdError>,
+) -> Option<T> {
     match v.map(str::trim).filter(|s| !s.is_empty()) {
         None => {
             errors.push(FieldError::new(field, format!("{label}不能为空"), format!("{field} is required")));
             None
         }
-        Some(s) => parse(s).map_err(|e| errors.push(FieldError::new(field, format!("{label}无效：{}", e.zh()), format!("invalid {field}: {}", e.en())))).ok(),
+        Some(s) => parse(s)
+            .map_err(|e| errors.push(FieldError::new(field, format!("{label}无效：{}", e.zh()), format!("invalid {field}: {}", e.en()))))
+            .ok(),
     }
 }
 
@@ -37,7 +45,8 @@ pub(super) fn validate(i: &MiniProgramInput) -> Result<RecordFields, ApiError> {
     let entity_name = required_text(&mut e, "entity_name", i.entity_name.as_deref(), 200, "主体名称");
     let credit_code = match i.entity_credit_code.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
-        Some(_) => parsed(&mut e, "entity_credit_code", "统一社会信用代码", i.entity_credit_code.as_deref(), CreditCode::parse).map(|c| c.as_str().to_owned()),
+        Some(_) => parsed(&mut e, "entity_credit_code", "统一社会信用代码", i.entity_credit_code.as_deref(), CreditCode::parse)
+            .map(|c| c.as_str().to_owned()),
     };
     if i.entity_type.is_none() {
         e.push(FieldError::new("entity_type", "请选择主体类型", "entity_type is required"));
@@ -54,7 +63,11 @@ pub(super) fn validate(i: &MiniProgramInput) -> Result<RecordFields, ApiError> {
     if let (Some(t), Some(m)) = (i.entity_type, i.verification_method)
         && !method_allowed(t, m)
     {
-        e.push(FieldError::new("verification_method", "个人主体不能使用对公账户打款验证", "an individual (个人) cannot verify by corporate transfer"));
+        e.push(FieldError::new(
+            "verification_method",
+            "个人主体不能使用对公账户打款验证",
+            "an individual (个人) cannot verify by corporate transfer",
+        ));
     }
     let admin_name = required_text(&mut e, "admin_name", i.admin_name.as_deref(), 50, "管理员姓名");
     let id_number = parsed(&mut e, "admin_id_number", "管理员身份证号", i.admin_id_number.as_deref(), ResidentIdNumber::parse);

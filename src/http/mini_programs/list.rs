@@ -26,7 +26,11 @@ pub struct MiniProgramQuery {
 /// The registry: requesters see the records they created; finance, admin and auditors all.
 #[utoipa::path(get, path = "/mini-programs", tag = "mini-programs", security(("bearer" = [])), params(MiniProgramQuery),
     responses((status = 200, body = Page<MiniProgramView>), (status = 401, body = crate::error::ProblemBody), (status = 422, body = crate::error::ProblemBody)))]
-pub(super) async fn list_mini_programs(State(state): State<AppState>, me: AuthUser, Query(q): Query<MiniProgramQuery>) -> ApiResult<Json<Page<MiniProgramView>>> {
+pub(super) async fn list_mini_programs(
+    State(state): State<AppState>,
+    me: AuthUser,
+    Query(q): Query<MiniProgramQuery>,
+) -> ApiResult<Json<Page<MiniProgramView>>> {
     let (page, per_page) = crate::http::PageParams::resolve(q.page, q.per_page)?;
     let mut cond = visible_to(&me);
     if let Some(t) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
@@ -52,4 +56,3 @@ pub(super) async fn list_mini_programs(State(state): State<AppState>, me: AuthUs
     }
     Ok(Json(Page { items, total, page, per_page }))
 }
-

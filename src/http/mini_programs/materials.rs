@@ -32,7 +32,10 @@ pub(super) async fn upload_material(
     let multipart = crate::upload::multipart_of(body, &state).await?;
     let entity_type = EntityType::parse(&m.entity_type).unwrap_or(EntityType::Enterprise);
     if !required_materials(entity_type, m.entity_subtype.as_deref()).iter().any(|mat| mat.key == item) {
-        return Err(ApiError::NotFound(Msg::new(format!("此主体类型的材料清单中没有 {item}"), format!("{item} is not on this entity type's checklist"))));
+        return Err(ApiError::NotFound(Msg::new(
+            format!("此主体类型的材料清单中没有 {item}"),
+            format!("{item} is not on this entity type's checklist"),
+        )));
     }
     let file = crate::upload::read_upload(&state, multipart).await?;
     let storage_key = crate::upload::store_file(&state, &file.data).await?;
@@ -62,7 +65,11 @@ pub(super) async fn upload_material(
 #[utoipa::path(get, path = "/mini-programs/{id}/materials/{item}/file", tag = "mini-programs", security(("bearer" = [])),
     params(("id" = i32, Path), ("item" = String, Path)),
     responses((status = 200, description = "the file"), (status = 404, body = crate::error::ProblemBody)))]
-pub(super) async fn download_material(State(state): State<AppState>, me: AuthUser, Path((id, item)): Path<(i32, String)>) -> ApiResult<Response> {
+pub(super) async fn download_material(
+    State(state): State<AppState>,
+    me: AuthUser,
+    Path((id, item)): Path<(i32, String)>,
+) -> ApiResult<Response> {
     mini_programs::find_visible(&state.db, &me, id).await?;
     let f = mini_program_material::Entity::find()
         .filter(mini_program_material::Column::MiniProgramId.eq(id))
@@ -70,6 +77,8 @@ pub(super) async fn download_material(State(state): State<AppState>, me: AuthUse
         .one(&state.db)
         .await?
         .ok_or_else(|| ApiError::not_found("材料", "material"))?;
-    let data = tokio::fs::read(state.config.attachments_dir().join(&f.storage_key)).await.map_err(|_| ApiError::not_found("材料文件", "material file"))?;
+    let data = tokio::fs::read(state.config.attachments_dir().join(&f.storage_key))
+        .await
+        .map_err(|_| ApiError::not_found("材料文件", "material file"))?;
     Ok(crate::upload::file_response(data, &f.content_type, &f.filename))
 }

@@ -95,7 +95,6 @@ pub struct MiniProgramView {
     pub updated_at: DateTime<Utc>,
 }
 
-
 /// Decrypted PII of a record (for finance/admin views and for request snapshots).
 pub fn clear_pii(state: &AppState, m: &mini_program::Model) -> (String, String) {
     (state.pii.decrypt(&m.admin_id_number_enc).unwrap_or_default(), state.pii.decrypt(&m.admin_phone_enc).unwrap_or_default())
@@ -165,7 +164,6 @@ pub(super) async fn view(state: &AppState, me: &AuthUser, m: mini_program::Model
     })
 }
 
-
 /// The request's copy of the registry record.
 pub fn snapshot(m: &mini_program::Model, id_number: &str, phone: &str) -> serde_json::Value {
     serde_json::json!({
@@ -178,16 +176,18 @@ pub fn snapshot(m: &mini_program::Model, id_number: &str, phone: &str) -> serde_
 /// A registry record the caller may link a request to, with its snapshot.
 pub async fn for_request(state: &AppState, me: &AuthUser, id: i32) -> ApiResult<(mini_program::Model, serde_json::Value)> {
     // Only the registrant's own payments are linked: another person's request must not move it.
-    let m = mini_program::Entity::find_by_id(id)
-        .filter(mini_program::Column::CreatedBy.eq(me.id))
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| ApiError::field("mini_program_id", "没有这个小程序登记，或不是您登记的", "no such mini-program record, or not registered by you"))?;
+    let m =
+        mini_program::Entity::find_by_id(id).filter(mini_program::Column::CreatedBy.eq(me.id)).one(&state.db).await?.ok_or_else(|| {
+            ApiError::field(
+                "mini_program_id",
+                "没有这个小程序登记，或不是您登记的",
+                "no such mini-program record, or not registered by you",
+            )
+        })?;
     let (id_number, phone) = clear_pii(state, &m);
     let snap = snapshot(&m, &id_number, &phone);
     Ok((m, snap))
 }
-
 
 pub(super) fn may_edit(me: &AuthUser, m: &mini_program::Model) -> bool {
     m.created_by == me.id || me.has(Role::Finance) || me.has(Role::Admin)

@@ -20,7 +20,11 @@ use axum::http::StatusCode;
     responses((status = 201, body = MiniProgramView), (status = 401, body = crate::error::ProblemBody),
               (status = 403, body = crate::error::ProblemBody), (status = 409, body = crate::error::ProblemBody),
               (status = 422, body = crate::error::ProblemBody)))]
-pub(super) async fn create_mini_program(State(state): State<AppState>, me: AuthUser, Json(input): Json<MiniProgramInput>) -> ApiResult<(StatusCode, Json<MiniProgramView>)> {
+pub(super) async fn create_mini_program(
+    State(state): State<AppState>,
+    me: AuthUser,
+    Json(input): Json<MiniProgramInput>,
+) -> ApiResult<(StatusCode, Json<MiniProgramView>)> {
     me.require(Role::Requester)?;
     if input.status.is_some() || input.version.is_some() {
         return Err(ApiError::field("status", "新登记不接受 status / version", "status and version are not accepted on create"));

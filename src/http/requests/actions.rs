@@ -82,4 +82,3 @@ async fn act(
     let applied = apply(state.ctx(), By::User(&me), current, order).await?;
     Ok(Json(detail(&state, &me, &applied.request, applied.warnings).await?).into_response())
 }
-

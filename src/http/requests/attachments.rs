@@ -76,7 +76,12 @@ pub async fn list_for(state: &AppState, request_id: i32) -> ApiResult<Vec<Attach
     responses((status = 201, body = AttachmentView), (status = 403, body = crate::error::ProblemBody),
               (status = 404, body = crate::error::ProblemBody), (status = 413, body = crate::error::ProblemBody),
               (status = 422, body = crate::error::ProblemBody)))]
-async fn upload_attachment(State(state): State<AppState>, me: AuthUser, Path(id): Path<i32>, body: Request) -> ApiResult<(StatusCode, Json<AttachmentView>)> {
+async fn upload_attachment(
+    State(state): State<AppState>,
+    me: AuthUser,
+    Path(id): Path<i32>,
+    body: Request,
+) -> ApiResult<(StatusCode, Json<AttachmentView>)> {
     let req = find_visible(&state.db, &me, id).await?;
     let multipart = multipart_of(body, &state).await?;
     let status = status_of(&req);
@@ -88,7 +93,13 @@ async fn upload_attachment(State(state): State<AppState>, me: AuthUser, Path(id)
         "general" => me.id == req.requester_id && status.is_editable(),
         "payout_receipt" => me.has(Role::Finance) && matches!(status, Status::Approved | Status::Paid | Status::Closed),
         "refund_receipt" => me.has(Role::Finance) && matches!(status, Status::Paid | Status::Refunded),
-        _ => return Err(ApiError::field("purpose", "用途须为 general、payout_receipt 或 refund_receipt", "purpose must be general, payout_receipt or refund_receipt")),
+        _ => {
+            return Err(ApiError::field(
+                "purpose",
+                "用途须为 general、payout_receipt 或 refund_receipt",
+                "purpose must be general, payout_receipt or refund_receipt",
+            ));
+        }
     };
     if !allowed {
         return Err(ApiError::Forbidden(Msg::new(

@@ -104,10 +104,8 @@ fn apply_form(am: &mut request::ActiveModel, f: &Form, pii: &crate::pii::PiiCiph
 /// requests the caller may read.
 async fn duplicates_of(state: &AppState, me: &AuthUser, f: &Form, except: Option<i32>) -> ApiResult<(String, Vec<String>)> {
     let open: Vec<&str> = Status::ALL.iter().filter(|s| s.is_open()).map(|s| s.as_str()).collect();
-    let mut q = request::Entity::find()
-        .filter(request::Column::AmountFen.eq(f.amount.fen()))
-        .filter(request::Column::Status.is_in(open))
-        .filter(
+    let mut q =
+        request::Entity::find().filter(request::Column::AmountFen.eq(f.amount.fen())).filter(request::Column::Status.is_in(open)).filter(
             Condition::any()
                 .add(request::Column::PayeeAccount.eq(f.payee_account.as_str()))
                 .add(request::Column::PayeeName.eq(f.payee_name.clone())),

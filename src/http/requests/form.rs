@@ -111,18 +111,24 @@ impl MiniProgram {
     }
 }
 
-
 /// A free-text field (DESIGN §1.1 lengths): `min` 0 makes it optional. Text without a visible
 /// character, direction overrides and control characters are refused (`domain::text`).
 fn text(errors: &mut Vec<FieldError>, field: &str, value: Option<&str>, min: usize, max: usize, label_zh: &str) -> String {
-    let checked = if min == 0 { text::optional(value, max).map(Option::unwrap_or_default) } else { text::required(value.unwrap_or(""), max) };
+    let checked =
+        if min == 0 { text::optional(value, max).map(Option::unwrap_or_default) } else { text::required(value.unwrap_or(""), max) };
     checked.unwrap_or_else(|p| {
         errors.push(text::labelled_field_error(field, label_zh, p));
         String::new()
     })
 }
 
-pub(crate) fn id_field<T>(errors: &mut Vec<FieldError>, field: &str, label_zh: &str, value: Option<&str>, parse: impl Fn(&str) -> Result<T, crate::domain::ids::IdError>) -> Option<T> {
+pub(crate) fn id_field<T>(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    label_zh: &str,
+    value: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, crate::domain::ids::IdError>,
+) -> Option<T> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => {
             errors.push(FieldError::new(field, format!("{label_zh}不能为空"), format!("{field} is required")));
@@ -138,7 +144,13 @@ pub(crate) fn id_field<T>(errors: &mut Vec<FieldError>, field: &str, label_zh: &
     }
 }
 
-fn optional_id<T>(errors: &mut Vec<FieldError>, field: &str, label_zh: &str, value: Option<&str>, parse: impl Fn(&str) -> Result<T, crate::domain::ids::IdError>) -> Option<T> {
+fn optional_id<T>(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    label_zh: &str,
+    value: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, crate::domain::ids::IdError>,
+) -> Option<T> {
     value.map(str::trim).filter(|v| !v.is_empty())?;
     id_field(errors, field, label_zh, value, parse)
 }
@@ -147,20 +159,22 @@ fn mini_program(errors: &mut Vec<FieldError>, mp: &MiniProgram) -> MiniProgram {
     let p = "mini_program.";
     let name = text(errors, &format!("{p}name"), Some(&mp.name), 1, 100, "小程序名称");
     let appid = optional_id(errors, &format!("{p}appid"), "AppID", mp.appid.as_deref(), AppId::parse).map(|a| a.as_str().to_owned());
-    let email = id_field(errors, &format!("{p}registration_email"), "注册邮箱", Some(&mp.registration_email), |s| {
-        Email::parse(s)
-    })
-    .map(|e| e.as_str().to_owned())
-    .unwrap_or_default();
+    let email = id_field(errors, &format!("{p}registration_email"), "注册邮箱", Some(&mp.registration_email), |s| Email::parse(s))
+        .map(|e| e.as_str().to_owned())
+        .unwrap_or_default();
     let subtype = mp.entity_subtype.as_deref().map(str::trim).filter(|s| !s.is_empty());
     if let Err(message) = validate_subtype(mp.entity_type, subtype) {
         errors.push(FieldError::new(format!("{p}entity_subtype"), message.clone(), message));
     }
-    let admin_name = mp.admin_name.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| {
-        text(errors, &format!("{p}admin_name"), Some(s), 1, 50, "管理员姓名")
-    });
-    let id_number = optional_id(errors, &format!("{p}admin_id_number"), "管理员身份证号", mp.admin_id_number.as_deref(), ResidentIdNumber::parse)
-        .map(|v| v.as_str().to_owned());
+    let admin_name = mp
+        .admin_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| text(errors, &format!("{p}admin_name"), Some(s), 1, 50, "管理员姓名"));
+    let id_number =
+        optional_id(errors, &format!("{p}admin_id_number"), "管理员身份证号", mp.admin_id_number.as_deref(), ResidentIdNumber::parse)
+            .map(|v| v.as_str().to_owned());
     let phone = optional_id(errors, &format!("{p}admin_phone"), "管理员手机号", mp.admin_phone.as_deref(), MobilePhone::parse)
         .map(|v| v.as_str().to_owned());
     MiniProgram {
@@ -275,7 +289,10 @@ impl RequestInput {
         {
             errors.push(FieldError::new("currency", "币种只能是 CNY（人民币）", "currency must be CNY"));
         }
-        if self.refundable.is_some() && kind.is_some_and(|k| k != Kind::AdvancePayment) && self.refundable != kind.map(|k| k.refundable(false)) {
+        if self.refundable.is_some()
+            && kind.is_some_and(|k| k != Kind::AdvancePayment)
+            && self.refundable != kind.map(|k| k.refundable(false))
+        {
             errors.push(FieldError::new(
                 "refundable",
                 "只有「其他预付款」可以设置是否退款",
@@ -284,7 +301,8 @@ impl RequestInput {
         }
         let title = text(&mut errors, "title", self.title.as_deref(), 1, 200, "标题");
         let payer_entity = text(&mut errors, "payer_entity", self.payer_entity.as_deref(), 1, 200, "付款主体");
-        let payer_credit_code = id_field(&mut errors, "payer_credit_code", "统一社会信用代码", self.payer_credit_code.as_deref(), CreditCode::parse);
+        let payer_credit_code =
+            id_field(&mut errors, "payer_credit_code", "统一社会信用代码", self.payer_credit_code.as_deref(), CreditCode::parse);
         let payer_bank = text(&mut errors, "payer_bank", self.payer_bank.as_deref(), 1, 200, "付款开户行");
         let payer_account = id_field(&mut errors, "payer_account", "付款账号", self.payer_account.as_deref(), AccountNumber::parse);
         let payee_name = text(&mut errors, "payee_name", self.payee_name.as_deref(), 1, 200, "收款方户名");

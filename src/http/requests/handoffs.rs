@@ -21,11 +21,7 @@ use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(transfer))
-        .routes(routes!(add_approver))
-        .routes(routes!(recall))
-        .routes(routes!(comment))
+    OpenApiRouter::new().routes(routes!(transfer)).routes(routes!(add_approver)).routes(routes!(recall)).routes(routes!(comment))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -119,7 +115,12 @@ fn recall_body(body: &Bytes) -> ApiResult<RecallBody> {
 }
 
 async fn do_transfer(state: &AppState, me: &AuthUser, current: request::Model, body: TransferBody) -> ApiResult<RequestDetail> {
-    let order = Order { change: Change::Transfer { to_user_id: body.to_user_id }, version: body.version, comment: body.comment, idempotency_key: None };
+    let order = Order {
+        change: Change::Transfer { to_user_id: body.to_user_id },
+        version: body.version,
+        comment: body.comment,
+        idempotency_key: None,
+    };
     decided(state, me, current, order).await
 }
 
@@ -128,7 +129,12 @@ async fn do_add_approver(state: &AppState, me: &AuthUser, current: request::Mode
         AddPosition::Before => Position::Before,
         AddPosition::After => Position::After,
     };
-    let order = Order { change: Change::AddApprover { user_id: body.user_id, position }, version: body.version, comment: body.comment, idempotency_key: None };
+    let order = Order {
+        change: Change::AddApprover { user_id: body.user_id, position },
+        version: body.version,
+        comment: body.comment,
+        idempotency_key: None,
+    };
     decided(state, me, current, order).await
 }
 
@@ -147,11 +153,21 @@ async fn decided(state: &AppState, me: &AuthUser, current: request::Model, order
     params(("id" = i32, Path)), request_body = CommentBody,
     responses((status = 201, body = RequestDetail), (status = 404, body = crate::error::ProblemBody),
               (status = 422, body = crate::error::ProblemBody)))]
-async fn comment(State(state): State<AppState>, me: AuthUser, Path(id): Path<i32>, body: Bytes) -> ApiResult<(StatusCode, Json<RequestDetail>)> {
+async fn comment(
+    State(state): State<AppState>,
+    me: AuthUser,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<RequestDetail>)> {
     let m = find_visible(&state.db, &me, id).await?;
     let body: CommentBody = parse_json(&body)?;
-    let text = crate::domain::text::required(&body.body, 2000)
-        .map_err(|_| ApiError::field("body", "评论须为 1–2000 个字符，包含可见文字且不含控制字符", "a comment must be 1–2000 characters of visible text without control characters"))?;
+    let text = crate::domain::text::required(&body.body, 2000).map_err(|_| {
+        ApiError::field(
+            "body",
+            "评论须为 1–2000 个字符，包含可见文字且不含控制字符",
+            "a comment must be 1–2000 characters of visible text without control characters",
+        )
+    })?;
     let mut notified = Vec::new();
     let mut warnings = Vec::new();
     for name in mentions(&text) {

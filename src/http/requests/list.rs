@@ -16,14 +16,21 @@ use sea_orm::{ColumnTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, Quer
 #[utoipa::path(get, path = "/requests", tag = "requests", security(("bearer" = [])), params(ListQuery),
     responses((status = 200, body = Page<RequestView>), (status = 401, body = crate::error::ProblemBody),
               (status = 422, body = crate::error::ProblemBody)))]
-pub(super) async fn list_requests(State(state): State<AppState>, me: AuthUser, Query(q): Query<ListQuery>) -> ApiResult<Json<Page<RequestView>>> {
+pub(super) async fn list_requests(
+    State(state): State<AppState>,
+    me: AuthUser,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Page<RequestView>>> {
     let (page, per_page) = crate::http::PageParams::resolve(q.page, q.per_page)?;
     let today = china_date(state.clock.now());
     let (col, order) = sort_order(q.sort.as_deref())?;
     let matching = request::Entity::find().filter(visible_to(&me)).filter(filter_condition(&q, today)?);
     // The total depends on the filters, on what the caller may see and on the day (flags).
     let viewer = if me.roles.sees_all_requests() { 0 } else { me.id };
-    let key = format!("{viewer}|{today}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}", q.status, q.kind, q.flag, q.q, q.from, q.to, q.department_id, q.requester_id);
+    let key = format!(
+        "{viewer}|{today}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+        q.status, q.kind, q.flag, q.q, q.from, q.to, q.department_id, q.requester_id
+    );
     // Read before anything else of the list, so totals and names are never older than the rows.
     let seq = crate::store::cache::data_version(&state.db).await?;
     let total = match state.counts.get(&key, seq) {
@@ -47,8 +54,11 @@ pub(super) async fn list_requests(State(state): State<AppState>, me: AuthUser, Q
         .into_tuple()
         .all(&state.db)
         .await?;
-    let mut rows =
-        if ids.is_empty() { Vec::new() } else { request::Entity::find().filter(request::Column::Id.is_in(ids.clone())).all(&state.db).await? };
+    let mut rows = if ids.is_empty() {
+        Vec::new()
+    } else {
+        request::Entity::find().filter(request::Column::Id.is_in(ids.clone())).all(&state.db).await?
+    };
     rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
     let names = Names::load(&state, &me, &rows, Some(seq)).await?;
     let items = rows.iter().map(|m| view::view(m, &me, &names, today, &state)).collect();

@@ -58,7 +58,9 @@ pub async fn record(state: &AppState, me: &AuthUser, id: i32, action: Action, he
         return Ok(outcome_response(run(state, me, id, action, body, None).await, lang).0);
     };
     // The fingerprint ignores formatting: the body is compared as parsed JSON.
-    let canonical = serde_json::from_slice::<serde_json::Value>(body).map(|v| v.to_string()).unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned());
+    let canonical = serde_json::from_slice::<serde_json::Value>(body)
+        .map(|v| v.to_string())
+        .unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned());
     let endpoint = format!("POST /api/v1/requests/{id}/{}", action.as_str());
     let hash = hex::encode(Sha256::digest(format!("{endpoint}\n{canonical}").as_bytes()));
     match idempotency::claim(&state.db, me.id, &key, &endpoint, &hash, state.clock.now()).await? {
@@ -82,7 +84,10 @@ pub async fn record(state: &AppState, me: &AuthUser, id: i32, action: Action, he
         }
         Claim::InFlight => Err(ApiError::Conflict {
             code: crate::error::ConflictCode::IdempotencyInFlight,
-            msg: Msg::new("相同 Idempotency-Key 的请求仍在处理中，请稍后重试", "a request with this Idempotency-Key is still being processed"),
+            msg: Msg::new(
+                "相同 Idempotency-Key 的请求仍在处理中，请稍后重试",
+                "a request with this Idempotency-Key is still being processed",
+            ),
             current: None,
         }),
         Claim::New => {
@@ -121,7 +126,8 @@ async fn run(state: &AppState, me: &AuthUser, id: i32, action: Action, body: &[u
     let order = match action {
         Action::Payout => {
             let b: PayoutBody = parse_json(body)?;
-            let change = Change::Payout { paid_at: b.paid_at, amount_fen: b.amount_fen, reference: b.reference, override_reason: b.override_reason };
+            let change =
+                Change::Payout { paid_at: b.paid_at, amount_fen: b.amount_fen, reference: b.reference, override_reason: b.override_reason };
             Order { change, version: b.version, comment: None, idempotency_key }
         }
         _ => {

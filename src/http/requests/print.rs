@@ -10,9 +10,9 @@ use crate::domain::workflow::Kind;
 use crate::error::{ApiResult, Lang, Msg, Problem};
 use crate::export::pdf::{PdfError, html_to_pdf};
 use crate::http::extract::Path;
-use crate::upload::content_disposition;
 use crate::store::chain::chain_of;
 use crate::store::requests::{find_visible, status_of};
+use crate::upload::content_disposition;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -75,9 +75,10 @@ fn signatures(m: &entity::request::Model, events: &[TimelineEntry], names: &std:
                     format!("{}（{} 代，同意）", name(a.user_id), name(a.by_user_id))
                 });
                 at = Some(a.at);
-                let said = round.iter().rev().find(|e| {
-                    e.action == "approve" && e.actor_id == Some(a.by_user_id) && e.step.as_deref().is_none_or(|s| s == st.name)
-                });
+                let said = round
+                    .iter()
+                    .rev()
+                    .find(|e| e.action == "approve" && e.actor_id == Some(a.by_user_id) && e.step.as_deref().is_none_or(|s| s == st.name));
                 opinions.extend(said.and_then(|e| e.comment.clone()));
             }
             if st.approvals.is_empty() && i == chain.current {
@@ -172,8 +173,12 @@ fn pdf_unavailable(e: &PdfError) -> Response {
             "服务器未安装 Chromium，无法生成 PDF。可用「打印」另存为 PDF；或请管理员安装 chromium（或用 VERIFUND_CHROMIUM 指定浏览器）。",
             "no Chromium is installed on the server, so no PDF can be made. Use Print and save as PDF, or ask an administrator to install chromium (or name it in VERIFUND_CHROMIUM).",
         ),
-        PdfError::Busy | PdfError::TimedOut => Msg::new("PDF 生成繁忙或超时，请稍后再试", "PDF rendering is busy or took too long; try again shortly"),
-        PdfError::Failed(_) => Msg::new("PDF 生成失败，请稍后再试；已记录日志", "the PDF could not be rendered; try again shortly (it has been logged)"),
+        PdfError::Busy | PdfError::TimedOut => {
+            Msg::new("PDF 生成繁忙或超时，请稍后再试", "PDF rendering is busy or took too long; try again shortly")
+        }
+        PdfError::Failed(_) => {
+            Msg::new("PDF 生成失败，请稍后再试；已记录日志", "the PDF could not be rendered; try again shortly (it has been logged)")
+        }
     };
     tracing::warn!(error = %e, "print.pdf");
     Problem {
@@ -201,8 +206,13 @@ async fn form_html(state: &AppState, me: &AuthUser, id: i32) -> ApiResult<(Optio
     let mut ids: Vec<i32> = chain.steps.iter().flat_map(|s| s.approvals.iter().flat_map(|a| [a.user_id, a.by_user_id])).collect();
     ids.sort_unstable();
     ids.dedup();
-    let names: std::collections::HashMap<i32, String> =
-        user::Entity::find().filter(user::Column::Id.is_in(ids)).all(&state.db).await?.into_iter().map(|u| (u.id, u.display_name)).collect();
+    let names: std::collections::HashMap<i32, String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.display_name))
+        .collect();
     let sigs = signatures(&m, &events, &names);
     let e = escape;
     let local = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&china()).format("%Y-%m-%d %H:%M").to_string();

@@ -7,12 +7,12 @@ use crate::domain::roles::Role;
 use crate::domain::workflow::Status;
 use crate::error::ApiResult;
 use crate::http::PageParams;
-use serde::{Deserialize, Serialize};
 use crate::http::extract::{Json, Query};
 use crate::store::chain::Relation;
 use axum::extract::State;
 use entity::request;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use serde::{Deserialize, Serialize};
 
 /// One page of the to-do list, shaped like every list, with the counts per kind of task.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -81,9 +81,8 @@ pub(super) async fn tasks(State(state): State<AppState>, me: AuthUser, Query(q):
     let mut finance_approval = Condition::any().add(mine_to_decide);
     if finance {
         let not_mine = C::RequesterId.ne(me.id);
-        finance_approval = finance_approval.add(
-            Condition::all().add(not_mine.clone()).add(open_step()).add(related(&me, Relation::Acted).not()),
-        );
+        finance_approval =
+            finance_approval.add(Condition::all().add(not_mine.clone()).add(open_step()).add(related(&me, Relation::Acted).not()));
         let mut payout = Condition::all().add(C::Status.eq(Status::Approved.as_str())).add(not_mine.clone());
         if state.config.four_eyes {
             // Neither the finance sign-off nor the approver it was given for may pay.

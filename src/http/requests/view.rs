@@ -2,13 +2,13 @@
 //! (大写, deadlines, flags, the actions they may take now), with PII masked by role.
 use super::form::MiniProgram;
 use crate::auth::AuthUser;
+use crate::domain::chain::{Chain, Mode, Stage, StepKind};
+use crate::domain::flags::{Flag, effective_status, flags};
 use crate::domain::ids::{mask_id_number, mask_phone};
 use crate::domain::money::amount_in_words;
 use crate::domain::roles::Role;
 use crate::domain::workflow::{Action, Kind, Status, allowed_actions};
-use crate::domain::chain::{Chain, Mode, Stage, StepKind};
 use crate::store::chain::{chain_of, facts_for};
-use crate::domain::flags::{Flag, effective_status, flags};
 use crate::store::requests::status_of;
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{delegation, request};

@@ -3,10 +3,7 @@ use crate::domain::chain::{Candidate, Chain, Ineligible, StepKind};
 use crate::domain::roles::{Role, RoleSet};
 use crate::error::{ApiError, ApiResult};
 use entity::{company_finance_user, request, user};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 
 /// The people copied in on submit: they must exist and be active; the requester is not copied.
 pub(super) async fn check_cc(db: &DatabaseConnection, m: &request::Model, ids: &[i32]) -> ApiResult<Vec<i32>> {
@@ -18,13 +15,23 @@ pub(super) async fn check_cc(db: &DatabaseConnection, m: &request::Model, ids: &
     }
     let found = user::Entity::find().filter(user::Column::Id.is_in(ids.clone())).filter(user::Column::Disabled.eq(false)).all(db).await?;
     if let Some(missing) = ids.iter().find(|id| !found.iter().any(|u| u.id == **id)) {
-        return Err(ApiError::field("cc_user_ids", format!("抄送人 {missing} 不存在或已停用"), format!("user {missing} does not exist or is disabled")));
+        return Err(ApiError::field(
+            "cc_user_ids",
+            format!("抄送人 {missing} 不存在或已停用"),
+            format!("user {missing} does not exist or is disabled"),
+        ));
     }
     Ok(ids)
 }
 
 /// The user a hand-off names: they must exist and be eligible for the step (`domain::chain::eligible`).
-pub(super) async fn hand_to(db: &DatabaseConnection, m: &request::Model, chain: &Chain, field: &str, user_id: i32) -> ApiResult<user::Model> {
+pub(super) async fn hand_to(
+    db: &DatabaseConnection,
+    m: &request::Model,
+    chain: &Chain,
+    field: &str,
+    user_id: i32,
+) -> ApiResult<user::Model> {
     let u = user::Entity::find_by_id(user_id)
         .one(db)
         .await?
@@ -32,8 +39,12 @@ pub(super) async fn hand_to(db: &DatabaseConnection, m: &request::Model, chain: 
     let who = Candidate { id: u.id, disabled: u.disabled, roles: RoleSet::from_db(&u.roles) };
     match crate::domain::chain::eligible(&who, m.requester_id, chain, field == "to_user_id") {
         Ok(()) => Ok(u),
-        Err(Ineligible::Disabled) => Err(ApiError::field(field, format!("{} 已停用", u.display_name), format!("{} is disabled", u.username))),
-        Err(Ineligible::Requester) => Err(ApiError::field(field, "不能交给申请人本人审批", "the requester may not approve their own request")),
+        Err(Ineligible::Disabled) => {
+            Err(ApiError::field(field, format!("{} 已停用", u.display_name), format!("{} is disabled", u.username)))
+        }
+        Err(Ineligible::Requester) => {
+            Err(ApiError::field(field, "不能交给申请人本人审批", "the requester may not approve their own request"))
+        }
         Err(Ineligible::NoApprovingRole(Role::Finance)) => Err(ApiError::field(
             field,
             format!("{} 没有财务角色，财务审批只能交给财务人员", u.display_name),
@@ -60,8 +71,11 @@ pub(super) async fn check_company_finance(db: &DatabaseConnection, m: &request::
     let named = company_finance_user::Entity::find().filter(company_finance_user::Column::CompanyId.eq(company));
     let listed = named.clone().filter(company_finance_user::Column::UserId.eq(u.id)).count(db).await? > 0;
     if !listed && named.count(db).await? > 0 {
-        return Err(ApiError::field("to_user_id", "此公司的财务审批只能由其财务人员完成", "this company's sign-off is limited to its finance users"));
+        return Err(ApiError::field(
+            "to_user_id",
+            "此公司的财务审批只能由其财务人员完成",
+            "this company's sign-off is limited to its finance users",
+        ));
     }
     Ok(())
 }
-

@@ -7,10 +7,7 @@ use crate::store::audit::{self, AuditAction, NewEvent};
 use crate::store::notify::{Notice, notify};
 use crate::store::requests::conflict_after_race;
 use entity::request;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait,
-    QueryFilter,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter};
 
 /// Creates a draft: the row, its audit event and the registry follow-up, in one transaction.
 pub async fn create(ctx: Ctx<'_>, me: &AuthUser, draft: request::ActiveModel) -> ApiResult<request::Model> {

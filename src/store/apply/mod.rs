@@ -32,8 +32,8 @@ mod checks;
 mod drafts;
 mod notices;
 
-pub use drafts::{comment, create, delete_draft};
 use checks::{check_cc, check_company_finance, hand_to};
+pub use drafts::{comment, create, delete_draft};
 use notices::{announce, nobody_left};
 
 /// What every change needs from the running instance.
@@ -95,23 +95,50 @@ impl By<'_> {
 #[derive(Debug, Clone)]
 pub enum Change {
     /// `incomplete`: what the stored form still lacks (answered after the workflow's own checks).
-    Submit { cc_user_ids: Vec<i32>, incomplete: Vec<crate::error::FieldError> },
+    Submit {
+        cc_user_ids: Vec<i32>,
+        incomplete: Vec<crate::error::FieldError>,
+    },
     Approve,
     Reject,
     Withdraw,
-    Transfer { to_user_id: i32 },
-    AddApprover { user_id: i32, position: Position },
+    Transfer {
+        to_user_id: i32,
+    },
+    AddApprover {
+        user_id: i32,
+        position: Position,
+    },
     Recall,
-    Payout { paid_at: NaiveDate, amount_fen: i64, reference: String, override_reason: Option<String> },
-    Refund { refunded_at: NaiveDate, amount_fen: i64, reference: String },
+    Payout {
+        paid_at: NaiveDate,
+        amount_fen: i64,
+        reference: String,
+        override_reason: Option<String>,
+    },
+    Refund {
+        refunded_at: NaiveDate,
+        amount_fen: i64,
+        reference: String,
+    },
     /// The scheduler: `pay_by` passed without a payout.
     Expire,
     /// The requester's new form (validated by the caller), with the duplicate flags it earns.
-    Edit { columns: Vec<(request::Column, SimpleExpr)>, flags: String, summary_before: serde_json::Value },
+    Edit {
+        columns: Vec<(request::Column, SimpleExpr)>,
+        flags: String,
+        summary_before: serde_json::Value,
+    },
     /// A chain recomputed because someone named in it can no longer decide.
-    Reroute { chain: Chain, from_user_id: i32, notes: String },
+    Reroute {
+        chain: Chain,
+        from_user_id: i32,
+        notes: String,
+    },
     /// `refund_due` recomputed after the calendar changed.
-    RefundDue { due: NaiveDate },
+    RefundDue {
+        due: NaiveDate,
+    },
 }
 
 impl Change {
@@ -260,8 +287,13 @@ async fn check(ctx: Ctx<'_>, by: By<'_>, current: &request::Model, mut order: Or
     }
     order.comment = match order.comment.as_deref() {
         None => None,
-        Some(c) => crate::domain::text::optional(Some(c), 2000)
-            .map_err(|_| ApiError::field("comment", "意见须包含可见文字，最多 2000 个字符，且不含控制字符", "a comment must show visible text, at most 2000 characters, without control characters"))?,
+        Some(c) => crate::domain::text::optional(Some(c), 2000).map_err(|_| {
+            ApiError::field(
+                "comment",
+                "意见须包含可见文字，最多 2000 个字符，且不含控制字符",
+                "a comment must show visible text, at most 2000 characters, without control characters",
+            )
+        })?,
     };
     let today = ctx.today();
     let four_eyes = ctx.config.four_eyes;
@@ -269,11 +301,17 @@ async fn check(ctx: Ctx<'_>, by: By<'_>, current: &request::Model, mut order: Or
     let (next, slot) = match (order.change.action(), by) {
         (Some(Action::Expire), _) => {
             let facts = facts_without_step(current, &chain, four_eyes);
-            (transition(status_of(current), Action::Expire, Actor::System, &facts, None).map_err(|r| refusal(current, Action::Expire, r))?, None)
+            (
+                transition(status_of(current), Action::Expire, Actor::System, &facts, None)
+                    .map_err(|r| refusal(current, Action::Expire, r))?,
+                None,
+            )
         }
         (Some(action), _) => {
             let facts = match by {
-                By::User(me) if order.change.decides_a_step() => facts_for(current, &chain, me, &delegations_to(ctx.db, me).await?, four_eyes),
+                By::User(me) if order.change.decides_a_step() => {
+                    facts_for(current, &chain, me, &delegations_to(ctx.db, me).await?, four_eyes)
+                }
                 _ => facts_without_step(current, &chain, four_eyes),
             };
             let facts = Facts { order_void: order_lapsed(current, today), ..facts };
@@ -312,12 +350,17 @@ async fn check(ctx: Ctx<'_>, by: By<'_>, current: &request::Model, mut order: Or
             }
             let target = hand_to(ctx.db, current, &chain, "user_id", *user_id).await?;
             if chain.steps.len() >= MAX_STEPS {
-                return Err(ApiError::field("user_id", format!("一轮审批最多 {MAX_STEPS} 步"), format!("a round has at most {MAX_STEPS} steps")));
+                return Err(ApiError::field(
+                    "user_id",
+                    format!("一轮审批最多 {MAX_STEPS} 步"),
+                    format!("a round has at most {MAX_STEPS} steps"),
+                ));
             }
             checked.target = Some(target);
         }
         Change::Payout { paid_at, amount_fen, reference, override_reason } => {
-            let p = payment::payout(&ledger, *paid_at, *amount_fen, reference, override_reason.as_deref(), today).map_err(ApiError::Validation)?;
+            let p = payment::payout(&ledger, *paid_at, *amount_fen, reference, override_reason.as_deref(), today)
+                .map_err(ApiError::Validation)?;
             checked.money = Some(Money::Payout(p));
         }
         Change::Refund { refunded_at, amount_fen, reference } => {
@@ -368,9 +411,11 @@ async fn write(
     }
     match &order.change {
         Change::Submit { .. } => {
-            let requester = user::Entity::find_by_id(current.requester_id).one(tx).await?.ok_or_else(|| ApiError::not_found("申请人", "requester"))?;
+            let requester =
+                user::Entity::find_by_id(current.requester_id).one(tx).await?.ok_or_else(|| ApiError::not_found("申请人", "requester"))?;
             let rules = chains::load_rules(tx).await?;
-            let mut resolved = chains::resolve(tx, current, &requester, &rules).await?.map_err(|nobody| Refused::NobodyLeft(nobody.step))?;
+            let mut resolved =
+                chains::resolve(tx, current, &requester, &rules).await?.map_err(|nobody| Refused::NobodyLeft(nobody.step))?;
             resolved.earlier_actors = if current.round > 0 { chain.all_actors() } else { Vec::new() };
             chain = resolved;
             chain_changed = true;
@@ -409,7 +454,9 @@ async fn write(
         }
         Change::Recall => {
             // `transition` has established that a recall is possible now.
-            next = chain.recall(by.id().unwrap_or_default()).map_err(|_| ApiError::Forbidden(Msg::new("没有可撤回的审批", "nothing to recall")))?;
+            next = chain
+                .recall(by.id().unwrap_or_default())
+                .map_err(|_| ApiError::Forbidden(Msg::new("没有可撤回的审批", "nothing to recall")))?;
             chain_changed = true;
             step_name = chain.current_step().map(|s| s.name.clone());
             if from == Status::Approved {
@@ -584,7 +631,10 @@ pub fn refusal(current: &request::Model, action: Action, r: Refusal) -> ApiError
         Refusal::OrderVoid => ApiError::field(
             "order_date",
             format!("腾讯的验证订单已于 {} 失效（须在下单后 10 天内打款），请在公众平台重新发起验证后修改订单日期", current.pay_by),
-            format!("Tencent's verification order lapsed on {} (payment is due within 10 days of the order); start a new verification and update order_date", current.pay_by),
+            format!(
+                "Tencent's verification order lapsed on {} (payment is due within 10 days of the order); start a new verification and update order_date",
+                current.pay_by
+            ),
         ),
     }
 }
@@ -606,4 +656,3 @@ impl From<Refused> for ApiError {
         }
     }
 }
-

@@ -9,7 +9,7 @@ use crate::store::chain::{self as chains};
 use crate::store::notify::{Notice, notify, users_with_role};
 use crate::store::requests::{current_state, status_of};
 use entity::request;
-use sea_orm::{DatabaseTransaction};
+use sea_orm::DatabaseTransaction;
 
 /// Nobody is left to decide a step: admins are told (once per request and round), and the
 /// submit answers 409 so the requester knows it did not go anywhere.
@@ -46,7 +46,13 @@ pub(super) async fn announce(
     if !cc.is_empty() {
         notices.push((
             cc.to_vec(),
-            Notice { kind: "cc", title: "抄送给您".into(), body: label.clone(), request_id: Some(m.id), dedupe_key: format!("cc:{}:{}", m.id, m.round) },
+            Notice {
+                kind: "cc",
+                title: "抄送给您".into(),
+                body: label.clone(),
+                request_id: Some(m.id),
+                dedupe_key: format!("cc:{}:{}", m.id, m.round),
+            },
         ));
     }
     let finance = || users_with_role(tx, Role::Finance);
@@ -74,7 +80,8 @@ pub(super) async fn announce(
         }
         (Change::Approve, Status::Approved) => {
             let signed = chain.all_actors();
-            let payers = finance().await?.into_iter().filter(|id| *id != m.requester_id && !(ctx.config.four_eyes && signed.contains(id))).collect();
+            let payers =
+                finance().await?.into_iter().filter(|id| *id != m.requester_id && !(ctx.config.four_eyes && signed.contains(id))).collect();
             notices.push((
                 payers,
                 Notice {
@@ -113,11 +120,20 @@ pub(super) async fn announce(
             let (title, body) = if status == Status::Refunded {
                 ("退款已到账", format!("{number} 已全额退回 {}", format_yuan(total)))
             } else {
-                ("退款金额不符", format!("{number} 已退回 {}，打款 {}，差额 {}", format_yuan(total), format_yuan(paid), format_yuan(paid - total)))
+                (
+                    "退款金额不符",
+                    format!("{number} 已退回 {}，打款 {}，差额 {}", format_yuan(total), format_yuan(paid), format_yuan(paid - total)),
+                )
             };
             notices.push((
                 vec![m.requester_id],
-                Notice { kind: "refund", title: title.into(), body, request_id: Some(m.id), dedupe_key: format!("refund:{}:{}", m.id, m.version) },
+                Notice {
+                    kind: "refund",
+                    title: title.into(),
+                    body,
+                    request_id: Some(m.id),
+                    dedupe_key: format!("refund:{}:{}", m.id, m.version),
+                },
             ));
         }
         (Change::Expire, _) => notices.push((
@@ -152,4 +168,3 @@ pub(super) async fn announce(
     }
     Ok(())
 }
-
