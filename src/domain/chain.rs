@@ -436,6 +436,35 @@ mod tests {
     }
 
     #[test]
+    fn a_place_in_a_step_goes_only_to_an_active_approver_with_the_role_that_approves_there() {
+        const REQUESTER: i32 = 1;
+        let who = |id: i32, roles: &[Role], disabled: bool| Candidate { id, disabled, roles: roles.iter().copied().collect() };
+        let at_manager = chain();
+        let mut at_finance = chain();
+        at_finance.approve(MANAGER, MANAGER, at());
+        at_finance.approve(LEADER, LEADER, at());
+        let cases: &[(&Chain, Candidate, bool, Result<(), Ineligible>)] = &[
+            (&at_manager, who(OTHER, &[Role::Manager], false), false, Ok(())),
+            (&at_manager, who(OTHER, &[Role::Auditor], false), false, Err(Ineligible::NoApprovingRole(Role::Manager))),
+            (&at_manager, who(OTHER, &[Role::Admin, Role::Finance], false), false, Err(Ineligible::NoApprovingRole(Role::Manager))),
+            (&at_manager, who(OTHER, &[Role::Manager], true), false, Err(Ineligible::Disabled)),
+            (&at_manager, who(REQUESTER, &[Role::Manager], false), false, Err(Ineligible::Requester)),
+            // The leader decides the next step: not also this one.
+            (&at_manager, who(LEADER, &[Role::Manager], false), false, Err(Ineligible::Involved)),
+            // A fellow approver may take over an `any` step by transfer, not be added to it.
+            (&at_manager, who(MANAGER, &[Role::Manager], false), true, Ok(())),
+            (&at_manager, who(MANAGER, &[Role::Manager], false), false, Err(Ineligible::Involved)),
+            (&at_finance, who(FIN, &[Role::Finance], false), false, Ok(())),
+            (&at_finance, who(OTHER, &[Role::Manager], false), false, Err(Ineligible::NoApprovingRole(Role::Finance))),
+            // Whoever approved this round may not sign off finance too.
+            (&at_finance, who(MANAGER, &[Role::Manager, Role::Finance], false), false, Err(Ineligible::Involved)),
+        ];
+        for (chain, candidate, transfer, want) in cases {
+            assert_eq!(eligible(candidate, REQUESTER, chain, *transfer), *want, "{candidate:?} transfer={transfer}");
+        }
+    }
+
+    #[test]
     fn every_pre_finance_step_shows_pending_manager_then_finance_then_approved() {
         let mut c = chain();
         assert_eq!(c.status(), Status::PendingManager);
