@@ -280,3 +280,25 @@ pub async fn org(app: &TestApp) -> Org {
     let outsider = app.user("outsider", &[Role::Requester, Role::Manager], Some(other_dept), None).await;
     Org { requester, manager, finance1, finance2, auditor, admin, outsider, dept }
 }
+
+/// 10:00 in China on `date`.
+pub fn china_morning(date: &str) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    let d = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap();
+    chrono::Utc.from_utc_datetime(&d.and_hms_opt(2, 0, 0).unwrap())
+}
+
+/// An app whose clock stands at 10:00 China time on `date` (moved by the test), with the
+/// background jobs off and tokens that outlive weeks of moving the clock.
+pub async fn app_at(date: &str) -> (TestApp, Arc<verifund::clock::FixedClock>) {
+    let clock = Arc::new(verifund::clock::FixedClock::new(china_morning(date)));
+    let app = spawn_app_full(
+        |c| {
+            c.background_jobs = false;
+            c.token_ttl = std::time::Duration::from_secs(400 * 86_400);
+        },
+        clock.clone(),
+    )
+    .await;
+    (app, clock)
+}

@@ -1,34 +1,13 @@
 //! Money integrity and the holes an outside probe found (issue #20), and the fixes that came
 //! with the one action path (issue #14), each through HTTP on the configured database.
 use crate::common::*;
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::NaiveDate;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::sync::Arc;
-use verifund::clock::FixedClock;
 use verifund::domain::roles::Role;
 
 fn id(v: &Value) -> i64 {
     v["id"].as_i64().unwrap()
-}
-
-/// 10:00 in China on `date`.
-fn china_morning(date: &str) -> chrono::DateTime<Utc> {
-    let d = NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap();
-    Utc.from_utc_datetime(&d.and_hms_opt(2, 0, 0).unwrap())
-}
-
-async fn app_at(date: &str) -> (TestApp, Arc<FixedClock>) {
-    let clock = Arc::new(FixedClock::new(china_morning(date)));
-    let app = spawn_app_full(
-        |c| {
-            c.background_jobs = false;
-            c.token_ttl = std::time::Duration::from_secs(400 * 86_400);
-        },
-        clock.clone(),
-    )
-    .await;
-    (app, clock)
 }
 
 async fn submitted(app: &TestApp, o: &Org, body: Value) -> Value {
