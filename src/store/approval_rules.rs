@@ -26,12 +26,9 @@ pub async fn save(ctx: Ctx<'_>, me: &AuthUser, rules: &ApprovalRules) -> ApiResu
         .append(
             &tx,
             NewEvent {
-                actor_id: Some(me.id),
-                actor_name: me.display_name.clone(),
-                action: AuditAction::ApprovalRulesUpdate,
                 before: serde_json::to_value(&before).ok(),
                 after: serde_json::to_value(rules).ok(),
-                ..Default::default()
+                ..NewEvent::by(me, AuditAction::ApprovalRulesUpdate)
             },
             ctx.now,
         )

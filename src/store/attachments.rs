@@ -57,12 +57,9 @@ pub async fn add(ctx: Ctx<'_>, me: &AuthUser, request_id: i32, purpose: &str, fi
         .append(
             &tx,
             NewEvent {
-                actor_id: Some(me.id),
-                actor_name: me.display_name.clone(),
-                action: crate::domain::audit::AuditAction::AttachmentAdd,
                 request_id: Some(request_id),
                 after: Some(serde_json::json!({"attachment_id": a.id, "filename": a.filename, "sha256": a.sha256, "purpose": a.purpose})),
-                ..Default::default()
+                ..NewEvent::by(me, crate::domain::audit::AuditAction::AttachmentAdd)
             },
             ctx.now,
         )

@@ -27,6 +27,13 @@ pub struct NewEvent {
     pub after: Option<serde_json::Value>,
 }
 
+impl NewEvent {
+    /// An event by a signed-in person; the rest is filled in with struct-update syntax.
+    pub fn by(me: &crate::auth::AuthUser, action: AuditAction) -> NewEvent {
+        NewEvent { actor_id: Some(me.id), actor_name: me.display_name.clone(), action, ..Default::default() }
+    }
+}
+
 /// The tip of the chain, held for the duration of one transaction.
 pub struct AuditCursor {
     last_seq: i64,

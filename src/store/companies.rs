@@ -197,9 +197,6 @@ async fn write_parts(tx: &DatabaseTransaction, company_id: i32, fields: &Company
 
 fn event(me: &AuthUser, action: AuditAction, c: &company::Model, fields: &CompanyFields) -> NewEvent {
     NewEvent {
-        actor_id: Some(me.id),
-        actor_name: me.display_name.clone(),
-        action,
         after: Some(serde_json::json!({
             "company_id": c.id, "name": c.name, "credit_code": c.credit_code, "version": c.version,
             "accounts": fields.accounts.as_ref().map(|list| {
@@ -209,6 +206,6 @@ fn event(me: &AuthUser, action: AuditAction, c: &company::Model, fields: &Compan
             }),
             "finance_user_ids": fields.finance_user_ids,
         })),
-        ..Default::default()
+        ..NewEvent::by(me, action)
     }
 }

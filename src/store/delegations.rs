@@ -57,14 +57,11 @@ pub async fn create(ctx: Ctx<'_>, me: &AuthUser, new: &NewDelegation) -> ApiResu
         .append(
             &tx,
             NewEvent {
-                actor_id: Some(me.id),
-                actor_name: me.display_name.clone(),
-                action: AuditAction::DelegationCreate,
                 after: Some(serde_json::json!({
                     "delegation_id": d.id, "approver_id": d.approver_id, "delegate_id": d.delegate_id,
                     "starts_on": d.starts_on, "ends_on": d.ends_on, "kinds": d.kinds,
                 })),
-                ..Default::default()
+                ..NewEvent::by(me, AuditAction::DelegationCreate)
             },
             ctx.now,
         )
@@ -84,11 +81,8 @@ pub async fn revoke(ctx: Ctx<'_>, me: &AuthUser, d: &delegation::Model) -> ApiRe
         .append(
             &tx,
             NewEvent {
-                actor_id: Some(me.id),
-                actor_name: me.display_name.clone(),
-                action: AuditAction::DelegationRevoke,
                 after: Some(serde_json::json!({"delegation_id": d.id, "approver_id": d.approver_id, "delegate_id": d.delegate_id})),
-                ..Default::default()
+                ..NewEvent::by(me, AuditAction::DelegationRevoke)
             },
             ctx.now,
         )

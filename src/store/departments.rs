@@ -22,11 +22,8 @@ pub async fn create(ctx: Ctx<'_>, me: &AuthUser, name: String, head_id: Option<i
         .append(
             &tx,
             NewEvent {
-                actor_id: Some(me.id),
-                actor_name: me.display_name.clone(),
-                action: AuditAction::DepartmentCreate,
                 after: Some(serde_json::json!({"id": d.id, "name": d.name, "head_id": d.head_id})),
-                ..Default::default()
+                ..NewEvent::by(me, AuditAction::DepartmentCreate)
             },
             ctx.now,
         )
@@ -61,12 +58,9 @@ pub async fn update(
         .append(
             &tx,
             NewEvent {
-                actor_id: Some(me.id),
-                actor_name: me.display_name.clone(),
-                action: AuditAction::DepartmentUpdate,
                 before: Some(before),
                 after: Some(serde_json::json!({"name": d.name, "head_id": d.head_id})),
-                ..Default::default()
+                ..NewEvent::by(me, AuditAction::DepartmentUpdate)
             },
             ctx.now,
         )

@@ -123,19 +123,7 @@ pub async fn create(
     .insert(&tx)
     .await
     .map_err(email_to_conflict)?;
-    cursor
-        .append(
-            &tx,
-            NewEvent {
-                actor_id: Some(me.id),
-                actor_name: me.display_name.clone(),
-                action: AuditAction::MiniProgramCreate,
-                after: Some(mp_summary(&m)),
-                ..Default::default()
-            },
-            now,
-        )
-        .await?;
+    cursor.append(&tx, NewEvent { after: Some(mp_summary(&m)), ..NewEvent::by(me, AuditAction::MiniProgramCreate) }, now).await?;
     if let Some(copy) = request_copy {
         certification_draft(&tx, &mut cursor, me, &m, copy, now).await?;
     }
@@ -191,13 +179,10 @@ async fn certification_draft(
         .append(
             tx,
             NewEvent {
-                actor_id: Some(me.id),
-                actor_name: me.display_name.clone(),
-                action: AuditAction::Create,
                 request_id: Some(r.id),
                 comment: Some(format!("由小程序登记「{}」的微信认证自动创建", m.name)),
                 after: Some(serde_json::json!({"status": r.status, "version": r.version, "kind": r.kind, "amount_fen": r.amount_fen, "mini_program_id": m.id})),
-                ..Default::default()
+                ..NewEvent::by(me, AuditAction::Create)
             },
             now,
         )
@@ -255,12 +240,9 @@ pub async fn update(
         .append(
             &tx,
             NewEvent {
-                actor_id: Some(me.id),
-                actor_name: me.display_name.clone(),
-                action: AuditAction::MiniProgramUpdate,
                 before: Some(mp_summary(current)),
                 after: Some(mp_summary(&after)),
-                ..Default::default()
+                ..NewEvent::by(me, AuditAction::MiniProgramUpdate)
             },
             now,
         )
@@ -344,11 +326,8 @@ pub async fn save_material(
         .append(
             &tx,
             NewEvent {
-                actor_id: Some(me.id),
-                actor_name: me.display_name.clone(),
-                action: AuditAction::MiniProgramMaterial,
                 after: Some(serde_json::json!({"mini_program_id": mini_program_id, "item": item, "filename": file.filename})),
-                ..Default::default()
+                ..NewEvent::by(me, AuditAction::MiniProgramMaterial)
             },
             ctx.now,
         )

@@ -265,12 +265,9 @@ pub async fn update(
         .append(
             &tx,
             NewEvent {
-                actor_id: Some(me.id),
-                actor_name: me.display_name.clone(),
-                action: crate::domain::audit::AuditAction::UserUpdate,
                 before: Some(before),
                 after: Some(audit_summary(&updated)),
-                ..Default::default()
+                ..NewEvent::by(me, crate::domain::audit::AuditAction::UserUpdate)
             },
             now,
         )

@@ -14,18 +14,7 @@ pub async fn create(ctx: Ctx<'_>, me: &AuthUser, draft: request::ActiveModel) ->
     let (tx, mut cursor) = audit::begin(ctx.db).await?;
     let m = draft.insert(&tx).await?;
     cursor
-        .append(
-            &tx,
-            NewEvent {
-                actor_id: Some(me.id),
-                actor_name: me.display_name.clone(),
-                action: AuditAction::Create,
-                request_id: Some(m.id),
-                after: Some(summary(&m)),
-                ..Default::default()
-            },
-            ctx.now,
-        )
+        .append(&tx, NewEvent { request_id: Some(m.id), after: Some(summary(&m)), ..NewEvent::by(me, AuditAction::Create) }, ctx.now)
         .await?;
     crate::store::mini_programs::follow_request(&tx, &mut cursor, &m, (Some(me.id), &me.display_name), ctx.now).await?;
     tx.commit().await?;
@@ -53,14 +42,7 @@ pub async fn delete_draft(ctx: Ctx<'_>, me: &AuthUser, current: request::Model) 
     cursor
         .append(
             &tx,
-            NewEvent {
-                actor_id: Some(me.id),
-                actor_name: me.display_name.clone(),
-                action: AuditAction::Delete,
-                request_id: Some(current.id),
-                before: Some(summary(&current)),
-                ..Default::default()
-            },
+            NewEvent { request_id: Some(current.id), before: Some(summary(&current)), ..NewEvent::by(me, AuditAction::Delete) },
             ctx.now,
         )
         .await?;
@@ -75,13 +57,10 @@ pub async fn comment(ctx: Ctx<'_>, me: &AuthUser, m: &request::Model, text: &str
         .append(
             &tx,
             NewEvent {
-                actor_id: Some(me.id),
-                actor_name: me.display_name.clone(),
-                action: AuditAction::Comment,
                 request_id: Some(m.id),
                 comment: Some(text.to_owned()),
                 after: Some(serde_json::json!({"status": m.status, "version": m.version, "mentioned_user_ids": mentioned})),
-                ..Default::default()
+                ..NewEvent::by(me, AuditAction::Comment)
             },
             ctx.now,
         )
