@@ -159,7 +159,7 @@ fn mini_program(errors: &mut Vec<FieldError>, mp: &MiniProgram) -> MiniProgram {
     let p = "mini_program.";
     let name = text(errors, &format!("{p}name"), Some(&mp.name), 1, 100, "小程序名称");
     let appid = optional_id(errors, &format!("{p}appid"), "AppID", mp.appid.as_deref(), AppId::parse).map(|a| a.as_str().to_owned());
-    let email = id_field(errors, &format!("{p}registration_email"), "注册邮箱", Some(&mp.registration_email), |s| Email::parse(s))
+    let email = id_field(errors, &format!("{p}registration_email"), "注册邮箱", Some(&mp.registration_email), Email::parse)
         .map(|e| e.as_str().to_owned())
         .unwrap_or_default();
     let subtype = mp.entity_subtype.as_deref().map(str::trim).filter(|s| !s.is_empty());
