@@ -24,7 +24,8 @@ pub async fn seed(db: &DatabaseConnection, requests: u32) -> anyhow::Result<()> 
         ("wangwu", "王五", &[Role::Finance, Role::Requester]),
         ("zhaoliu", "赵六", &[Role::Finance, Role::Requester]),
         ("sunqi", "孙七", &[Role::Auditor]),
-        ("zhouba", "周八", &[Role::Requester]),
+        // A deputy manager: stands in for 吴九 while away (a delegate needs an approving role).
+        ("zhouba", "周八", &[Role::Manager, Role::Requester]),
     ];
     println!("demo users (password for new ones: {DEMO_PASSWORD}):");
     for (username, name, roles) in people {
