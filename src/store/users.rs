@@ -88,6 +88,11 @@ pub fn audit_summary(u: &user::Model) -> serde_json::Value {
 }
 
 pub async fn find_by_username(db: &DatabaseConnection, username: &str) -> Result<Option<user::Model>, sea_orm::DbErr> {
+    // No username holds a NUL (check_username refuses control characters), and PostgreSQL
+    // cannot even compare text that does: a typed-in NUL is simply nobody.
+    if username.contains('\0') {
+        return Ok(None);
+    }
     user::Entity::find().filter(user::Column::Username.eq(username.trim())).one(db).await
 }
 

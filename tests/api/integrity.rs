@@ -407,3 +407,10 @@ async fn editing_a_draft_to_link_a_registry_record_moves_the_record_as_creating_
     assert_eq!(after["status"], "awaiting_payment", "{after}");
     assert!(audit_actions(&app, &o, id(&draft)).await.contains(&"mini_program_status".to_owned()));
 }
+
+#[tokio::test]
+async fn a_username_with_a_nul_byte_is_a_failed_sign_in_not_a_server_error() {
+    let app = spawn_app().await;
+    let res = app.post(None, "/api/v1/auth/login", json!({"username": "a\u{0000}b", "password": "whatever it is"})).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
