@@ -41,7 +41,9 @@ pub fn escape_like(text: &str) -> String {
 /// `column LIKE '%text%' ESCAPE '\'`: a list's text search, where `q=%` finds a literal `%`
 /// instead of everything.
 pub fn contains_text(column: impl sea_orm::ColumnTrait, text: &str) -> sea_orm::sea_query::Expr {
-    column.like(sea_orm::sea_query::LikeExpr::new(format!("%{}%", escape_like(text))).escape('\\'))
+    // No stored text holds a NUL, and PostgreSQL refuses one in a parameter: leave it out.
+    let text = text.replace('\0', "");
+    column.like(sea_orm::sea_query::LikeExpr::new(format!("%{}%", escape_like(&text))).escape('\\'))
 }
 
 #[cfg(test)]
