@@ -81,6 +81,8 @@ pub enum ConflictCode {
     NextStepActed,
     /// Nobody is left to decide a step.
     NoApprover,
+    /// `resolve` of a paid request whose refund is neither short nor overdue.
+    NothingToResolve,
     /// A request with the same `Idempotency-Key` is still being processed.
     IdempotencyInFlight,
     DelegationOverlap,
@@ -93,8 +95,9 @@ pub enum ConflictCode {
 }
 
 impl ConflictCode {
-    pub const ALL: [ConflictCode; 11] = [
+    pub const ALL: [ConflictCode; 12] = [
         ConflictCode::VersionConflict,
+        ConflictCode::NothingToResolve,
         ConflictCode::StateConflict,
         ConflictCode::NextStepActed,
         ConflictCode::NoApprover,
@@ -113,6 +116,7 @@ impl ConflictCode {
             ConflictCode::StateConflict => "state_conflict",
             ConflictCode::NextStepActed => "next_step_acted",
             ConflictCode::NoApprover => "no_approver",
+            ConflictCode::NothingToResolve => "nothing_to_resolve",
             ConflictCode::IdempotencyInFlight => "idempotency_in_flight",
             ConflictCode::DelegationOverlap => "delegation_overlap",
             ConflictCode::UsernameTaken => "username_taken",

@@ -54,6 +54,12 @@ pub struct Model {
     pub payer_account_id: Option<i32>,
     /// The approval steps of the current round (see `verifund::domain::chain`).
     pub chain: Option<Json>,
+    /// How a paid request whose refund fell short or never came was ended: `accept_difference`
+    /// (refunded, the difference kept) or `write_off` (closed).
+    pub resolution: Option<String>,
+    pub resolution_reason: Option<String>,
+    pub resolved_by: Option<i32>,
+    pub resolved_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

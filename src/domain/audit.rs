@@ -91,6 +91,7 @@ impl From<Action> for AuditAction {
             Action::Transfer => AuditAction::Transfer,
             Action::AddApprover => AuditAction::AddApprover,
             Action::Recall => AuditAction::Recall,
+            Action::Resolve => AuditAction::Resolve,
             Action::Expire => AuditAction::Expire,
         }
     }

@@ -62,6 +62,11 @@ pub fn effective_status(m: &request::Model, today: NaiveDate) -> Status {
     }
 }
 
+/// Paid, and its refund fell short or is overdue: `resolve` can end it (DESIGN §1.2).
+pub fn refund_unsettled(m: &request::Model, today: NaiveDate) -> bool {
+    flags(m, today).iter().any(|f| matches!(f, Flag::RefundMismatch | Flag::RefundOverdue))
+}
+
 /// The flags of `m` as of `today`: derived from its dates and amounts, plus stored ones.
 pub fn flags(m: &request::Model, today: NaiveDate) -> Vec<Flag> {
     let status = effective_status(m, today);
@@ -137,6 +142,10 @@ mod tests {
             company_id: None,
             payer_account_id: None,
             chain: None,
+            resolution: None,
+            resolution_reason: None,
+            resolved_by: None,
+            resolved_at: None,
             created_at: t,
             updated_at: t,
         }

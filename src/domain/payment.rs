@@ -1,6 +1,7 @@
 //! The rules for recording money (DESIGN §2.1): what a payout and a refund must say before
 //! they are written, and the ceilings no entry may cross, manual or imported.
 use super::money::{Money, format_yuan};
+use crate::domain::workflow::Resolution;
 use crate::error::FieldError;
 use chrono::NaiveDate;
 
@@ -131,6 +132,44 @@ pub fn refund(
     }
 }
 
+pub const MAX_RESOLUTION_REASON_CHARS: usize = 500;
+
+/// A resolution as decided: what ends the request and the difference it leaves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    pub resolution: Resolution,
+    pub reason: String,
+    /// Payout minus refunds: kept (accept_difference) or written off.
+    pub difference_fen: i64,
+}
+
+/// Checks a resolution (DESIGN §1.2 `resolve`): a reason is required, and accepting the
+/// difference needs at least one refund (with none, the money is written off or awaited).
+pub fn resolve(ledger: &Ledger, resolution: Resolution, reason: &str) -> Result<Resolved, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let reason = crate::domain::text::required(reason, MAX_RESOLUTION_REASON_CHARS)
+        .map_err(|_| {
+            errors.push(FieldError::new(
+                "reason",
+                format!("请填写处理原因（可见文字，最多 {MAX_RESOLUTION_REASON_CHARS} 个字符）"),
+                format!("a reason is required (visible text, at most {MAX_RESOLUTION_REASON_CHARS} characters)"),
+            ))
+        })
+        .ok();
+    if resolution == Resolution::AcceptDifference && ledger.refunded_fen <= 0 {
+        errors.push(FieldError::new(
+            "resolution",
+            "尚未登记任何退款，不能按「接受差额」结案；款项不会退回时请选择「核销」",
+            "no refund has been recorded, so there is no difference to accept; choose write_off if the money will not come back",
+        ));
+    }
+    let paid = ledger.paid_fen.unwrap_or(ledger.approved_fen);
+    match (reason, errors.is_empty()) {
+        (Some(reason), true) => Ok(Resolved { resolution, reason, difference_fen: paid - ledger.refunded_fen }),
+        _ => Err(errors),
+    }
+}
+
 fn amount(fen: i64) -> Result<Money, FieldError> {
     Money::from_fen(fen).map_err(|e| FieldError::new("amount_fen", e.zh(), e.en()))
 }
@@ -185,6 +224,29 @@ mod tests {
 
     fn fields(r: Result<impl std::fmt::Debug, Vec<FieldError>>) -> Vec<String> {
         r.err().unwrap_or_default().into_iter().map(|e| e.field).collect()
+    }
+
+    #[test]
+    fn a_resolution_needs_a_reason_and_accepting_a_difference_needs_a_refund() {
+        let none = ledger();
+        let part = Ledger { refunded_fen: 70_000, ..none };
+        let cases: &[(Ledger, Resolution, &str, Result<i64, &[&str]>)] = &[
+            (part, Resolution::AcceptDifference, "腾讯少退 18.70，经核实为手续费", Ok(1_870)),
+            (part, Resolution::WriteOff, "余款不再退回", Ok(1_870)),
+            (none, Resolution::WriteOff, "腾讯未退款，已核销", Ok(71_870)),
+            (none, Resolution::AcceptDifference, "没有退款", Err(&["resolution"])),
+            (part, Resolution::AcceptDifference, "  ", Err(&["reason"])),
+            (none, Resolution::AcceptDifference, "", Err(&["reason", "resolution"])),
+        ];
+        for (l, r, reason, expected) in cases {
+            match (resolve(l, *r, reason), expected) {
+                (Ok(got), Ok(diff)) => assert_eq!(got.difference_fen, *diff, "{r:?} {reason}"),
+                (Err(errs), Err(fields)) => {
+                    assert_eq!(errs.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), *fields, "{r:?} {reason}")
+                }
+                (got, _) => panic!("{r:?} {reason:?}: {got:?}"),
+            }
+        }
     }
 
     #[test]

@@ -96,12 +96,14 @@ pub enum Action {
     AddApprover,
     /// 撤回: take back one's approval while the next step has not acted.
     Recall,
+    /// End a paid request whose refund fell short or never came (DESIGN §1.2).
+    Resolve,
     Expire,
 }
 
 impl Action {
     /// The actions a person can take (everything but the system's `expire`).
-    pub const BY_PEOPLE: [Action; 9] = [
+    pub const BY_PEOPLE: [Action; 10] = [
         Action::Submit,
         Action::Approve,
         Action::Reject,
@@ -111,6 +113,7 @@ impl Action {
         Action::Transfer,
         Action::AddApprover,
         Action::Recall,
+        Action::Resolve,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -124,6 +127,7 @@ impl Action {
             Action::Transfer => "transfer",
             Action::AddApprover => "add_approver",
             Action::Recall => "recall",
+            Action::Resolve => "resolve",
             Action::Expire => "expire",
         }
     }
@@ -209,6 +213,10 @@ pub struct Facts {
     /// Tencent's verification order has lapsed (`pay_by` passed): it cannot be submitted
     /// again; in flight, the request reads as expired.
     pub order_void: bool,
+    /// Who recorded the payout (four-eyes keeps them from resolving its refund).
+    pub paid_by: Option<i32>,
+    /// Paid and flagged `refund_mismatch` or `refund_overdue`: there is something to resolve.
+    pub refund_unsettled: bool,
     pub step: StepFacts,
 }
 
@@ -248,6 +256,8 @@ pub enum Refusal {
     CommentRequired,
     /// `recall` after a later step has acted (HTTP 409).
     NextStepActed,
+    /// `resolve` of a paid request whose refund is neither short nor overdue (HTTP 409).
+    NothingToResolve,
     /// `submit` of a verification order that has lapsed (HTTP 422 on `order_date`).
     OrderVoid,
 }
@@ -262,6 +272,7 @@ pub enum Reason {
     NotFinance,
     AlreadyApproved,
     FourEyes,
+    PayoutRecorder,
     SystemOnly,
 }
 
@@ -276,6 +287,7 @@ impl Reason {
             Reason::NotFinance => "此操作需要财务角色",
             Reason::AlreadyApproved => "您（或您代理的审批人）已审批过此申请，此步须由其他人完成",
             Reason::FourEyes => "双人复核：打款人不能是财务审批人",
+            Reason::PayoutRecorder => "双人复核：登记打款的人不能处理这笔款项的退款差异",
             Reason::SystemOnly => "此操作只能由系统执行",
         }
     }
@@ -292,6 +304,7 @@ impl Reason {
                 "you (or the approver you stand in for) already approved this request; this step must be someone else's"
             }
             Reason::FourEyes => "four-eyes rule: the payout must be recorded by someone other than the finance sign-off",
+            Reason::PayoutRecorder => "four-eyes rule: whoever recorded the payout may not resolve its refund",
             Reason::SystemOnly => "only the system may do this",
         }
     }
@@ -409,6 +422,26 @@ pub fn transition(status: Status, action: Action, actor: Actor, facts: &Facts, c
             }
             Ok(S::Refunded)
         }
+        Action::Resolve => {
+            if !is_finance {
+                return Err(NotAllowed(Reason::NotFinance));
+            }
+            if status != S::Paid {
+                return Err(WrongState(status));
+            }
+            if !facts.refund_unsettled {
+                return Err(Refusal::NothingToResolve);
+            }
+            if is_requester {
+                return Err(NotAllowed(Reason::OwnRequest));
+            }
+            if facts.four_eyes && facts.paid_by == Some(id) {
+                return Err(NotAllowed(Reason::PayoutRecorder));
+            }
+            // Where it ends depends on the resolution (`resolution_outcome`); the rule here
+            // is who may and when.
+            Ok(S::Closed)
+        }
         Action::Expire => unreachable!("handled above"),
     }
 }
@@ -417,6 +450,43 @@ pub fn transition(status: Status, action: Action, actor: Actor, facts: &Facts, c
 /// otherwise still `paid` (flagged `refund_mismatch` by the caller).
 pub fn refund_outcome(payout_fen: i64, refunded_total_fen: i64) -> Status {
     if refunded_total_fen == payout_fen { Status::Refunded } else { Status::Paid }
+}
+
+/// How the resolution of a short or missing refund ends the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    /// At least one refund came back; the difference is kept as it is: `refunded`.
+    AcceptDifference,
+    /// The money will not come back: `closed`.
+    WriteOff,
+}
+
+impl Resolution {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resolution::AcceptDifference => "accept_difference",
+            Resolution::WriteOff => "write_off",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Resolution> {
+        [Resolution::AcceptDifference, Resolution::WriteOff].into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Resolution::AcceptDifference => "接受差额",
+            Resolution::WriteOff => "核销",
+        }
+    }
+
+    pub fn outcome(self) -> Status {
+        match self {
+            Resolution::AcceptDifference => Status::Refunded,
+            Resolution::WriteOff => Status::Closed,
+        }
+    }
 }
 
 /// The actions `actor` may take now; the same function decides what the server accepts.
@@ -469,6 +539,8 @@ mod tests {
             refundable: true,
             four_eyes: true,
             order_void: false,
+            paid_by: Some(FINANCE_2),
+            refund_unsettled: status == Status::Paid,
             step: chain_at(status, manager).facts_for(actor, &[]),
         }
     }
@@ -480,6 +552,29 @@ mod tests {
     fn act(status: Status, action: Action, actor: Actor, comment: Option<&str>) -> Result<Status, Refusal> {
         let Actor::User { id, .. } = actor else { unreachable!() };
         transition(status, action, actor, &facts(status, id), comment)
+    }
+
+    #[test]
+    fn resolve_is_finance_on_a_paid_and_unsettled_request_never_the_requester_nor_the_payer() {
+        let fin = |id| user(id, &[Role::Finance]);
+        let unsettled = facts(S::Paid, FINANCE_1);
+        let cases: &[(Status, Actor, bool, Result<Status, Refusal>)] = &[
+            (S::Paid, fin(FINANCE_1), true, Ok(S::Closed)),
+            (S::Paid, fin(FINANCE_2), true, Err(Refusal::NotAllowed(Reason::PayoutRecorder))),
+            (S::Paid, user(REQUESTER, &[Role::Finance]), true, Err(Refusal::NotAllowed(Reason::OwnRequest))),
+            (S::Paid, user(ADMIN, &[Role::Admin]), true, Err(Refusal::NotAllowed(Reason::NotFinance))),
+            (S::Paid, fin(FINANCE_1), false, Err(Refusal::NothingToResolve)),
+            (S::Refunded, fin(FINANCE_1), true, Err(Refusal::WrongState(S::Refunded))),
+            (S::Approved, fin(FINANCE_1), true, Err(Refusal::WrongState(S::Approved))),
+        ];
+        for (status, actor, open, expected) in cases {
+            let f = Facts { refund_unsettled: *open, ..unsettled };
+            assert_eq!(transition(*status, A::Resolve, *actor, &f, None), *expected, "{status:?} {actor:?} {open}");
+        }
+        let relaxed = Facts { four_eyes: false, ..unsettled };
+        assert_eq!(transition(S::Paid, A::Resolve, fin(FINANCE_2), &relaxed, None), Ok(S::Closed));
+        assert_eq!(Resolution::AcceptDifference.outcome(), S::Refunded);
+        assert_eq!(Resolution::WriteOff.outcome(), S::Closed);
     }
 
     #[test]

@@ -4,7 +4,7 @@ use crate::clock::{china, china_date};
 use crate::domain::calendar::Calendar;
 use crate::domain::flags::{Flag, flags};
 use crate::domain::money::amount_in_words;
-use crate::domain::workflow::{Kind, Status};
+use crate::domain::workflow::{Kind, Resolution, Status};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{department, request, user};
 use rust_xlsxwriter::{DocProperties, Workbook, XlsxError};
@@ -176,7 +176,7 @@ pub async fn export(
     Ok(total)
 }
 
-const LEDGER_HEADERS: [&str; 25] = [
+const LEDGER_HEADERS: [&str; 26] = [
     "单号",
     "申请日期",
     "申请人",
@@ -202,11 +202,12 @@ const LEDGER_HEADERS: [&str; 25] = [
     "类型",
     "标记",
     "审批过程",
+    "处理结果",
 ];
 
 /// Widths that fit real content: a number, a date, a three-character name on one line;
 /// company names, accounts, the amount in words and the purpose over two lines at most.
-const LEDGER_FITS: [Fit; 25] = [
+const LEDGER_FITS: [Fit; 26] = [
     Fit::Line(15.0), // 单号 YF202611-0007
     Fit::Line(11.0),
     Fit::Line(9.0),
@@ -233,6 +234,7 @@ const LEDGER_FITS: [Fit; 25] = [
     Fit::Line(12.0),
     Fit::Line(30.0),
     Fit::Line(60.0),
+    Fit::Line(30.0),
 ];
 
 /// On paper the ledger ends at 逾期工作日: 类型, 标记 and 审批过程 (the longest cell of a row)
@@ -297,6 +299,14 @@ fn difference(m: &request::Model) -> Option<i64> {
     m.payout_amount_fen.map(|paid| paid - m.refund_amount_fen.unwrap_or(0)).filter(|_| m.refundable)
 }
 
+/// 处理结果: how a short or missing refund was ended, and why (empty when it was not).
+fn resolution_text(m: &request::Model) -> String {
+    match m.resolution.as_deref().and_then(Resolution::parse) {
+        Some(r) => format!("{}：{}", r.label_zh(), m.resolution_reason.as_deref().unwrap_or("")),
+        None => String::new(),
+    }
+}
+
 fn mini_program_name(m: &request::Model) -> String {
     m.mini_program.as_ref().and_then(|v| v.get("name")).and_then(|n| n.as_str()).unwrap_or("").to_owned()
 }
@@ -347,6 +357,7 @@ async fn ledger_sheet(db: &DatabaseConnection, wb: &mut Workbook, filter: &Condi
                 Cell::text(Kind::parse(&m.kind).map(|k| k.label_zh()).unwrap_or("")),
                 Cell::text(fl.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(",")),
                 Cell::text(approval_path(m, &ctx.names, moves.get(&m.id).map(Vec::as_slice).unwrap_or(&[]))),
+                Cell::text(resolution_text(m)),
             ];
             sheet.write(cells, highlighted(&fl), &ctx.formats)?;
         }
@@ -356,7 +367,7 @@ async fn ledger_sheet(db: &DatabaseConnection, wb: &mut Workbook, filter: &Condi
     Ok(())
 }
 
-const RECONCILIATION_HEADERS: [&str; 14] = [
+const RECONCILIATION_HEADERS: [&str; 15] = [
     "单号",
     "申请人",
     "部门",
@@ -371,10 +382,11 @@ const RECONCILIATION_HEADERS: [&str; 14] = [
     "差额",
     "逾期工作日",
     "状态",
+    "处理结果",
 ];
 
-/// Fourteen columns fit landscape A4 at nearly full size: names and references on one line.
-const RECONCILIATION_FITS: [Fit; 14] = [
+/// Fifteen columns fit landscape A4 at nearly full size: names and references on one line.
+const RECONCILIATION_FITS: [Fit; 15] = [
     Fit::Line(15.0),
     Fit::Line(9.0),
     Fit::Wrap(8.0),
@@ -389,6 +401,7 @@ const RECONCILIATION_FITS: [Fit; 14] = [
     Fit::Line(15.0),
     Fit::Line(7.0),
     Fit::Line(13.0),
+    Fit::Wrap(16.0), // 处理结果: 接受差额：腾讯少退手续费
 ];
 
 async fn reconciliation_sheet(
@@ -447,6 +460,7 @@ async fn reconciliation_sheet(
                 Cell::opt_money(difference(m)),
                 Cell::Int(ctx.days_overdue(m)),
                 Cell::text(Status::parse(&m.status).map(|s| s.label_zh()).unwrap_or("")),
+                Cell::text(resolution_text(m)),
             ];
             sheet.write(cells, highlighted(&fl), &ctx.formats)?;
         }

@@ -112,6 +112,7 @@ pub fn facts_for(m: &request::Model, chain: &Chain, me: &AuthUser, delegations: 
     Facts {
         step: chain.facts_for(me.id, &delegators_for(delegations, &m.kind)),
         order_void: crate::domain::flags::order_lapsed(m, me.today),
+        refund_unsettled: crate::domain::flags::refund_unsettled(m, me.today),
         ..facts_without_step(m, chain, four_eyes)
     }
 }
@@ -128,6 +129,8 @@ pub fn facts_without_step(m: &request::Model, chain: &Chain, four_eyes: bool) ->
         refundable: m.refundable,
         four_eyes,
         order_void: false,
+        paid_by: m.paid_by,
+        refund_unsettled: false,
         step: StepFacts::NONE,
     }
 }

@@ -302,3 +302,17 @@ pub async fn app_at(date: &str) -> (TestApp, Arc<verifund::clock::FixedClock>) {
     .await;
     (app, clock)
 }
+
+/// A request of `kind` ordered on `order_date`, submitted and approved by the manager and `finance1`.
+pub async fn approved_on(app: &TestApp, o: &Org, kind: &str, amount: i64, order_date: &str) -> Value {
+    let mut body = request_body(kind, amount);
+    body["order_date"] = json!(order_date);
+    let r = app.create_request(&o.requester.token, body).await;
+    let (s, r) = app.act(&o.requester.token, r["id"].as_i64().unwrap(), "submit", json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let (s, r) = app.act(&o.manager.token, r["id"].as_i64().unwrap(), "approve", json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let (s, r) = app.act(&o.finance1.token, r["id"].as_i64().unwrap(), "approve", json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    r
+}

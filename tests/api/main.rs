@@ -13,6 +13,7 @@ mod integrity;
 mod printing;
 mod probe;
 mod properties;
+mod reconciliation;
 mod registry;
 mod reliability;
 mod tracking;

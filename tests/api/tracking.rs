@@ -9,19 +9,6 @@ fn id(v: &Value) -> i64 {
     v["id"].as_i64().unwrap()
 }
 
-async fn approved_on(app: &TestApp, o: &Org, kind: &str, amount: i64, order_date: &str) -> Value {
-    let mut body = request_body(kind, amount);
-    body["order_date"] = json!(order_date);
-    let r = app.create_request(&o.requester.token, body).await;
-    let (s, r) = app.act(&o.requester.token, id(&r), "submit", json!({})).await;
-    assert_eq!(s, StatusCode::OK, "{r}");
-    let (s, r) = app.act(&o.manager.token, id(&r), "approve", json!({})).await;
-    assert_eq!(s, StatusCode::OK, "{r}");
-    let (s, r) = app.act(&o.finance1.token, id(&r), "approve", json!({})).await;
-    assert_eq!(s, StatusCode::OK, "{r}");
-    r
-}
-
 async fn money(app: &TestApp, token: &str, id: i64, action: &str, key: Option<&str>, body: Value) -> (StatusCode, Value, bool) {
     let mut req = app.client.post(app.url(&format!("/api/v1/requests/{id}/{action}"))).bearer_auth(token).json(&body);
     if let Some(k) = key {

@@ -4,7 +4,7 @@ use super::detail;
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::clock::china_date;
-use crate::domain::workflow::Action;
+use crate::domain::workflow::{Action, Resolution};
 use crate::error::{ApiError, ApiResult, Msg};
 use crate::http::extract::{Json, Path, parse_json};
 use crate::store::apply::{By, Change, Order, apply};
@@ -17,7 +17,48 @@ use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(act))
+    OpenApiRouter::new().routes(routes!(act)).routes(routes!(resolve))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveBody {
+    /// `accept_difference` (at least one refund recorded): refunded, the difference kept;
+    /// `write_off` (the money will not come back): closed.
+    pub resolution: Resolution,
+    /// Why (required, at most 500 characters); kept with the request and in the audit log.
+    pub reason: String,
+    /// The version the caller saw; a different current version answers 409.
+    pub version: Option<i32>,
+}
+
+/// End a paid request whose refund fell short (`refund_mismatch`) or never came
+/// (`refund_overdue`): finance, not the requester, and under four-eyes not whoever recorded
+/// the payout.
+///
+/// 403 when the caller may not, 409 when the request is not paid, has nothing to resolve or
+/// changed since `version`, 422 without a reason or when accepting a difference with no refund.
+#[utoipa::path(post, path = "/requests/{id}/resolve", tag = "requests", security(("bearer" = [])),
+    params(("id" = i32, Path)),
+    request_body(content = ResolveBody),
+    responses((status = 200, body = super::RequestDetail), (status = 403, body = crate::error::ProblemBody),
+              (status = 404, body = crate::error::ProblemBody), (status = 409, body = crate::error::ProblemBody),
+              (status = 422, body = crate::error::ProblemBody)))]
+async fn resolve(State(state): State<AppState>, me: AuthUser, Path(id): Path<i32>, body: Bytes) -> ApiResult<Response> {
+    let current = find_visible(&state.db, &me, id).await?;
+    do_resolve(&state, &me, current, &body).await
+}
+
+async fn do_resolve(state: &AppState, me: &AuthUser, current: entity::request::Model, body: &Bytes) -> ApiResult<Response> {
+    let body: ResolveBody = parse_json(body)?;
+    let order = Order {
+        change: Change::Resolve { resolution: body.resolution, reason: body.reason },
+        version: body.version,
+        comment: None,
+        idempotency_key: None,
+    };
+    let applied = apply(state.ctx(), By::User(me), current, order).await?;
+    Ok(Json(detail(state, me, &applied.request, applied.warnings).await?).into_response())
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -36,7 +77,7 @@ pub struct ActionBody {
 /// 403 when the caller may not take it, 409 when the request is not in a state that offers it
 /// or has changed since `version`, 422 for a reject without an opinion.
 #[utoipa::path(post, path = "/requests/{id}/{action}", tag = "requests", security(("bearer" = [])),
-    params(("id" = i32, Path), ("action" = String, Path, description = "submit | approve | reject | withdraw | payout | refund")),
+    params(("id" = i32, Path), ("action" = String, Path, description = "submit | approve | reject | withdraw | payout | refund | resolve")),
     request_body(content = ActionBody, description = "`{comment?, version?, cc_user_ids?}`; payout and refund take their own bodies"),
     responses((status = 200, body = super::RequestDetail), (status = 403, body = crate::error::ProblemBody),
               (status = 404, body = crate::error::ProblemBody), (status = 409, body = crate::error::ProblemBody),
@@ -58,6 +99,9 @@ async fn act(
     let current = find_visible(&state.db, &me, id).await?;
     if matches!(action, Action::Transfer | Action::AddApprover | Action::Recall) {
         return super::handoffs::dispatch(&state, &me, current, action, &body).await;
+    }
+    if action == Action::Resolve {
+        return do_resolve(&state, &me, current, &body).await;
     }
     let body: ActionBody = if body.iter().all(u8::is_ascii_whitespace) { ActionBody::default() } else { parse_json(&body)? };
     let change = match action {

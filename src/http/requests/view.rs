@@ -7,7 +7,7 @@ use crate::domain::flags::{Flag, effective_status, flags};
 use crate::domain::ids::{mask_id_number, mask_phone};
 use crate::domain::money::amount_in_words;
 use crate::domain::roles::Role;
-use crate::domain::workflow::{Action, Kind, Status, allowed_actions};
+use crate::domain::workflow::{Action, Kind, Resolution, Status, allowed_actions};
 use crate::store::chain::{chain_of, facts_for};
 use crate::store::requests::status_of;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -74,8 +74,15 @@ pub struct RequestView {
     /// Sum of all refunds recorded so far.
     pub refund_amount_fen: Option<i64>,
     pub refund_reference: Option<String>,
-    /// Payout minus refunds, while a refund is outstanding or mismatched.
+    /// Payout minus refunds, while a refund is outstanding or mismatched, and after a
+    /// resolution (the difference kept or written off).
     pub refund_difference_fen: Option<i64>,
+    /// How a short or missing refund was ended (`resolve`), when it was.
+    pub resolution: Option<Resolution>,
+    pub resolution_reason: Option<String>,
+    pub resolved_by: Option<i32>,
+    pub resolved_by_name: Option<String>,
+    pub resolved_at: Option<DateTime<Utc>>,
     /// Any of `payout_overdue`, `refund_overdue`, `refund_mismatch`, `duplicate_suspect`.
     pub flags: Vec<Flag>,
     /// What the caller may do now (the same rules the server enforces).
@@ -167,6 +174,7 @@ impl Names {
         let finance = if open_finance { crate::store::notify::users_with_role(db, Role::Finance).await? } else { Vec::new() };
         let mut user_ids: Vec<i32> = rows.iter().map(|r| r.requester_id).collect();
         user_ids.extend(rows.iter().filter_map(|r| r.manager_approver_id));
+        user_ids.extend(rows.iter().filter_map(|r| r.resolved_by));
         user_ids.extend(finance.iter().copied());
         for c in chains.values() {
             for st in &c.steps {
@@ -265,8 +273,10 @@ pub fn view(m: &request::Model, me: &AuthUser, names: &Names, today: NaiveDate, 
         mp
     });
     let is_requester = me.id == m.requester_id;
+    let resolution = m.resolution.as_deref().and_then(Resolution::parse);
     let refund_difference_fen = match (status, m.payout_amount_fen) {
         (Status::Paid, Some(paid)) => Some(paid - m.refund_amount_fen.unwrap_or(0)),
+        (_, Some(paid)) if resolution.is_some() => Some(paid - m.refund_amount_fen.unwrap_or(0)),
         _ => None,
     };
     RequestView {
@@ -318,6 +328,11 @@ pub fn view(m: &request::Model, me: &AuthUser, names: &Names, today: NaiveDate, 
         refund_amount_fen: m.refund_amount_fen,
         refund_reference: m.refund_reference.clone(),
         refund_difference_fen,
+        resolution,
+        resolution_reason: m.resolution_reason.clone(),
+        resolved_by: m.resolved_by,
+        resolved_by_name: m.resolved_by.and_then(|u| names.users.get(&u).cloned()),
+        resolved_at: m.resolved_at,
         flags: flags(m, today),
         allowed_actions: allowed_actions(status, me.actor(), &facts_for(m, &chain, me, &names.delegations, four_eyes)),
         can_edit: is_requester && status.is_editable(),

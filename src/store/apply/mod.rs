@@ -18,7 +18,7 @@ use crate::domain::chain::{Access, Chain, MAX_STEPS, Position};
 use crate::domain::deadlines;
 use crate::domain::flags::{effective_status, order_lapsed};
 use crate::domain::payment::{self, Ledger};
-use crate::domain::workflow::{Action, Actor, Facts, Refusal, Status, transition};
+use crate::domain::workflow::{Action, Actor, Facts, Refusal, Resolution, Status, transition};
 use crate::error::{ApiError, ApiResult, ConflictCode, Msg};
 use crate::store::audit::{self, AuditAction, AuditCursor, NewEvent};
 use crate::store::chain::{self as chains, Relation, chain_columns, chain_of, delegations_to, facts_for, facts_without_step};
@@ -121,6 +121,11 @@ pub enum Change {
         amount_fen: i64,
         reference: String,
     },
+    /// Ends a paid request whose refund fell short or never came.
+    Resolve {
+        resolution: Resolution,
+        reason: String,
+    },
     /// The scheduler: `pay_by` passed without a payout.
     Expire,
     /// The requester's new form (validated by the caller), with the duplicate flags it earns.
@@ -154,6 +159,7 @@ impl Change {
             Change::Recall => Action::Recall,
             Change::Payout { .. } => Action::Payout,
             Change::Refund { .. } => Action::Refund,
+            Change::Resolve { .. } => Action::Resolve,
             Change::Expire => Action::Expire,
             Change::Edit { .. } | Change::Reroute { .. } | Change::RefundDue { .. } => return None,
         })
@@ -277,6 +283,7 @@ struct Checked {
 enum Money {
     Payout(payment::Payout),
     Refund(payment::Refund),
+    Resolve(payment::Resolved),
 }
 
 async fn check(ctx: Ctx<'_>, by: By<'_>, current: &request::Model, mut order: Order) -> ApiResult<Checked> {
@@ -314,7 +321,11 @@ async fn check(ctx: Ctx<'_>, by: By<'_>, current: &request::Model, mut order: Or
                 }
                 _ => facts_without_step(current, &chain, four_eyes),
             };
-            let facts = Facts { order_void: order_lapsed(current, today), ..facts };
+            let facts = Facts {
+                order_void: order_lapsed(current, today),
+                refund_unsettled: crate::domain::flags::refund_unsettled(current, today),
+                ..facts
+            };
             let next = transition(effective_status(current, today), action, by.actor(), &facts, order.comment.as_deref())
                 .map_err(|r| refusal(current, action, r))?;
             let slot = match facts.step.access {
@@ -366,6 +377,11 @@ async fn check(ctx: Ctx<'_>, by: By<'_>, current: &request::Model, mut order: Or
         Change::Refund { refunded_at, amount_fen, reference } => {
             let r = payment::refund(&ledger, *refunded_at, *amount_fen, reference, today).map_err(ApiError::Validation)?;
             checked.money = Some(Money::Refund(r));
+        }
+        Change::Resolve { resolution, reason } => {
+            let r = payment::resolve(&ledger, *resolution, reason).map_err(ApiError::Validation)?;
+            checked.next = resolution.outcome();
+            checked.money = Some(Money::Resolve(r));
         }
         Change::Edit { .. } => {
             let requester = match by {
@@ -501,6 +517,20 @@ async fn write(
                 "difference_fen": paid - total, "reference": r.reference,
             })));
         }
+        Change::Resolve { .. } => {
+            let Some(Money::Resolve(r)) = &money else { unreachable!("checked") };
+            columns.extend([
+                (C::Resolution, Expr::value(r.resolution.as_str())),
+                (C::ResolutionReason, Expr::value(r.reason.clone())),
+                (C::ResolvedBy, Expr::value(by.id())),
+                (C::ResolvedAt, Expr::value(now)),
+            ]);
+            event.extend(json_map(serde_json::json!({
+                "resolution": r.resolution.as_str(), "reason": r.reason,
+                "payout_fen": current.payout_amount_fen, "refunded_total_fen": current.refund_amount_fen.unwrap_or(0),
+                "difference_fen": r.difference_fen,
+            })));
+        }
         Change::Edit { columns: form, flags, .. } => {
             columns.extend(form.iter().cloned());
             columns.push((C::Flags, Expr::value(flags.clone())));
@@ -576,6 +606,10 @@ async fn write(
         },
         Change::Expire => Some(format!("超过付款期限 {}，小程序注册验证失败", current.pay_by)),
         Change::Reroute { notes, .. } => Some(notes.clone()),
+        Change::Resolve { .. } => match &money {
+            Some(Money::Resolve(r)) => Some(r.reason.clone()),
+            _ => None,
+        },
         _ => order.comment.clone(),
     };
     cursor
@@ -623,6 +657,14 @@ pub fn refusal(current: &request::Model, action: Action, r: Refusal) -> ApiError
         Refusal::WrongState(_) => state_conflict(current, action.as_str()),
         Refusal::NotAllowed(reason) => ApiError::Forbidden(Msg::new(reason.zh(), reason.en())),
         Refusal::CommentRequired => ApiError::field("comment", "退回时必须填写审批意见", "a comment is required to reject"),
+        Refusal::NothingToResolve => ApiError::Conflict {
+            code: ConflictCode::NothingToResolve,
+            msg: Msg::new(
+                "这笔款项的退款既无差额也未逾期，无需处理",
+                "the refund is neither short nor overdue; there is nothing to resolve",
+            ),
+            current: Some(current_state(current)),
+        },
         Refusal::NextStepActed => ApiError::Conflict {
             code: ConflictCode::NextStepActed,
             msg: Msg::new("下一步已经处理，不能再撤回审批", "a later step has acted; the approval can no longer be recalled"),

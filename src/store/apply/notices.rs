@@ -146,6 +146,20 @@ pub(super) async fn announce(
                 dedupe_key: format!("expired:{}", m.id),
             },
         )),
+        (Change::Resolve { resolution, reason }, _) => {
+            let paid = m.payout_amount_fen.unwrap_or(m.amount_fen);
+            let difference = format_yuan(paid - m.refund_amount_fen.unwrap_or(0));
+            notices.push((
+                vec![m.requester_id],
+                Notice {
+                    kind: "resolved",
+                    title: format!("退款差异已处理（{}）", resolution.label_zh()),
+                    body: format!("{label}：差额 {difference}，{reason}"),
+                    request_id: Some(m.id),
+                    dedupe_key: format!("resolved:{}", m.id),
+                },
+            ));
+        }
         (Change::Reroute { .. }, _) => {
             let pending = chain.pending();
             if !pending.is_empty() {
