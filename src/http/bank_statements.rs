@@ -4,7 +4,7 @@ use super::extract::Json;
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::domain::roles::Role;
-use crate::domain::statement::{CellValue, Line, Mapping, RowProblem, decode_text, digits, locate, parse_row};
+use crate::domain::statement::{Line, MAX_LINES, Mapping, ParseError, RowProblem, digits, parse_statement};
 use crate::domain::workflow::Status;
 use crate::error::{ApiError, ApiResult, FieldError, Lang, Msg};
 use crate::store::apply::{By, Change, Order, apply};
@@ -15,15 +15,11 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Quer
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
-use std::io::Cursor;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(import)).layer(DefaultBodyLimit::max(64 * 1024 * 1024))
 }
-
-/// A statement larger than this many lines is refused (split it by month).
-const MAX_LINES: usize = 100_000;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MatchedLine {
@@ -70,67 +66,30 @@ fn bad_file(zh: impl Into<String>, en: impl Into<String>) -> ApiError {
     ApiError::field("file", zh, en)
 }
 
-/// Rows of the first sheet (xlsx) or of the CSV, each with its 1-based row number.
-pub fn read_rows(filename: &str, bytes: &[u8]) -> ApiResult<Vec<(u32, Vec<CellValue>)>> {
-    if bytes.starts_with(b"PK\x03\x04") {
-        return read_xlsx(bytes);
-    }
-    if filename.to_ascii_lowercase().ends_with(".xlsx") {
-        return Err(bad_file("文件不是有效的 xlsx", "the file is not a valid xlsx"));
-    }
-    let text = decode_text(bytes);
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
-    let mut rows = Vec::new();
-    for (i, rec) in reader.records().enumerate() {
-        let rec =
-            rec.map_err(|e| bad_file(format!("CSV 第 {} 行无法解析：{e}", i + 1), format!("CSV row {} cannot be read: {e}", i + 1)))?;
-        rows.push((
-            (i + 1) as u32,
-            rec.iter().map(|s| if s.trim().is_empty() { CellValue::Empty } else { CellValue::Text(s.to_owned()) }).collect(),
-        ));
-        if rows.len() > MAX_LINES + 1 {
-            return Err(bad_file(
-                format!("对账单超过 {MAX_LINES} 行，请按月拆分"),
-                format!("more than {MAX_LINES} lines; split the statement"),
-            ));
+/// A statement that cannot be read, as the 422 a client sees.
+fn parse_error(e: ParseError) -> ApiError {
+    match e {
+        ParseError::Unreadable { zh, en } => bad_file(zh, en),
+        ParseError::TooManyLines(_) => {
+            bad_file(format!("对账单超过 {MAX_LINES} 行，请按月拆分"), format!("more than {MAX_LINES} lines; split the statement"))
         }
-    }
-    Ok(rows)
-}
-
-fn read_xlsx(bytes: &[u8]) -> ApiResult<Vec<(u32, Vec<CellValue>)>> {
-    use calamine::{Data, Reader, Xlsx};
-    let invalid = || bad_file("文件不是有效的 xlsx", "the file is not a valid xlsx");
-    // Measured by what it really inflates to, before calamine sees it.
-    crate::upload::check_xlsx(bytes)?;
-    let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|_| invalid())?;
-    let range = wb.worksheet_range_at(0).ok_or_else(invalid)?.map_err(|_| invalid())?;
-    if range.height() > MAX_LINES + 1 {
-        return Err(bad_file(
-            format!("对账单超过 {MAX_LINES} 行，请按月拆分"),
-            format!("more than {MAX_LINES} lines; split the statement"),
-        ));
-    }
-    let first_row = range.start().map(|(r, _)| r).unwrap_or(0);
-    Ok(range
-        .rows()
-        .enumerate()
-        .map(|(i, row)| {
-            let cells = row
-                .iter()
-                .map(|d| match d {
-                    Data::Int(n) => CellValue::Number(*n as f64),
-                    Data::Float(f) => CellValue::Number(*f),
-                    Data::String(s) => CellValue::Text(s.clone()),
-                    Data::DateTime(dt) => dt.as_datetime().map(|t| CellValue::Date(t.date())).unwrap_or(CellValue::Empty),
-                    Data::DateTimeIso(s) => CellValue::Text(s.clone()),
-                    Data::Bool(b) => CellValue::Text(b.to_string()),
-                    _ => CellValue::Empty,
+        ParseError::UnknownFormat { header_row, .. } => bad_file(
+            format!("无法识别对账单格式（第 {header_row} 行像是表头），请提供列映射"),
+            format!("the statement layout is not recognised (row {header_row} looks like its header); send a mapping"),
+        ),
+        ParseError::MappingColumns(missing) => ApiError::Validation(
+            missing
+                .into_iter()
+                .map(|(field, name)| {
+                    if name.is_empty() {
+                        FieldError::new(field, "须指定 amount，或 debit/credit", "give amount, or debit and/or credit")
+                    } else {
+                        FieldError::new(field, format!("表头中找不到列「{name}」"), format!("no column named {name:?} in the header"))
+                    }
                 })
-                .collect();
-            (first_row + i as u32 + 1, cells)
-        })
-        .collect())
+                .collect(),
+        ),
+    }
 }
 
 /// Why recording `line` on request `id` would be refused (DESIGN §2.1), if it would.
@@ -268,24 +227,7 @@ async fn import(
         }
         (None, None) => return Err(ApiError::field("mapping", "请提供列映射 mapping", "mapping is required")),
     };
-    let rows = read_rows(&filename, &bytes)?;
-    let Some((_, header)) = rows.first() else {
-        return Err(bad_file("文件是空的", "the file is empty"));
-    };
-    let columns = locate(header, &mapping).map_err(|missing| {
-        ApiError::Validation(
-            missing
-                .into_iter()
-                .map(|(field, name)| {
-                    if name.is_empty() {
-                        FieldError::new(field, "须指定 amount，或 debit/credit", "give amount, or debit and/or credit")
-                    } else {
-                        FieldError::new(field, format!("表头中找不到列「{name}」"), format!("no column named {name:?} in the header"))
-                    }
-                })
-                .collect(),
-        )
-    })?;
+    let parsed = parse_statement(&filename, &bytes, Some(&mapping)).map_err(parse_error)?;
     if let Some(b) = &bank {
         bank_mapping::Entity::insert(bank_mapping::ActiveModel {
             bank: Set(b.clone()),
@@ -315,9 +257,13 @@ async fn import(
     let mut lines = Vec::new();
     let mut seen = HashSet::new();
     let today = crate::clock::china_date(now);
-    for (no, row) in rows.iter().skip(1) {
-        match parse_row(*no, row, &columns) {
-            Ok(Some(line)) if line.date > today => {
+    // Lines and unreadable rows in file order.
+    let mut rows: Vec<(u32, Result<Line, RowProblem>)> = parsed.lines.into_iter().map(|l| (l.line, Ok(l))).collect();
+    rows.extend(parsed.problems.into_iter().map(|(no, p)| (no, Err(p))));
+    rows.sort_by_key(|(no, _)| *no);
+    for (no, row) in &rows {
+        match row.clone() {
+            Ok(line) if line.date > today => {
                 // The same rule as a payout or refund entered by hand: never in the future.
                 result.lines += 1;
                 let message = match lang {
@@ -329,7 +275,7 @@ async fn import(
                 };
                 result.invalid.push(LineProblem { line: *no, request_id: None, message });
             }
-            Ok(Some(line)) => {
+            Ok(line) => {
                 result.lines += 1;
                 let fp = line.fingerprint();
                 let known = !seen.insert(fp.clone())
@@ -344,7 +290,6 @@ async fn import(
                     lines.push((line, fp));
                 }
             }
-            Ok(None) => {}
             Err(problem) => {
                 // A reversal is a line of the statement, only not one to record.
                 if matches!(problem, RowProblem::Reversal(_)) {
