@@ -143,6 +143,10 @@ pub enum ApiError {
     /// State or version conflict; `current` describes what the caller should reload.
     #[error("conflict: {}", .msg.en)]
     Conflict { code: ConflictCode, msg: Msg, current: Option<serde_json::Value> },
+    /// A bank statement whose layout is neither recognised nor mapped: the header row found,
+    /// so a form can ask which column is which.
+    #[error("unknown statement format")]
+    UnknownFormat { header_row: u32, header: Vec<String> },
     #[error("payload too large")]
     PayloadTooLarge(Msg),
     #[error("unsupported media type")]
@@ -190,6 +194,15 @@ impl ApiError {
             Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", title("无权操作", "Forbidden"), m.clone()),
             NotFound(m) => (StatusCode::NOT_FOUND, "not_found", title("未找到", "Not found"), m.clone()),
             Conflict { code, msg, .. } => (StatusCode::CONFLICT, code.as_str(), title("冲突", "Conflict"), msg.clone()),
+            UnknownFormat { header_row, .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_format",
+                title("无法识别的对账单格式", "Unknown statement format"),
+                Msg::new(
+                    format!("无法识别这份对账单的银行格式（表头在第 {header_row} 行），请指定各列的含义"),
+                    format!("the statement's layout is not one of a known bank (header on row {header_row}); map its columns"),
+                ),
+            ),
             PayloadTooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", title("内容过大", "Payload too large"), m.clone()),
             UnsupportedMediaType(m) => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -241,7 +254,11 @@ impl ApiError {
             ApiError::Locked { retry_after_secs } | ApiError::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
         };
-        Problem { status, code, title, detail, errors, current, retry_after }
+        let header = match self {
+            ApiError::UnknownFormat { header_row, header } => Some((*header_row, header.clone())),
+            _ => None,
+        };
+        Problem { status, code, title, detail, errors, current, retry_after, header }
     }
 }
 
@@ -256,6 +273,8 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
     pub current: Option<serde_json::Value>,
     pub retry_after: Option<u64>,
+    /// `unknown_format`: the header row found and its cells.
+    pub header: Option<(u32, Vec<String>)>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -274,6 +293,11 @@ pub struct ProblemBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub current: Option<serde_json::Value>,
+    /// `unknown_format` only: the 1-based row taken for the header, and its cells.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header_row: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header: Option<Vec<String>>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -313,7 +337,7 @@ impl Problem {
             ),
             _ => ("bad_request", Msg::new("请求有误", "Bad request"), Msg::new("请求有误", "bad request")),
         };
-        Problem { status, code, title, detail, errors: Vec::new(), current: None, retry_after: None }
+        Problem { status, code, title, detail, errors: Vec::new(), current: None, retry_after: None, header: None }
     }
 
     pub fn body(&self, lang: Lang) -> ProblemBody {
@@ -329,6 +353,8 @@ impl Problem {
                 .map(|e| FieldErrorBody { field: e.field.clone(), message: e.message.get(lang).to_owned() })
                 .collect(),
             current: self.current.clone(),
+            header_row: self.header.as_ref().map(|h| h.0),
+            header: self.header.as_ref().map(|h| h.1.clone()),
         }
     }
 

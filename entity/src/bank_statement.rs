@@ -10,6 +10,12 @@ pub struct Model {
     pub lines: i32,
     pub matched: i32,
     pub imported_by: i32,
+    /// The bank whose layout the file was read as (`icbc`, …), `generic` or `mapping`.
+    pub format: String,
+    /// The statement's own account (digits), when the file names it.
+    pub account: Option<String>,
+    /// Rows above and below the table (title, account rows, totals, notes).
+    pub skipped: i32,
     pub created_at: DateTimeUtc,
 }
 

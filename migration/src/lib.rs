@@ -9,6 +9,7 @@ mod m20261130_000005_mini_programs;
 mod m20261130_000006_list_indexes;
 mod m20261130_000007_approval_chain;
 mod m20261205_000001_resolution;
+mod m20261205_000002_statement_format;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000006_list_indexes::Migration),
             Box::new(m20261130_000007_approval_chain::Migration),
             Box::new(m20261205_000001_resolution::Migration),
+            Box::new(m20261205_000002_statement_format::Migration),
         ]
     }
 }

@@ -89,14 +89,14 @@ pub fn flags(m: &request::Model, today: NaiveDate) -> Vec<Flag> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
     }
 
-    fn request(kind: Kind, status: Status, pay_by: &str) -> request::Model {
+    pub(crate) fn request(kind: Kind, status: Status, pay_by: &str) -> request::Model {
         let t = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
         request::Model {
             id: 1,

@@ -6,6 +6,7 @@ pub mod deadlines;
 pub mod entity_type;
 pub mod flags;
 pub mod ids;
+pub mod matching;
 pub mod mini_program;
 pub mod money;
 pub mod payment;

@@ -316,3 +316,13 @@ pub async fn approved_on(app: &TestApp, o: &Org, kind: &str, amount: i64, order_
     assert_eq!(s, StatusCode::OK, "{r}");
     r
 }
+
+/// A statement import's matches as `{line, request_id, action}` (without the display fields).
+pub fn matched(result: &Value) -> Value {
+    Value::Array(
+        result["matched"]
+            .as_array()
+            .map(|m| m.iter().map(|x| json!({"line": x["line"], "request_id": x["request_id"], "action": x["action"]})).collect())
+            .unwrap_or_default(),
+    )
+}

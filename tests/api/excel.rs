@@ -229,9 +229,9 @@ async fn a_gbk_csv_statement_records_the_payout_once_and_a_second_import_changes
     let (s, preview) = import(&app, &o.finance2.token, gbk.to_vec(), "招行流水.csv", mapping.clone(), false).await;
     assert_eq!(s, StatusCode::OK, "{preview}");
     assert_eq!(preview["lines"], 2);
-    assert_eq!(preview["matched"], json!([{"line": 2, "request_id": id(&r), "action": "payout"}]));
+    assert_eq!(matched(&preview), json!([{"line": 2, "request_id": id(&r), "action": "payout"}]));
     assert_eq!(preview["unmatched"], json!([3]));
-    assert_eq!(preview["invalid"][0]["line"], 4);
+    assert_eq!((preview["skipped"].as_u64(), preview["invalid"].as_array().map(Vec::len)), (Some(1), Some(0)), "合计 is not a line: {preview}");
     assert_eq!(preview["statement_id"], Value::Null);
     assert_eq!(app.detail(&o.finance2.token, id(&r)).await["status"], "approved", "a preview changes nothing");
 
@@ -289,7 +289,7 @@ async fn an_xlsx_statement_records_refunds_and_leaves_ambiguous_lines_alone() {
     let mapping = json!({"date": "日期", "debit": "支出", "credit": "收入", "counterparty_name": "对方户名", "counterparty_account": "对方账号", "reference": "附言"});
     let (s, res) = import(&app, &o.finance1.token, bytes, "statement.xlsx", mapping, true).await;
     assert_eq!(s, StatusCode::OK, "{res}");
-    assert_eq!(res["matched"], json!([{"line": 2, "request_id": id(&r), "action": "refund"}]));
+    assert_eq!(matched(&res), json!([{"line": 2, "request_id": id(&r), "action": "refund"}]));
     let amb = &res["ambiguous"][0];
     assert_eq!(amb["line"], 3);
     let mut cands: Vec<i64> = amb["candidates"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();

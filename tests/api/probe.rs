@@ -433,5 +433,5 @@ async fn a_future_dated_statement_line_is_listed_as_invalid_not_matched() {
     assert_eq!(s, StatusCode::OK, "{res}");
     assert_eq!(res["invalid"][0]["line"], 2, "{res}");
     assert!(res["invalid"][0]["message"].as_str().unwrap().contains("未来"), "{res}");
-    assert_eq!(res["matched"], json!([{"line": 3, "request_id": id(&r), "action": "payout"}]), "{res}");
+    assert_eq!(matched(&res), json!([{"line": 3, "request_id": id(&r), "action": "payout"}]), "{res}");
 }

@@ -189,6 +189,7 @@ fn pdf_unavailable(e: &PdfError) -> Response {
         errors: Vec::new(),
         current: None,
         retry_after: None,
+        header: None,
     }
     .into_response_in(Lang::Zh)
 }
