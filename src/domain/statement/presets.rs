@@ -312,7 +312,7 @@ pub static PRESETS: &[Preset] = &[
         credit: &["贷方发生额"],
         counterparty_name: &["对方账户名称"],
         counterparty_account: &["对方账号"],
-        reference: &["摘要", "用途"],
+        reference: &["用途", "摘要"],
         ..NONE
     },
 ];
