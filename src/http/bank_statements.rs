@@ -268,6 +268,16 @@ fn problem_text(e: &ApiError, lang: Lang) -> String {
     }
 }
 
+/// Why the workflow would refuse `me` recording `action` on `r` as it now reads.
+fn workflow_refusal(state: &AppState, me: &AuthUser, r: &request::Model, action: Action, lang: Lang) -> Option<String> {
+    let chain = crate::store::chain::chain_of(r);
+    let facts = crate::store::chain::facts_without_step(r, &chain, state.config.four_eyes);
+    let status = crate::store::requests::status_of(r);
+    crate::domain::workflow::transition(status, action, me.actor(), &facts, None)
+        .err()
+        .map(|refusal| problem_text(&crate::store::apply::refusal(r, action, refusal), lang))
+}
+
 fn candidate(r: &request::Model) -> Candidate {
     Candidate {
         id: r.id,
@@ -389,6 +399,11 @@ async fn import(
                     // A line that would be refused on commit is listed for a person, not as a match.
                     if let Some(message) = matcher.refusal(*one, line, action, today) {
                         result.invalid.push(LineProblem { line: line.line, request_id: Some(*one), message });
+                        continue;
+                    }
+                    // …and so is one the workflow would refuse this user (four-eyes, say).
+                    if let Some(message) = matcher.get(*one).and_then(|r| workflow_refusal(&state, &me, r, action, lang)) {
+                        result.errors.push(LineProblem { line: line.line, request_id: Some(*one), message });
                         continue;
                     }
                     let number = matcher.get(*one).and_then(|r| r.number.clone());

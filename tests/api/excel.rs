@@ -231,7 +231,11 @@ async fn a_gbk_csv_statement_records_the_payout_once_and_a_second_import_changes
     assert_eq!(preview["lines"], 2);
     assert_eq!(matched(&preview), json!([{"line": 2, "request_id": id(&r), "action": "payout"}]));
     assert_eq!(preview["unmatched"], json!([3]));
-    assert_eq!((preview["skipped"].as_u64(), preview["invalid"].as_array().map(Vec::len)), (Some(1), Some(0)), "合计 is not a line: {preview}");
+    assert_eq!(
+        (preview["skipped"].as_u64(), preview["invalid"].as_array().map(Vec::len)),
+        (Some(1), Some(0)),
+        "合计 is not a line: {preview}"
+    );
     assert_eq!(preview["statement_id"], Value::Null);
     assert_eq!(app.detail(&o.finance2.token, id(&r)).await["status"], "approved", "a preview changes nothing");
 
