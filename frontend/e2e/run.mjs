@@ -680,9 +680,10 @@ try {
       await page.goto(`${BASE_URL}/finance/bank-statements`)
       const csv = path.join(work, 'statement.csv')
       await writeFile(csv, `交易日期,金额,对方户名,对方账号,流水号\n2026-01-05,-0.01,某某公司,6222000000000000,X${tag}\n`)
-      await page.locator(tid('statement-file')).setInputFiles(csv)
-      await page.locator(tid('statement-preview')).click()
+      // Dropping (or choosing) the file previews it at once; the header reads as the generic layout.
+      await page.locator(`${tid('statement-file')} input[type=file]`).setInputFiles(csv)
       await page.locator(tid('statement-result')).waitFor()
+      await page.locator(tid('statement-format'), { hasText: '通用格式' }).waitFor()
       await shot('14d-bank-statement-preview')
       await logout()
     })

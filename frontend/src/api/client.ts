@@ -97,6 +97,51 @@ export async function apiJson<T>(path: string, init: RequestInit = {}): Promise<
   return (text ? JSON.parse(text) : undefined) as T
 }
 
+/** Bytes sent so far of an upload, and its size when the browser knows it. */
+export interface UploadProgress {
+  loaded: number
+  total: number | null
+}
+
+/**
+ * A multipart POST with upload progress, which fetch cannot report, so this one goes through
+ * XMLHttpRequest. No timeout (`xhr.timeout = 0`): a large bank statement takes seconds to
+ * upload and more to match, and the server, not the browser, decides when it is too much.
+ */
+export function apiUpload<T>(path: string, form: FormData, onProgress?: (p: UploadProgress) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const xhr = new XMLHttpRequest()
+    xhr.open('POST', path)
+    xhr.timeout = 0
+    const headers = new Headers({ Accept: 'application/json' })
+    applyCommonHeaders(headers)
+    headers.forEach((value, name) => xhr.setRequestHeader(name, value))
+    if (onProgress) {
+      xhr.upload.onprogress = (e) => onProgress({ loaded: e.loaded, total: e.lengthComputable ? e.total : null })
+    }
+    xhr.onerror = () => reject(networkError(new Error('upload failed')))
+    xhr.onabort = () => reject(networkError(new Error('upload aborted')))
+    xhr.onload = () => {
+      const text = xhr.responseText
+      const resHeaders = new Headers({ 'Content-Type': xhr.getResponseHeader('Content-Type') ?? 'application/json' })
+      const retryAfter = xhr.getResponseHeader('Retry-After')
+      if (retryAfter !== null) resHeaders.set('Retry-After', retryAfter)
+      const res = new Response(text, { status: xhr.status, statusText: xhr.statusText, headers: resHeaders })
+      noticeUnauthorized(res, headers.has('Authorization'))
+      if (xhr.status < 200 || xhr.status >= 300) {
+        void errorFromResponse(res).then(reject)
+        return
+      }
+      try {
+        resolve((text ? JSON.parse(text) : undefined) as T)
+      } catch (e) {
+        reject(networkError(e))
+      }
+    }
+    xhr.send(form)
+  })
+}
+
 /** Downloads with the token (for previews, prints and exports that need auth). */
 export async function apiBlob(path: string): Promise<{ blob: Blob; filename: string | null }> {
   const res = await apiFetch(path)

@@ -1,11 +1,10 @@
-// Finance endpoints of DESIGN §2 (exports, bank statements, calendar, notifications).
+// Finance endpoints of DESIGN §2 (exports, calendar, notifications); bank statements are in statements.ts.
 import { api, apiBlob, apiJson, unwrap } from './client'
 import type { components } from './schema'
 
 type S = components['schemas']
 export type NotificationView = S['NotificationView']
 export type NotificationPage = S['NotificationPage']
-export type ImportResult = S['ImportResult']
 export type CalendarYearView = S['CalendarYearView']
 export type CalendarYearInput = S['CalendarYearInput']
 export type WorkingDayAnswer = S['WorkingDayAnswer']
@@ -25,29 +24,6 @@ export function downloadExport(name: ExportName, query: Record<string, string | 
   for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') qs.set(k, String(v))
   const q = qs.toString()
   return apiBlob(`/api/v1/exports/${name}.xlsx${q ? `?${q}` : ''}`)
-}
-
-/** Header cells of a statement (DESIGN §2.2): a signed `amount`, or `debit` + `credit`. */
-export interface StatementMapping {
-  date: string
-  amount?: string
-  debit?: string
-  credit?: string
-  counterparty_name: string
-  counterparty_account?: string
-  reference?: string
-}
-
-export function importStatement(
-  file: File,
-  opts: { mapping?: StatementMapping; bank?: string; commit: boolean },
-): Promise<ImportResult> {
-  const form = new FormData()
-  form.append('file', file, file.name)
-  if (opts.mapping) form.append('mapping', JSON.stringify(opts.mapping))
-  if (opts.bank) form.append('bank', opts.bank)
-  form.append('commit', opts.commit ? 'true' : 'false')
-  return apiJson<ImportResult>('/api/v1/bank-statements', { method: 'POST', body: form })
 }
 
 export function getCalendar(year: number): Promise<CalendarYearView> {

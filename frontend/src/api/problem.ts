@@ -11,6 +11,8 @@ export interface Problem {
   code: string
   errors?: FieldErrorBody[]
   current?: Record<string, unknown> | null
+  /** Members beyond the standard ones that some problems carry (e.g. `header` of `unknown_format`). */
+  extensions?: Record<string, unknown>
 }
 
 /**
@@ -111,6 +113,13 @@ function isProblemLike(v: unknown): v is Partial<Problem> {
   return typeof v === 'object' && v !== null && ('detail' in v || 'title' in v || 'code' in v)
 }
 
+const STANDARD_MEMBERS = new Set(['type', 'title', 'status', 'detail', 'code', 'errors', 'current'])
+
+function extensionsOf(body: object): Record<string, unknown> | undefined {
+  const rest = Object.entries(body).filter(([k]) => !STANDARD_MEMBERS.has(k))
+  return rest.length ? Object.fromEntries(rest) : undefined
+}
+
 /** Builds a Problem from whatever a failed response carried (problem+json, text, nothing). */
 export function toProblem(status: number, body: unknown, statusText = ''): Problem {
   if (isProblemLike(body)) {
@@ -128,6 +137,7 @@ export function toProblem(status: number, body: unknown, statusText = ''): Probl
       code: typeof body.code === 'string' ? body.code : `http_${status}`,
       errors,
       current: body.current ?? null,
+      extensions: extensionsOf(body),
     }
   }
   const text = typeof body === 'string' ? body.trim().slice(0, 300) : ''
