@@ -60,6 +60,7 @@ describe('lineRows', () => {
     counterparty_account: '',
     reference: '',
     occurrence: 1,
+    duplicate: false,
   })
   const rows = lineRows({
     entries: [entry(3, -100), entry(1, 100), entry(2, -5), entry(5, 7)],

@@ -1,6 +1,7 @@
 //! The `verifund` command line (DESIGN §4): the arguments and the dispatch; each command
 //! group lives in its own file.
 mod bench;
+mod bench_statement;
 mod export;
 mod serve;
 mod users;
@@ -217,6 +218,12 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 2000)]
         approvals: u64,
     },
+    /// A statement of N lines in CCB's export layout (1,000 of them refunds to match),
+    /// previewed and committed over HTTP against the targets (preview < 5 s, commit < 20 s).
+    Statement {
+        #[arg(long, default_value_t = 50_000)]
+        lines: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -355,6 +362,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Bench { command: BenchCommand::Http { requests, rate, seconds, approvals } } => {
             bench::bench_http(requests, rate, seconds, approvals, config.database_url.clone()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { command: BenchCommand::Statement { lines } } => {
+            bench_statement::bench_statement(lines, config.database_url.clone()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit { command: AuditCommand::Verify } => {

@@ -27,6 +27,7 @@ const CONFLICT_CODE_SET: Record<ConflictCode, true> = {
   state_conflict: true,
   next_step_acted: true,
   no_approver: true,
+  nothing_to_resolve: true,
   idempotency_in_flight: true,
   delegation_overlap: true,
   username_taken: true,

@@ -89,9 +89,11 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Import a bank statement (finance). Multipart: `file` (xlsx, or CSV in UTF-8 or GBK),
-         *     `mapping` (JSON naming the header cells), `bank` (optional: saves the mapping under this
-         *     name, or uses the saved one when `mapping` is absent), `commit` (`false` previews).
+         * Import a bank statement (finance). Multipart: `file` (the bank's own export: xlsx, xls,
+         *     or csv in UTF-8 or GBK), `commit` (`false` previews), and only when the layout is not
+         *     recognised `mapping` (JSON naming the header cells) and `bank` (saves the mapping under
+         *     this name, or uses the saved one); `choices` (JSON `{"line": request_id}`) applies
+         *     ambiguous lines to the request a person chose.
          */
         post: operations["import"];
         delete?: never;
@@ -445,27 +447,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/requests/batch/{action}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Approve or reject several requests at once (批量同意 / 批量退回).
-         * @description 422 for the whole call when `items` is empty, holds more than 100 entries or names an id
-         *     twice, or when a reject has no opinion; otherwise 200 with one result per item.
-         */
-        post: operations["batch"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/requests/{id}": {
         parameters: {
             query?: never;
@@ -614,6 +595,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/requests/{id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End a paid request whose refund fell short (`refund_mismatch`) or never came
+         *     (`refund_overdue`): finance, not the requester, and under four-eyes not whoever recorded
+         *     the payout.
+         * @description 403 when the caller may not, 409 when the request is not paid, has nothing to resolve or
+         *     changed since `version`, 422 without a reason or when accepting a difference with no refund.
+         */
+        post: operations["resolve"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/requests/{id}/transfer": {
         parameters: {
             query?: never;
@@ -646,40 +650,6 @@ export interface paths {
          *     or has changed since `version`, 422 for a reject without an opinion.
          */
         post: operations["act"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/stats/monthly": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Paid out and refunded per month, with the refundable balance still out at each month's end. */
-        get: operations["monthly"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/stats/refund-aging": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Open refunds by China working days since the payout: `0-5`, `6-10`, `11-20`, `21+`. */
-        get: operations["refund_aging"];
-        put?: never;
-        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -798,7 +768,7 @@ export interface components {
             is_default: boolean;
         };
         /** @enum {string} */
-        Action: "submit" | "approve" | "reject" | "withdraw" | "payout" | "refund" | "transfer" | "add_approver" | "recall" | "expire";
+        Action: "submit" | "approve" | "reject" | "withdraw" | "payout" | "refund" | "transfer" | "add_approver" | "recall" | "resolve" | "expire";
         ActionBody: {
             /** @description `submit` only: people to copy in (抄送); they may read the request and are notified. */
             cc_user_ids?: number[] | null;
@@ -820,29 +790,8 @@ export interface components {
         };
         /** @enum {string} */
         AddPosition: "before" | "after";
-        AgingAnswer: {
-            /**
-             * Format: date
-             * @description The China day the ages are counted to.
-             */
-            as_of: string;
-            /** @description Always the four buckets, youngest first. */
-            buckets: components["schemas"]["AgingFigures"][];
-            /** @description Set when the working-day calendar lacks a year the ages cross (weekends-only fallback). */
-            warnings: string[];
-        };
-        AgingFigures: {
-            /**
-             * Format: int64
-             * @description The money still out (payout less the refunds so far).
-             */
-            amount_fen: number;
-            /** @description `0-5`, `6-10`, `11-20` or `21+` China working days since the payout. */
-            bucket: string;
-            /** Format: int64 */
-            count: number;
-        };
         AmbiguousLine: {
+            candidate_requests: components["schemas"]["Candidate"][];
             candidates: number[];
             /** Format: int32 */
             line: number;
@@ -926,36 +875,6 @@ export interface components {
             /** Format: int64 */
             seq: number;
         };
-        BatchAnswer: {
-            /** @description One per item, in the order asked. */
-            results: components["schemas"]["BatchResult"][];
-        };
-        BatchBody: {
-            /** @description The one opinion (审批意见) kept with every decision; required for `reject`. */
-            comment?: string | null;
-            /** @description 1–100 requests, each with the version the caller saw; an id at most once. */
-            items: components["schemas"]["BatchItem"][];
-        };
-        BatchItem: {
-            /** Format: int32 */
-            id: number;
-            /**
-             * Format: int32
-             * @description A different current version answers 409 for this item.
-             */
-            version: number;
-        };
-        BatchResult: {
-            /** Format: int32 */
-            id: number;
-            problem?: components["schemas"]["ProblemBody"] | null;
-            request?: components["schemas"]["RequestDetail"] | null;
-            /**
-             * Format: int32
-             * @description The HTTP status this item would have had alone: 200, 403, 404, 409, 422.
-             */
-            status: number;
-        };
         CalendarYearInput: {
             holidays: string[];
             workdays: string[];
@@ -976,6 +895,20 @@ export interface components {
             workdays: string[];
             /** Format: int32 */
             year: number;
+        };
+        /** @description A request a line could be, as the person choosing needs to see it. */
+        Candidate: {
+            /** Format: int64 */
+            amount_fen: number;
+            /** Format: int32 */
+            id: number;
+            number?: string | null;
+            /** Format: date */
+            order_date: string;
+            /** Format: date */
+            paid_at?: string | null;
+            payee_name: string;
+            title: string;
         };
         ChangePassword: {
             current_password: string;
@@ -998,6 +931,11 @@ export interface components {
              */
             version?: number | null;
         };
+        CompanyRef: {
+            /** Format: int32 */
+            id: number;
+            name: string;
+        };
         CompanyView: {
             accounts: components["schemas"]["AccountView"][];
             credit_code: string;
@@ -1014,14 +952,7 @@ export interface components {
          * @description The `code` of a 409 answer: what conflicted, so a client can react by type.
          * @enum {string}
          */
-        ConflictCode: "version_conflict" | "state_conflict" | "next_step_acted" | "no_approver" | "idempotency_in_flight" | "delegation_overlap" | "username_taken" | "email_taken" | "name_taken" | "credit_code_taken" | "self_lockout";
-        /** @description A count and an exact sum in fen. */
-        CountAmount: {
-            /** Format: int64 */
-            amount_fen: number;
-            /** Format: int64 */
-            count: number;
-        };
+        ConflictCode: "version_conflict" | "state_conflict" | "next_step_acted" | "no_approver" | "nothing_to_resolve" | "idempotency_in_flight" | "delegation_overlap" | "username_taken" | "email_taken" | "name_taken" | "credit_code_taken" | "self_lockout";
         CreateUser: {
             /** Format: int32 */
             department_id?: number | null;
@@ -1116,6 +1047,28 @@ export interface components {
         };
         /** @enum {string} */
         EntityType: "individual" | "enterprise" | "media" | "government" | "other_org";
+        /** @description A readable line of the statement, as the bank wrote it. */
+        Entry: {
+            /**
+             * Format: int64
+             * @description Signed: money in positive, money out negative.
+             */
+            amount_fen: number;
+            counterparty_account: string;
+            counterparty_name: string;
+            /** Format: date */
+            date: string;
+            /** @description Imported before: changes nothing. */
+            duplicate: boolean;
+            /** Format: int32 */
+            line: number;
+            /**
+             * Format: int32
+             * @description 1 for the first of identical lines (same day, amount, counterparty, reference), 2 …
+             */
+            occurrence: number;
+            reference: string;
+        };
         FieldErrorBody: {
             field: string;
             message: string;
@@ -1130,24 +1083,39 @@ export interface components {
             version: string;
         };
         ImportResult: {
-            /** @description Several requests fit: never applied automatically. */
+            /** @description The statement's own account (digits), when the file names it. */
+            account?: string | null;
+            /** @description Several requests fit: applied only to the request a person chose (`choices`). */
             ambiguous: components["schemas"]["AmbiguousLine"][];
             committed: boolean;
+            company?: components["schemas"]["CompanyRef"] | null;
             /**
              * Format: int32
-             * @description Lines already imported before (same date, amount, counterparty, reference): ignored.
+             * @description Lines already imported before: ignored.
              */
             duplicates: number;
+            /** @description Every readable line, in file order. */
+            entries: components["schemas"]["Entry"][];
             /** @description Matches the workflow refused on commit (e.g. four-eyes); left unapplied. */
             errors: components["schemas"]["LineProblem"][];
-            /** @description Rows that could not be read (e.g. a totals row). */
+            /**
+             * @description The bank whose export layout was recognised (`icbc`, `ccb`, `cmb`, `boc`, `abc`,
+             *     `bocom`, `spdb`, `cib`, `cmbc`, `pingan`, `citic`, `generic`), or `mapping`.
+             */
+            format: string;
+            /** @description Rows that could not be read, reversals, and lines a manual entry would be refused for. */
             invalid: components["schemas"]["LineProblem"][];
             /**
              * Format: int32
-             * @description Lines read (blank rows not counted).
+             * @description Bank lines read (blank rows, title, account and totals rows not counted).
              */
             lines: number;
             matched: components["schemas"]["MatchedLine"][];
+            /**
+             * Format: int32
+             * @description Rows above and below the table: title, 户名, 账号, 查询期间, 合计, notes.
+             */
+            skipped: number;
             /**
              * Format: int32
              * @description Set when the import was committed.
@@ -1182,8 +1150,11 @@ export interface components {
         MatchedLine: {
             /** @description `payout` or `refund`. */
             action: string;
+            /** @description A line with several candidates, matched to the one a person chose (`choices`). */
+            chosen: boolean;
             /** Format: int32 */
             line: number;
+            number?: string | null;
             /** Format: int32 */
             request_id: number;
         };
@@ -1279,28 +1250,6 @@ export interface components {
          * @enum {string}
          */
         Mode: "any" | "all";
-        MonthFigures: {
-            /**
-             * @description `YYYY-MM`.
-             * @example 2026-11
-             */
-            month: string;
-            /**
-             * Format: int64
-             * @description Refundable money paid out by the month's end and not refunded (nor written off) by then.
-             */
-            outstanding_fen: number;
-            /** @description Payouts recorded with a `paid_at` in the month (every kind). */
-            payouts: components["schemas"]["CountAmount"];
-            /** @description Refunds received with a `refunded_at` in the month. */
-            refunds: components["schemas"]["CountAmount"];
-        };
-        MonthlyAnswer: {
-            from: string;
-            /** @description Every month from `from` to `to`, months without movement included. */
-            months: components["schemas"]["MonthFigures"][];
-            to: string;
-        };
         /** @enum {string} */
         MpStatus: "registering" | "awaiting_payment" | "awaiting_refund" | "verified" | "failed" | "certification_review";
         NotificationPage: components["schemas"]["Page_NotificationView"] & {
@@ -1492,7 +1441,8 @@ export interface components {
                 refund_amount_fen?: number | null;
                 /**
                  * Format: int64
-                 * @description Payout minus refunds, while a refund is outstanding or mismatched.
+                 * @description Payout minus refunds, while a refund is outstanding or mismatched, and after a
+                 *     resolution (the difference kept or written off).
                  */
                 refund_difference_fen?: number | null;
                 /**
@@ -1507,6 +1457,13 @@ export interface components {
                 /** Format: int32 */
                 requester_id: number;
                 requester_name: string;
+                resolution?: components["schemas"]["Resolution"] | null;
+                resolution_reason?: string | null;
+                /** Format: date-time */
+                resolved_at?: string | null;
+                /** Format: int32 */
+                resolved_by?: number | null;
+                resolved_by_name?: string | null;
                 /**
                  * Format: int32
                  * @description How many times it has been submitted.
@@ -1581,6 +1538,12 @@ export interface components {
             current?: Record<string, never> | null;
             detail: string;
             errors?: components["schemas"]["FieldErrorBody"][];
+            header?: string[] | null;
+            /**
+             * Format: int32
+             * @description `unknown_format` only: the 1-based row taken for the header, and its cells.
+             */
+            header_row?: number | null;
             /** Format: int32 */
             status: number;
             title: string;
@@ -1740,7 +1703,8 @@ export interface components {
             refund_amount_fen?: number | null;
             /**
              * Format: int64
-             * @description Payout minus refunds, while a refund is outstanding or mismatched.
+             * @description Payout minus refunds, while a refund is outstanding or mismatched, and after a
+             *     resolution (the difference kept or written off).
              */
             refund_difference_fen?: number | null;
             /**
@@ -1755,6 +1719,13 @@ export interface components {
             /** Format: int32 */
             requester_id: number;
             requester_name: string;
+            resolution?: components["schemas"]["Resolution"] | null;
+            resolution_reason?: string | null;
+            /** Format: date-time */
+            resolved_at?: string | null;
+            /** Format: int32 */
+            resolved_by?: number | null;
+            resolved_by_name?: string | null;
             /**
              * Format: int32
              * @description How many times it has been submitted.
@@ -1769,6 +1740,25 @@ export interface components {
             updated_at: string;
             /** Format: int32 */
             version: number;
+        };
+        /**
+         * @description How the resolution of a short or missing refund ends the request.
+         * @enum {string}
+         */
+        Resolution: "accept_difference" | "write_off";
+        ResolveBody: {
+            /** @description Why (required, at most 500 characters); kept with the request and in the audit log. */
+            reason: string;
+            /**
+             * @description `accept_difference` (at least one refund recorded): refunded, the difference kept;
+             *     `write_off` (the money will not come back): closed.
+             */
+            resolution: components["schemas"]["Resolution"];
+            /**
+             * Format: int32
+             * @description The version the caller saw; a different current version answers 409.
+             */
+            version?: number | null;
         };
         /** @enum {string} */
         Role: "requester" | "manager" | "finance" | "admin" | "auditor";
@@ -2142,7 +2132,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description `file`, `mapping` (JSON), `bank`, `commit` */
+        /** @description `file`, `commit`, `mapping` (JSON), `bank`, `choices` (JSON) */
         requestBody?: {
             content: {
                 "multipart/form-data": unknown;
@@ -2173,6 +2163,7 @@ export interface operations {
                     "application/json": components["schemas"]["ProblemBody"];
                 };
             };
+            /** @description bad input; `code: unknown_format` with `header_row` and `header` when the layout is not recognised */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3325,56 +3316,6 @@ export interface operations {
             };
         };
     };
-    batch: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description approve | reject */
-                action: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["BatchBody"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["BatchAnswer"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ProblemBody"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ProblemBody"];
-                };
-            };
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ProblemBody"];
-                };
-            };
-        };
-    };
     get_request: {
         parameters: {
             query?: never;
@@ -3844,6 +3785,63 @@ export interface operations {
             };
         };
     };
+    resolve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResolveBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestDetail"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
     transfer: {
         parameters: {
             query?: never;
@@ -3907,7 +3905,7 @@ export interface operations {
             header?: never;
             path: {
                 id: number;
-                /** @description submit | approve | reject | withdraw | payout | refund */
+                /** @description submit | approve | reject | withdraw | payout | refund | resolve */
                 action: string;
             };
             cookie?: never;
@@ -3952,89 +3950,6 @@ export interface operations {
                 };
             };
             422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ProblemBody"];
-                };
-            };
-        };
-    };
-    monthly: {
-        parameters: {
-            query?: {
-                /** @description First month, `YYYY-MM` (default: eleven months before `to`). */
-                from?: string;
-                /** @description Last month, `YYYY-MM` (default: the current China month). At most 120 months in all. */
-                to?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MonthlyAnswer"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ProblemBody"];
-                };
-            };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ProblemBody"];
-                };
-            };
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ProblemBody"];
-                };
-            };
-        };
-    };
-    refund_aging: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AgingAnswer"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ProblemBody"];
-                };
-            };
-            403: {
                 headers: {
                     [name: string]: unknown;
                 };

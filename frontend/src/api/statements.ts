@@ -1,7 +1,9 @@
-// POST /api/v1/bank-statements (DESIGN §2.2). The answer's shape is written out here until the
-// server's OpenAPI document publishes it; then these become aliases of the generated schemas.
+// POST /api/v1/bank-statements (DESIGN §2.2). The answer's shapes come from the generated schema.
 import { apiUpload, type UploadProgress } from './client'
 import { ApiError } from './problem'
+import type { components } from './schema'
+
+type S = components['schemas']
 
 /** The layouts the server recognises, plus `mapping` when the caller named the columns. */
 export type StatementFormat =
@@ -31,66 +33,13 @@ export interface StatementMapping {
   reference?: string
 }
 
-export interface MatchedLine {
-  line: number
-  request_id: number
-  number: string
-  action: 'payout' | 'refund'
-  /** Matched through the caller's choice for an ambiguous line. */
-  chosen: boolean
-}
-
-export interface CandidateRequest {
-  id: number
-  number: string
-  title: string
-  payee_name: string
-  amount_fen: number
-  order_date: string
-  paid_at?: string | null
-}
-
-export interface AmbiguousLine {
-  line: number
-  candidates: number[]
-  candidate_requests: CandidateRequest[]
-}
-
-export interface LineProblem {
-  line: number
-  request_id?: number | null
-  message: string
-}
-
-export interface StatementEntry {
-  line: number
-  date: string
-  /** Signed: money out is negative. */
-  amount_fen: number
-  counterparty_name: string
-  counterparty_account: string
-  reference: string
-  occurrence: number
-}
-
-export interface StatementImport {
-  statement_id?: number | null
-  format: StatementFormat
-  /** The statement's own account (digits), when the file names it. */
-  account?: string | null
-  /** The group company that account belongs to. */
-  company?: { id: number; name: string } | null
-  lines: number
-  skipped: number
-  duplicates: number
-  committed: boolean
-  matched: MatchedLine[]
-  ambiguous: AmbiguousLine[]
-  unmatched: number[]
-  invalid: LineProblem[]
-  errors: LineProblem[]
-  entries: StatementEntry[]
-}
+export type MatchedLine = S['MatchedLine']
+export type CandidateRequest = S['Candidate']
+export type AmbiguousLine = S['AmbiguousLine']
+export type LineProblem = S['LineProblem']
+export type StatementEntry = S['Entry']
+/** The answer; `format` narrowed to the layouts the server names. */
+export type StatementImport = Omit<S['ImportResult'], 'format'> & { format: StatementFormat }
 
 /** A line number → the request chosen for that ambiguous line (applied on commit only). */
 export type LineChoices = Record<string, number>

@@ -754,6 +754,7 @@ const en: Messages = {
     state_conflict: 'This is not possible in the current state',
     next_step_acted: 'The next step has already acted; the approval can no longer be recalled',
     no_approver: 'A step has no approver; ask an administrator',
+    nothing_to_resolve: 'The refund is neither short nor overdue; there is nothing to resolve',
     idempotency_in_flight: 'The previous attempt is still being processed; check the result shortly',
     delegation_overlap: 'Another delegation already covers this period',
     username_taken: 'This username is taken',

@@ -757,6 +757,7 @@ const zhCN = {
     state_conflict: '当前状态不允许此操作',
     next_step_acted: '下一步已处理，不能再撤回',
     no_approver: '有审批步骤找不到审批人，请联系管理员',
+    nothing_to_resolve: '这笔款项的退款既无差额也未逾期，无需处理',
     idempotency_in_flight: '上一次提交仍在处理中，请稍后查看结果',
     delegation_overlap: '该时间段已有代理设置',
     username_taken: '该用户名已被使用',
