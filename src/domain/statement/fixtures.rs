@@ -96,12 +96,8 @@ fn a_mapping_still_reads_a_bank_export_under_its_title_rows() {
 fn fifty_thousand_lines_parse_quickly() {
     for name in ["big.csv", "big.xlsx"] {
         let path = std::env::temp_dir().join(name);
-        let made = std::process::Command::new("python3")
-            .arg(dir().join("make.py"))
-            .args(["--synthetic", "50000"])
-            .arg(&path)
-            .status()
-            .unwrap();
+        let made =
+            std::process::Command::new("python3").arg(dir().join("make.py")).args(["--synthetic", "50000"]).arg(&path).status().unwrap();
         assert!(made.success());
         let bytes = std::fs::read(&path).unwrap();
         let t = std::time::Instant::now();
