@@ -221,7 +221,8 @@ pub fn locate_mapping(rows: &[(u32, Vec<CellValue>)], m: &Mapping) -> Result<(He
     ];
     let no_amount = m.amount.is_none() && m.debit.is_none() && m.credit.is_none();
     let limit = rows.len().min(HEADER_SEARCH_ROWS);
-    let mut best: Option<(usize, Header, Vec<(String, String)>)> = None;
+    // The row where most mapped names were found, and what it lacks.
+    let mut best: Option<(usize, Vec<(String, String)>)> = None;
     for i in (0..limit).filter(|i| !is_blank_row(&rows[*i].1)) {
         let h = header_at(rows, i);
         let missing: Vec<(String, String)> = wanted
@@ -246,12 +247,12 @@ pub fn locate_mapping(rows: &[(u32, Vec<CellValue>)], m: &Mapping) -> Result<(He
             };
             return Ok((h, columns));
         }
-        if best.as_ref().is_none_or(|(n, _, _)| found > *n) {
-            best = Some((found, h, missing));
+        if best.as_ref().is_none_or(|(n, _)| found > *n) {
+            best = Some((found, missing));
         }
     }
     let mut missing = best
-        .map(|(_, _, m)| m)
+        .map(|(_, m)| m)
         .unwrap_or_else(|| wanted.iter().filter_map(|(f, n)| n.map(|n| (format!("mapping.{f}"), n.to_owned()))).collect());
     if no_amount {
         missing.push(("mapping.amount".to_owned(), String::new()));
