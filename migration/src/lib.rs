@@ -8,6 +8,7 @@ mod m20261130_000004_bank_statements;
 mod m20261130_000005_mini_programs;
 mod m20261130_000006_list_indexes;
 mod m20261130_000007_approval_chain;
+mod m20261205_000020_figures_indexes;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000005_mini_programs::Migration),
             Box::new(m20261130_000006_list_indexes::Migration),
             Box::new(m20261130_000007_approval_chain::Migration),
+            Box::new(m20261205_000020_figures_indexes::Migration),
         ]
     }
 }

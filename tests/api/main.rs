@@ -5,6 +5,7 @@ mod common;
 
 mod auth;
 mod authz;
+mod batch;
 mod browser;
 mod chain;
 mod excel;
@@ -15,6 +16,7 @@ mod probe;
 mod properties;
 mod registry;
 mod reliability;
+mod stats;
 mod tracking;
 mod upgrade;
 mod workflow;
