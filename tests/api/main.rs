@@ -8,6 +8,7 @@ mod authz;
 mod batch;
 mod browser;
 mod chain;
+mod demo;
 mod excel;
 mod fuzz;
 mod integrity;
