@@ -111,6 +111,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(http::calendar::router())
         .merge(http::notifications::router())
         .merge(http::exports::router())
+        .merge(http::stats::router())
         .merge(http::bank_statements::router())
         .merge(http::mini_programs::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1).merge(http::health::router()).split_for_parts()

@@ -243,6 +243,22 @@ impl ApiError {
         }
     }
 
+    /// The status and problem document this error would answer with on its own, for an
+    /// answer that carries several (a batch's per-item results).
+    pub fn problem_body(&self, lang: Lang) -> (StatusCode, ProblemBody) {
+        self.log();
+        let problem = self.problem();
+        (problem.status, problem.body(lang))
+    }
+
+    fn log(&self) {
+        match self {
+            ApiError::Internal(e) => tracing::error!(error = %e, "internal error"),
+            ApiError::Unavailable(e) => tracing::warn!(error = %e, "database unavailable"),
+            _ => {}
+        }
+    }
+
     fn problem(&self) -> Problem {
         let (status, code, title, detail) = self.parts();
         let (errors, current) = match self {
@@ -373,11 +389,7 @@ impl Problem {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        match &self {
-            ApiError::Internal(e) => tracing::error!(error = %e, "internal error"),
-            ApiError::Unavailable(e) => tracing::warn!(error = %e, "database unavailable"),
-            _ => {}
-        }
+        self.log();
         self.problem().into_response_in(Lang::Zh)
     }
 }

@@ -10,6 +10,7 @@ mod m20261130_000006_list_indexes;
 mod m20261130_000007_approval_chain;
 mod m20261205_000001_resolution;
 mod m20261205_000002_statement_format;
+mod m20261205_000020_figures_indexes;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000007_approval_chain::Migration),
             Box::new(m20261205_000001_resolution::Migration),
             Box::new(m20261205_000002_statement_format::Migration),
+            Box::new(m20261205_000020_figures_indexes::Migration),
         ]
     }
 }

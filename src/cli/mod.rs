@@ -140,11 +140,12 @@ pub enum UserCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum DemoCommand {
-    /// Create a small demo organisation with known passwords.
+    /// Create a small demo organisation with known passwords and a few months of requests in
+    /// every state (once; running it again adds nothing).
     Seed {
-        /// Also create this many draft requests.
-        #[arg(long, default_value_t = 0)]
-        requests: u32,
+        /// Instead of the history, create this many draft requests (the performance seed).
+        #[arg(long)]
+        requests: Option<u32>,
     },
 }
 
@@ -288,7 +289,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Demo { command: DemoCommand::Seed { requests } } => {
             let db = verifund::db::connect_and_migrate(&config).await?;
-            verifund::demo::seed(&db, requests).await?;
+            verifund::demo::seed(&db, requests.unwrap_or(0)).await?;
+            if requests.is_none() {
+                match verifund::demo::seed_history(&db, &config, chrono::Utc::now()).await? {
+                    Some(s) => verifund::demo::print_guide(&s),
+                    None => println!("the demo history is there already; nothing added"),
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Calendar { command: CalendarCommand::Import { file, year } } => {

@@ -4,6 +4,7 @@ pub mod calendar;
 pub mod chain;
 pub mod deadlines;
 pub mod entity_type;
+pub mod figures;
 pub mod flags;
 pub mod ids;
 pub mod matching;

@@ -16,6 +16,7 @@ pub mod notify;
 pub mod requests;
 pub mod security;
 pub mod statements;
+pub mod stats;
 pub mod users;
 
 use sea_orm::{DbErr, RuntimeErr};

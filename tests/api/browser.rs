@@ -65,6 +65,43 @@ async fn a_request_goes_from_draft_to_refunded_in_the_browser() {
     assert!(text.contains("incl. payout and refund"), "the run must carry the request to refunded:\n{text}");
 }
 
+/// A manager on a 390 px phone approves several to-do cards in one go; finance's dashboard
+/// draws both charts from the living demo history (screenshots in tests/artifacts/).
+#[tokio::test]
+async fn a_manager_batch_approves_on_a_phone_and_finance_sees_the_charts() {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !Path::new(&chromium).exists() || !have("node", "--version") {
+        assert!(!in_ci(), "Chromium ({chromium}) and node are required under CI");
+        eprintln!("skipped: no browser at {chromium} or no node");
+        return;
+    }
+    let app = spawn_app().await;
+    let seed = Command::new(env!("CARGO_BIN_EXE_verifund"))
+        .args(["demo", "seed"])
+        .env("DATABASE_URL", &app.database_url)
+        .env("VERIFUND_DATA_DIR", app.data_dir.path())
+        .output()
+        .unwrap();
+    assert!(seed.status.success(), "{}", String::from_utf8_lossy(&seed.stderr));
+    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/artifacts").join(format!("workbench-{}", backend_name()));
+    let app_base = app.base.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg("e2e/workbench.mjs")
+            .current_dir(frontend())
+            .env("BASE_URL", app_base)
+            .env("ARTIFACTS_DIR", &artifacts)
+            .env("CHROMIUM", chromium)
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "the browser run failed:\n{text}");
+    assert!(text.contains("PASS"), "{text}");
+}
+
 #[tokio::test]
 async fn the_typed_api_client_matches_the_servers_openapi_document() {
     if !have("npm", "--version") {

@@ -5,8 +5,10 @@ mod common;
 
 mod auth;
 mod authz;
+mod batch;
 mod browser;
 mod chain;
+mod demo;
 mod excel;
 mod fuzz;
 mod integrity;
@@ -16,6 +18,7 @@ mod properties;
 mod reconciliation;
 mod registry;
 mod reliability;
+mod stats;
 mod tracking;
 mod upgrade;
 mod workflow;

@@ -101,6 +101,14 @@ async fn a_refund_that_never_came_is_written_off_and_closed() {
     assert_eq!(done["flags"], json!([]));
     let (_, overdue) = app.json(app.get(Some(&o.finance1.token), "/api/v1/requests?flag=refund_overdue").await).await;
     assert_eq!(overdue["total"], 0);
+    // Written off, it is no longer money out with Tencent.
+    let (s, figures) = app.json(app.get(Some(&o.finance1.token), "/api/v1/stats/monthly?from=2026-04&to=2026-04").await).await;
+    assert_eq!(s, StatusCode::OK, "{figures}");
+    assert_eq!(
+        (figures["months"][0]["payouts"]["amount_fen"].as_i64(), figures["months"][0]["outstanding_fen"].as_i64()),
+        (Some(555), Some(0)),
+        "{figures}"
+    );
     // The requester hears of it; the reconciliation sheet says how it ended.
     let (_, inbox) = app.json(app.get(Some(&o.requester.token), "/api/v1/notifications?per_page=100").await).await;
     assert!(inbox["items"].as_array().unwrap().iter().any(|n| n["kind"] == "resolved"), "{inbox}");

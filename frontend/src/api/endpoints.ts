@@ -23,7 +23,7 @@ import type {
   UpdateUser,
   UserView,
 } from './types'
-import type { paths } from './schema'
+import type { components, paths } from './schema'
 
 export type RequestListQuery = NonNullable<paths['/api/v1/requests']['get']['parameters']['query']>
 export type AuditQuery = NonNullable<paths['/api/v1/audit']['get']['parameters']['query']>
@@ -160,3 +160,30 @@ export function listAudit(query: AuditQuery): Promise<Page<AuditEventView>> {
 }
 
 export type { Role }
+
+// ---- batch decisions and figures (DESIGN §2.7) ----------------------------------
+
+export type BatchAction = 'approve' | 'reject'
+export type BatchResult = components['schemas']['BatchResult']
+
+/** Approve or reject several requests in one call; each item answers as it would alone. */
+export function batchAct(
+  action: BatchAction,
+  items: { id: number; version: number }[],
+  comment?: string,
+): Promise<BatchResult[]> {
+  return unwrap(api.POST('/api/v1/requests/batch/{action}', { params: { path: { action } }, body: { items, comment } })).then(
+    (r) => r.results,
+  )
+}
+
+export type MonthlyAnswer = components['schemas']['MonthlyAnswer']
+export type AgingAnswer = components['schemas']['AgingAnswer']
+
+export function monthlyStats(query: { from?: string; to?: string } = {}): Promise<MonthlyAnswer> {
+  return unwrap(api.GET('/api/v1/stats/monthly', { params: { query } }))
+}
+
+export function refundAging(): Promise<AgingAnswer> {
+  return unwrap(api.GET('/api/v1/stats/refund-aging'))
+}

@@ -447,6 +447,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/requests/batch/{action}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve or reject several requests at once (批量同意 / 批量退回).
+         * @description 422 for the whole call when `items` is empty, holds more than 100 entries or names an id
+         *     twice, or when a reject has no opinion; otherwise 200 with one result per item.
+         */
+        post: operations["batch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/requests/{id}": {
         parameters: {
             query?: never;
@@ -656,6 +677,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/stats/monthly": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Paid out and refunded per month, with the refundable balance still out at each month's end. */
+        get: operations["monthly"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stats/refund-aging": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Open refunds by China working days since the payout: `0-5`, `6-10`, `11-20`, `21+`. */
+        get: operations["refund_aging"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks": {
         parameters: {
             query?: never;
@@ -790,6 +845,28 @@ export interface components {
         };
         /** @enum {string} */
         AddPosition: "before" | "after";
+        AgingAnswer: {
+            /**
+             * Format: date
+             * @description The China day the ages are counted to.
+             */
+            as_of: string;
+            /** @description Always the four buckets, youngest first. */
+            buckets: components["schemas"]["AgingFigures"][];
+            /** @description Set when the working-day calendar lacks a year the ages cross (weekends-only fallback). */
+            warnings: string[];
+        };
+        AgingFigures: {
+            /**
+             * Format: int64
+             * @description The money still out (payout less the refunds so far).
+             */
+            amount_fen: number;
+            /** @description `0-5`, `6-10`, `11-20` or `21+` China working days since the payout. */
+            bucket: string;
+            /** Format: int64 */
+            count: number;
+        };
         AmbiguousLine: {
             candidate_requests: components["schemas"]["Candidate"][];
             candidates: number[];
@@ -875,6 +952,36 @@ export interface components {
             /** Format: int64 */
             seq: number;
         };
+        BatchAnswer: {
+            /** @description One per item, in the order asked. */
+            results: components["schemas"]["BatchResult"][];
+        };
+        BatchBody: {
+            /** @description The one opinion (审批意见) kept with every decision; required for `reject`. */
+            comment?: string | null;
+            /** @description 1–100 requests, each with the version the caller saw; an id at most once. */
+            items: components["schemas"]["BatchItem"][];
+        };
+        BatchItem: {
+            /** Format: int32 */
+            id: number;
+            /**
+             * Format: int32
+             * @description A different current version answers 409 for this item.
+             */
+            version: number;
+        };
+        BatchResult: {
+            /** Format: int32 */
+            id: number;
+            problem?: components["schemas"]["ProblemBody"] | null;
+            request?: components["schemas"]["RequestDetail"] | null;
+            /**
+             * Format: int32
+             * @description The HTTP status this item would have had alone: 200, 403, 404, 409, 422.
+             */
+            status: number;
+        };
         CalendarYearInput: {
             holidays: string[];
             workdays: string[];
@@ -953,6 +1060,13 @@ export interface components {
          * @enum {string}
          */
         ConflictCode: "version_conflict" | "state_conflict" | "next_step_acted" | "no_approver" | "nothing_to_resolve" | "idempotency_in_flight" | "delegation_overlap" | "username_taken" | "email_taken" | "name_taken" | "credit_code_taken" | "self_lockout";
+        /** @description A count and an exact sum in fen. */
+        CountAmount: {
+            /** Format: int64 */
+            amount_fen: number;
+            /** Format: int64 */
+            count: number;
+        };
         CreateUser: {
             /** Format: int32 */
             department_id?: number | null;
@@ -1250,6 +1364,28 @@ export interface components {
          * @enum {string}
          */
         Mode: "any" | "all";
+        MonthFigures: {
+            /**
+             * @description `YYYY-MM`.
+             * @example 2026-11
+             */
+            month: string;
+            /**
+             * Format: int64
+             * @description Refundable money paid out by the month's end and not refunded (nor written off) by then.
+             */
+            outstanding_fen: number;
+            /** @description Payouts recorded with a `paid_at` in the month (every kind). */
+            payouts: components["schemas"]["CountAmount"];
+            /** @description Refunds received with a `refunded_at` in the month. */
+            refunds: components["schemas"]["CountAmount"];
+        };
+        MonthlyAnswer: {
+            from: string;
+            /** @description Every month from `from` to `to`, months without movement included. */
+            months: components["schemas"]["MonthFigures"][];
+            to: string;
+        };
         /** @enum {string} */
         MpStatus: "registering" | "awaiting_payment" | "awaiting_refund" | "verified" | "failed" | "certification_review";
         NotificationPage: components["schemas"]["Page_NotificationView"] & {
@@ -3316,6 +3452,56 @@ export interface operations {
             };
         };
     };
+    batch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description approve | reject */
+                action: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchAnswer"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
     get_request: {
         parameters: {
             query?: never;
@@ -3950,6 +4136,89 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
+    monthly: {
+        parameters: {
+            query?: {
+                /** @description First month, `YYYY-MM` (default: eleven months before `to`). */
+                from?: string;
+                /** @description Last month, `YYYY-MM` (default: the current China month). At most 120 months in all. */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MonthlyAnswer"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
+    refund_aging: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgingAnswer"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

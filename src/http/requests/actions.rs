@@ -7,12 +7,13 @@ use crate::clock::china_date;
 use crate::domain::workflow::{Action, Resolution};
 use crate::error::{ApiError, ApiResult, Msg};
 use crate::http::extract::{Json, Path, parse_json};
-use crate::store::apply::{By, Change, Order, apply};
+use crate::store::apply::{Applied, By, Change, Order, apply};
 use crate::store::requests::find_visible;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use entity::request;
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -122,7 +123,19 @@ async fn act(
         Action::Reject => Change::Reject,
         _ => Change::Withdraw,
     };
-    let order = Order { change, version: body.version, comment: body.comment, idempotency_key: None };
-    let applied = apply(state.ctx(), By::User(&me), current, order).await?;
+    let applied = decide(&state, &me, current, change, body.version, body.comment).await?;
     Ok(Json(detail(&state, &me, &applied.request, applied.warnings).await?).into_response())
+}
+
+/// One workflow decision by the caller through the one action path: what a single action and
+/// each item of a batch (`batch.rs`) do alike.
+pub(super) async fn decide(
+    state: &AppState,
+    me: &AuthUser,
+    current: request::Model,
+    change: Change,
+    version: Option<i32>,
+    comment: Option<String>,
+) -> ApiResult<Applied> {
+    apply(state.ctx(), By::User(me), current, Order { change, version, comment, idempotency_key: None }).await
 }

@@ -1,8 +1,9 @@
 //! The approval form, one file per operation group: `list`, `detail`, `edit` (create, edit,
-//! delete), `tasks`, the workflow `actions`, `handoffs`, `money` (payout and refund),
+//! delete), `tasks`, the workflow `actions` (one by one or in a `batch`), `handoffs`, `money` (payout and refund),
 //! `attachments` and the `print` view. Each handler parses, calls `store`, and maps the answer.
 pub mod actions;
 pub mod attachments;
+pub mod batch;
 pub mod detail;
 pub mod edit;
 pub mod form;
@@ -25,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(detail::get_request, edit::update_request, edit::delete_request))
         .routes(routes!(tasks::tasks))
         .merge(actions::router())
+        .merge(batch::router())
         .merge(handoffs::router())
         .merge(attachments::router())
         .merge(print::router())

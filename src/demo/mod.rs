@@ -1,9 +1,13 @@
-//! `verifund demo seed`: a small organisation with known passwords, for trying the product.
+//! `verifund demo seed`: a small organisation with known passwords, for trying the product,
+//! and either a living history (`history`) or `--requests N` drafts for measuring.
 use crate::domain::ids::check_char;
 use crate::domain::roles::{Role, RoleSet};
 use crate::store::users::{NewUser, Operator, find_by_username};
 use entity::{department, request};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, IntoActiveModel};
+
+mod history;
+pub use history::{Seeded, seed_history};
 
 pub const DEMO_PASSWORD: &str = "verifund-demo";
 
@@ -98,8 +102,26 @@ pub async fn seed(db: &DatabaseConnection, requests: u32) -> anyhow::Result<()> 
         }
         println!("created {requests} draft requests for zhangsan");
     }
-    println!("log in at http://127.0.0.1:8080/ — e.g. zhangsan (申请人), lisi (经理), wangwu / zhaoliu (财务), sunqi (审计)");
+    if requests > 0 {
+        println!("log in at http://127.0.0.1:8080/ — e.g. zhangsan (申请人), lisi (经理), wangwu / zhaoliu (财务), sunqi (审计)");
+    }
     Ok(())
+}
+
+/// Who to log in as to see what, after the history was created.
+pub fn print_guide(s: &Seeded) {
+    println!("created {} requests over the last five months, in every state", s.requests);
+    println!("log in at http://127.0.0.1:8080/ (password {DEMO_PASSWORD}) as:");
+    println!("  lisi      李四 经理      我的待办: {} to approve (tick them and 批量同意)", s.manager_tasks);
+    println!("  wujiu     吴九 分管领导  {} waiting on the 分管领导 step; away until {}", s.vp_tasks, s.delegation_ends);
+    println!("  zhouba    周八 副经理    stands in for 吴九 (delegation), sees the same step");
+    println!(
+        "  wangwu    王五 财务      资金看板 (dashboard): {} to sign off, {} to pay, {} refunds still out",
+        s.finance_signoffs, s.payouts_due, s.refunds_open
+    );
+    println!("  zhaoliu   赵六 财务      the other finance user (four-eyes: signs off what 王五 pays)");
+    println!("  zhangsan  张三 申请人    his requests: draft, returned, withdrawn, expired, paid, refunded, closed");
+    println!("  sunqi     孙七 审计      the audit log; `verifund audit verify` checks its chain");
 }
 
 /// A valid credit code from 17 characters (the check digit is computed).
