@@ -255,6 +255,18 @@ async fn open_loop(client: &reqwest::Client, url: &str, token: &str, rate: u32, 
     (lat, errors)
 }
 
+/// Serves the app on a free local port; answers its base URL.
+pub async fn serve(db: &DatabaseConnection, config: verifund::config::Config) -> anyhow::Result<String> {
+    let state = verifund::app::AppState::new(db.clone(), config).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let router = verifund::app::build_router(state);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await;
+    });
+    Ok(base)
+}
+
 pub async fn bench_http(requests: u64, rate: u32, secs: u64, approvals: u64, database_url: Option<String>) -> anyhow::Result<()> {
     use sea_orm::{ColumnTrait, QueryFilter, sea_query::Expr};
     let dir = tempfile::tempdir()?;
@@ -296,13 +308,7 @@ pub async fn bench_http(requests: u64, rate: u32, secs: u64, approvals: u64, dat
     }
     eprintln!("seeded {} requests in {:.1}s", requests + approvals, t.elapsed().as_secs_f64());
 
-    let state = verifund::app::AppState::new(db.clone(), config).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let router = verifund::app::build_router(state);
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await;
-    });
+    let base = serve(&db, config).await?;
     let client = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;
     let login = |u: &'static str| {
         let (client, base) = (client.clone(), base.clone());

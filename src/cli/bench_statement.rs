@@ -17,7 +17,7 @@ fn yuan(fen: i64) -> String {
     let whole = (fen / 100).to_string();
     let mut grouped = String::new();
     for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);
@@ -104,13 +104,7 @@ pub async fn bench_statement(lines: usize, database_url: Option<String>) -> anyh
     let file = statement(lines, &refunds)?;
     eprintln!("wrote a {lines}-line CCB statement ({:.1} MB) in {:.1}s", file.len() as f64 / 1e6, t.elapsed().as_secs_f64());
 
-    let state = verifund::app::AppState::new(db.clone(), config).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let router = verifund::app::build_router(state);
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await;
-    });
+    let base = super::bench::serve(&db, config).await?;
     let client = reqwest::Client::new();
     let v: serde_json::Value = client
         .post(format!("{base}/api/v1/auth/login"))
@@ -136,7 +130,6 @@ pub async fn bench_statement(lines: usize, database_url: Option<String>) -> anyh
             .body(body)
             .send()
     };
-    let mut figures = Vec::new();
     for (label, commit, target) in [("preview", false, 5.0), ("commit", true, 20.0), ("re-import", true, 20.0)] {
         let t = Instant::now();
         let res = send(commit).await?;
@@ -153,7 +146,6 @@ pub async fn bench_statement(lines: usize, database_url: Option<String>) -> anyh
             body["format"],
             secs / target
         );
-        figures.push(secs);
     }
     Ok(())
 }

@@ -83,7 +83,7 @@ impl Matcher {
             || (!line.counterparty_name.trim().is_empty() && r.payee_name.trim() == line.counterparty_name.trim())
     }
 
-    fn from_own_account(&self, r: &request::Model) -> bool {
+    fn paid_from_own_account(&self, r: &request::Model) -> bool {
         match &self.own {
             None => true,
             Some(own) => r.payer_account_id == Some(own.account_id) || digits(&r.payer_account) == own.digits,
@@ -104,7 +104,7 @@ impl Matcher {
             .into_iter()
             .flatten()
             .filter_map(|id| self.requests.get(id))
-            .filter(|r| Self::same_party(line, r) && self.from_own_account(r))
+            .filter(|r| Self::same_party(line, r) && self.paid_from_own_account(r))
             .filter(|r| match (outgoing, Status::parse(&r.status)) {
                 (true, Some(Status::Approved)) => r.order_date <= line.date && line.date <= r.pay_by,
                 (false, Some(Status::Paid)) => {

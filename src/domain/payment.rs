@@ -230,7 +230,8 @@ mod tests {
     fn a_resolution_needs_a_reason_and_accepting_a_difference_needs_a_refund() {
         let none = ledger();
         let part = Ledger { refunded_fen: 70_000, ..none };
-        let cases: &[(Ledger, Resolution, &str, Result<i64, &[&str]>)] = &[
+        type Case<'a> = (Ledger, Resolution, &'a str, Result<i64, &'a [&'a str]>);
+        let cases: &[Case] = &[
             (part, Resolution::AcceptDifference, "腾讯少退 18.70，经核实为手续费", Ok(1_870)),
             (part, Resolution::WriteOff, "余款不再退回", Ok(1_870)),
             (none, Resolution::WriteOff, "腾讯未退款，已核销", Ok(71_870)),

@@ -132,6 +132,12 @@ pub async fn record(
         .all(&tx)
         .await?;
     tx.commit().await?;
+    if lines.len() > 1_000 && db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        // Thousands of new rows before autovacuum has looked: without fresh statistics the
+        // planner scans the whole table for every chunk of the next import's duplicate check
+        // (measured: a 50,000-line re-import went from over 30 s to about a second).
+        db.execute_unprepared("ANALYZE bank_statement_lines").await?;
+    }
     Ok((statement, mine.into_iter().collect()))
 }
 

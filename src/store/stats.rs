@@ -124,7 +124,8 @@ pub async fn monthly(db: &impl ConnectionTrait, months: &[Month]) -> Result<Vec<
 async fn written_off(db: &impl ConnectionTrait, start: NaiveDate, end: NaiveDate) -> Result<(i64, HashMap<Month, i64>), DbErr> {
     use entity::request;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
-    let rows: Vec<(Option<chrono::DateTime<chrono::Utc>>, Option<i64>, Option<i64>)> = request::Entity::find()
+    type Row = (Option<chrono::DateTime<chrono::Utc>>, Option<i64>, Option<i64>);
+    let rows: Vec<Row> = request::Entity::find()
         .select_only()
         .columns([request::Column::ResolvedAt, request::Column::PayoutAmountFen, request::Column::RefundAmountFen])
         .filter(request::Column::Resolution.eq(crate::domain::workflow::Resolution::WriteOff.as_str()))

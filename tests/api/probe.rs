@@ -429,7 +429,7 @@ async fn a_future_dated_statement_line_is_listed_as_invalid_not_matched() {
     let tomorrow = today().succ_opt().unwrap();
     let csv = format!("日期,金额,户名\n{tomorrow},-123.45,财付通支付科技有限公司\n{},-123.45,财付通支付科技有限公司\n", today());
     let mapping = json!({"date": "日期", "amount": "金额", "counterparty_name": "户名"});
-    let (s, res) = import(&app, &o.finance1.token, csv.into_bytes(), "s.csv", mapping).await;
+    let (s, res) = import(&app, &o.finance2.token, csv.into_bytes(), "s.csv", mapping).await;
     assert_eq!(s, StatusCode::OK, "{res}");
     assert_eq!(res["invalid"][0]["line"], 2, "{res}");
     assert!(res["invalid"][0]["message"].as_str().unwrap().contains("未来"), "{res}");
