@@ -1,7 +1,7 @@
 //! `verifund bench statement --lines N`: a statement of N lines in CCB's own export layout
 //! (title rows, the account row, the header, a totals row), of which 1,000 are Tencent's
 //! refunds of paid requests and the rest other traffic, previewed and committed through the
-//! HTTP API of a release server against DESIGN's targets (preview < 5 s, commit < 20 s at
+//! HTTP API of a `verifund serve` process of its own against DESIGN's targets (preview < 5 s, commit < 20 s at
 //! 50,000 lines). Prints the seconds, the lines per second and the ratio to each target.
 use super::bench::seed_requests;
 use chrono::Duration;
@@ -12,17 +12,46 @@ use verifund::domain::workflow::Status;
 
 const REFUNDS: usize = 1_000;
 
+/// 1,234.56: how CCB writes amounts.
 fn yuan(fen: i64) -> String {
-    // 1,234.56: how CCB writes amounts.
-    let whole = (fen / 100).to_string();
-    let mut grouped = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
+    verifund::domain::money::format_yuan(fen).trim_start_matches('¥').to_owned()
+}
+
+/// `verifund serve` as its own process on a free port, killed when dropped.
+struct Server {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
-    format!("{grouped}.{:02}", fen % 100)
+}
+
+async fn spawn_server(data_dir: &std::path::Path, database_url: Option<&str>) -> anyhow::Result<Server> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let mut cmd = std::process::Command::new(std::env::current_exe()?);
+    cmd.arg("serve")
+        .env("VERIFUND_DATA_DIR", data_dir)
+        .env("VERIFUND_BIND", format!("127.0.0.1:{port}"))
+        .env("VERIFUND_UPLOAD_LIMIT_MB", "64")
+        .env("VERIFUND_LOG", "warn")
+        .stdout(std::process::Stdio::null());
+    match database_url {
+        Some(url) => cmd.env("DATABASE_URL", url),
+        None => cmd.env_remove("DATABASE_URL"),
+    };
+    let server = Server { child: cmd.spawn()?, base: format!("http://127.0.0.1:{port}") };
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        if client.get(format!("{}/healthz", server.base)).send().await.is_ok_and(|r| r.status().is_success()) {
+            return Ok(server);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("the server did not answer /healthz within 30 s")
 }
 
 fn statement(lines: usize, refunds: &[(chrono::NaiveDate, i64)]) -> anyhow::Result<Vec<u8>> {
@@ -81,9 +110,7 @@ fn statement(lines: usize, refunds: &[(chrono::NaiveDate, i64)]) -> anyhow::Resu
 pub async fn bench_statement(lines: usize, database_url: Option<String>) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let mut config = verifund::config::Config::new(dir.path().to_path_buf());
-    config.database_url = database_url;
-    config.background_jobs = false;
-    config.upload_limit = 64 * 1024 * 1024;
+    config.database_url = database_url.clone();
     let db = verifund::db::connect_and_migrate(&config).await?;
     verifund::demo::seed(&db, 0).await?;
     let requester = verifund::store::users::find_by_username(&db, "zhangsan").await?.ok_or_else(|| anyhow::anyhow!("no demo user"))?;
@@ -104,7 +131,10 @@ pub async fn bench_statement(lines: usize, database_url: Option<String>) -> anyh
     let file = statement(lines, &refunds)?;
     eprintln!("wrote a {lines}-line CCB statement ({:.1} MB) in {:.1}s", file.len() as f64 / 1e6, t.elapsed().as_secs_f64());
 
-    let base = super::bench::serve(&db, config).await?;
+    // The server is a process of its own, as in production; this one only sends.
+    drop(db);
+    let server = spawn_server(dir.path(), database_url.as_deref()).await?;
+    let base = server.base.clone();
     let client = reqwest::Client::new();
     let v: serde_json::Value = client
         .post(format!("{base}/api/v1/auth/login"))
