@@ -4,6 +4,7 @@
 use super::extract::Json;
 use crate::app::AppState;
 use crate::auth::AuthUser;
+use crate::domain::matching::Matcher;
 use crate::domain::roles::Role;
 use crate::domain::statement::{Line, Mapping, ParseError, Parsed, RowProblem, parse_statement};
 use crate::domain::workflow::Action;
@@ -64,15 +65,8 @@ pub struct LineProblem {
 /// A readable line of the statement, as the bank wrote it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Entry {
-    pub line: u32,
-    pub date: NaiveDate,
-    /// Signed: money in positive, money out negative.
-    pub amount_fen: i64,
-    pub counterparty_name: String,
-    pub counterparty_account: String,
-    pub reference: String,
-    /// 1 for the first of identical lines (same day, amount, counterparty, reference), 2 …
-    pub occurrence: u32,
+    #[serde(flatten)]
+    pub line: Line,
     /// Imported before: changes nothing.
     pub duplicate: bool,
 }
@@ -278,16 +272,22 @@ fn workflow_refusal(state: &AppState, me: &AuthUser, r: &request::Model, action:
         .map(|refusal| problem_text(&crate::store::apply::refusal(r, action, refusal), lang))
 }
 
-fn candidate(r: &request::Model) -> Candidate {
-    Candidate {
-        id: r.id,
-        number: r.number.clone(),
-        title: r.title.clone(),
-        payee_name: r.payee_name.clone(),
-        amount_fen: r.amount_fen,
-        order_date: r.order_date,
-        paid_at: r.paid_at,
-    }
+/// A line several requests fit, with what a person needs to choose among them.
+fn ambiguous(line: u32, ids: &[i32], matcher: &Matcher) -> AmbiguousLine {
+    let candidate_requests = ids
+        .iter()
+        .filter_map(|id| matcher.get(*id))
+        .map(|r| Candidate {
+            id: r.id,
+            number: r.number.clone(),
+            title: r.title.clone(),
+            payee_name: r.payee_name.clone(),
+            amount_fen: r.amount_fen,
+            order_date: r.order_date,
+            paid_at: r.paid_at,
+        })
+        .collect();
+    AmbiguousLine { line, candidates: ids.to_vec(), candidate_requests }
 }
 
 /// Import a bank statement (finance). Multipart: `file` (the bank's own export: xlsx, xls,
@@ -359,16 +359,7 @@ async fn import(
     let mut fresh: Vec<(Line, String)> = Vec::new();
     for (line, fp) in parsed.lines.iter().zip(fingerprints) {
         let duplicate = known.contains(&fp);
-        result.entries.push(Entry {
-            line: line.line,
-            date: line.date,
-            amount_fen: line.amount_fen,
-            counterparty_name: line.counterparty_name.clone(),
-            counterparty_account: line.counterparty_account.clone(),
-            reference: line.reference.clone(),
-            occurrence: line.occurrence,
-            duplicate,
-        });
+        result.entries.push(Entry { line: line.clone(), duplicate });
         if duplicate {
             result.duplicates += 1;
         } else if line.date > today {
@@ -417,11 +408,7 @@ async fn import(
                     });
                 }
                 [] => result.unmatched.push(line.line),
-                many => result.ambiguous.push(AmbiguousLine {
-                    line: line.line,
-                    candidates: many.to_vec(),
-                    candidate_requests: many.iter().filter_map(|id| matcher.get(*id)).map(candidate).collect(),
-                }),
+                many => result.ambiguous.push(ambiguous(line.line, many, &matcher)),
             }
         }
         return Ok((StatusCode::OK, Json(result)));
@@ -462,11 +449,7 @@ async fn import(
             }
             (many, Some(pick)) if many.contains(&pick) => (pick, true),
             (many, _) => {
-                result.ambiguous.push(AmbiguousLine {
-                    line: line.line,
-                    candidates: many.to_vec(),
-                    candidate_requests: many.iter().filter_map(|id| matcher.get(*id)).map(candidate).collect(),
-                });
+                result.ambiguous.push(ambiguous(line.line, many, &matcher));
                 continue;
             }
         };

@@ -1162,26 +1162,9 @@ export interface components {
         /** @enum {string} */
         EntityType: "individual" | "enterprise" | "media" | "government" | "other_org";
         /** @description A readable line of the statement, as the bank wrote it. */
-        Entry: {
-            /**
-             * Format: int64
-             * @description Signed: money in positive, money out negative.
-             */
-            amount_fen: number;
-            counterparty_account: string;
-            counterparty_name: string;
-            /** Format: date */
-            date: string;
+        Entry: components["schemas"]["Line"] & {
             /** @description Imported before: changes nothing. */
             duplicate: boolean;
-            /** Format: int32 */
-            line: number;
-            /**
-             * Format: int32
-             * @description 1 for the first of identical lines (same day, amount, counterparty, reference), 2 …
-             */
-            occurrence: number;
-            reference: string;
         };
         FieldErrorBody: {
             field: string;
@@ -1239,6 +1222,30 @@ export interface components {
         };
         /** @enum {string} */
         Kind: "verification_transfer" | "certification_fee" | "advance_payment";
+        /** @description A bank line as read: what the bank wrote, typed. */
+        Line: {
+            /**
+             * Format: int64
+             * @description Incoming positive, outgoing negative.
+             */
+            amount_fen: number;
+            /** @description Digits only. */
+            counterparty_account: string;
+            counterparty_name: string;
+            /** Format: date */
+            date: string;
+            /**
+             * Format: int32
+             * @description The row in the file, 1-based as the spreadsheet shows it.
+             */
+            line: number;
+            /**
+             * Format: int32
+             * @description 1 for the first of identical lines in one file, 2 for the second, …
+             */
+            occurrence: number;
+            reference: string;
+        };
         LineProblem: {
             /** Format: int32 */
             line: number;

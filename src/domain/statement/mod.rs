@@ -174,7 +174,8 @@ impl CellValue {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A bank line as read: what the bank wrote, typed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Line {
     /// The row in the file, 1-based as the spreadsheet shows it.
     pub line: u32,
