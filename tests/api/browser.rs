@@ -29,27 +29,30 @@ async fn the_frontend_unit_tests_pass() {
     assert!(out.status.success(), "vitest failed:\n{text}");
 }
 
-#[tokio::test]
-async fn a_request_goes_from_draft_to_refunded_in_the_browser() {
+/// Seeds a fresh app with `verifund demo seed <seed_args>`, then runs `frontend/e2e/<script>`
+/// in Chromium against it (screenshots in tests/artifacts/<artifacts>-<backend>/); the run's
+/// output, or `None` when there is no browser outside CI.
+async fn browser_run(seed_args: &[&str], script: &str, artifacts: &str) -> Option<String> {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     if !Path::new(&chromium).exists() || !have("node", "--version") {
         assert!(!in_ci(), "Chromium ({chromium}) and node are required under CI");
         eprintln!("skipped: no browser at {chromium} or no node");
-        return;
+        return None;
     }
     let app = spawn_app().await;
     let seed = Command::new(env!("CARGO_BIN_EXE_verifund"))
-        .args(["demo", "seed", "--requests", "3"])
+        .args(["demo", "seed"])
+        .args(seed_args)
         .env("DATABASE_URL", &app.database_url)
         .env("VERIFUND_DATA_DIR", app.data_dir.path())
         .output()
         .unwrap();
     assert!(seed.status.success(), "{}", String::from_utf8_lossy(&seed.stderr));
-    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/artifacts").join(format!("e2e-{}", backend_name()));
-    let app_base = app.base.clone();
+    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/artifacts").join(format!("{artifacts}-{}", backend_name()));
+    let (app_base, script) = (app.base.clone(), format!("e2e/{script}"));
     let out = tokio::task::spawn_blocking(move || {
         Command::new("node")
-            .arg("e2e/run.mjs")
+            .arg(script)
             .current_dir(frontend())
             .env("BASE_URL", app_base)
             .env("ARTIFACTS_DIR", &artifacts)
@@ -62,44 +65,23 @@ async fn a_request_goes_from_draft_to_refunded_in_the_browser() {
     .unwrap();
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "the browser run failed:\n{text}");
-    assert!(text.contains("incl. payout and refund"), "the run must carry the request to refunded:\n{text}");
+    Some(text)
+}
+
+#[tokio::test]
+async fn a_request_goes_from_draft_to_refunded_in_the_browser() {
+    if let Some(text) = browser_run(&["--requests", "3"], "run.mjs", "e2e").await {
+        assert!(text.contains("incl. payout and refund"), "the run must carry the request to refunded:\n{text}");
+    }
 }
 
 /// A manager on a 390 px phone approves several to-do cards in one go; finance's dashboard
 /// draws both charts from the living demo history (screenshots in tests/artifacts/).
 #[tokio::test]
 async fn a_manager_batch_approves_on_a_phone_and_finance_sees_the_charts() {
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !Path::new(&chromium).exists() || !have("node", "--version") {
-        assert!(!in_ci(), "Chromium ({chromium}) and node are required under CI");
-        eprintln!("skipped: no browser at {chromium} or no node");
-        return;
+    if let Some(text) = browser_run(&[], "workbench.mjs", "workbench").await {
+        assert!(text.contains("PASS"), "{text}");
     }
-    let app = spawn_app().await;
-    let seed = Command::new(env!("CARGO_BIN_EXE_verifund"))
-        .args(["demo", "seed"])
-        .env("DATABASE_URL", &app.database_url)
-        .env("VERIFUND_DATA_DIR", app.data_dir.path())
-        .output()
-        .unwrap();
-    assert!(seed.status.success(), "{}", String::from_utf8_lossy(&seed.stderr));
-    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/artifacts").join(format!("workbench-{}", backend_name()));
-    let app_base = app.base.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg("e2e/workbench.mjs")
-            .current_dir(frontend())
-            .env("BASE_URL", app_base)
-            .env("ARTIFACTS_DIR", &artifacts)
-            .env("CHROMIUM", chromium)
-            .output()
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "the browser run failed:\n{text}");
-    assert!(text.contains("PASS"), "{text}");
 }
 
 #[tokio::test]

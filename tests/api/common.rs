@@ -303,10 +303,8 @@ pub async fn app_at(date: &str) -> (TestApp, Arc<verifund::clock::FixedClock>) {
     (app, clock)
 }
 
-/// A request of `kind` ordered on `order_date`, submitted and approved by the manager and `finance1`.
-pub async fn approved_on(app: &TestApp, o: &Org, kind: &str, amount: i64, order_date: &str) -> Value {
-    let mut body = request_body(kind, amount);
-    body["order_date"] = json!(order_date);
+/// A request of `body` submitted and approved by the manager and `finance1`.
+pub async fn approved(app: &TestApp, o: &Org, body: Value) -> Value {
     let r = app.create_request(&o.requester.token, body).await;
     let (s, r) = app.act(&o.requester.token, r["id"].as_i64().unwrap(), "submit", json!({})).await;
     assert_eq!(s, StatusCode::OK, "{r}");
@@ -315,6 +313,13 @@ pub async fn approved_on(app: &TestApp, o: &Org, kind: &str, amount: i64, order_
     let (s, r) = app.act(&o.finance1.token, r["id"].as_i64().unwrap(), "approve", json!({})).await;
     assert_eq!(s, StatusCode::OK, "{r}");
     r
+}
+
+/// A request of `kind` ordered on `order_date`, approved as `approved` does.
+pub async fn approved_on(app: &TestApp, o: &Org, kind: &str, amount: i64, order_date: &str) -> Value {
+    let mut body = request_body(kind, amount);
+    body["order_date"] = json!(order_date);
+    approved(app, o, body).await
 }
 
 /// A statement import's matches as `{line, request_id, action}` (without the display fields).

@@ -8,15 +8,6 @@ fn id(v: &Value) -> i64 {
     v["id"].as_i64().unwrap()
 }
 
-async fn approved(app: &TestApp, o: &Org, body: Value) -> Value {
-    let r = app.create_request(&o.requester.token, body).await;
-    let (_, r) = app.act(&o.requester.token, id(&r), "submit", json!({})).await;
-    let (_, r) = app.act(&o.manager.token, id(&r), "approve", json!({})).await;
-    let (s, r) = app.act(&o.finance1.token, id(&r), "approve", json!({})).await;
-    assert_eq!(s, StatusCode::OK, "{r}");
-    r
-}
-
 async fn download(app: &TestApp, token: &str, path: &str) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
     let res = app.get(Some(token), path).await;
     let status = res.status();

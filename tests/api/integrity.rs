@@ -17,15 +17,6 @@ async fn submitted(app: &TestApp, o: &Org, body: Value) -> Value {
     r
 }
 
-async fn approved(app: &TestApp, o: &Org, body: Value) -> Value {
-    let r = submitted(app, o, body).await;
-    let (s, r) = app.act(&o.manager.token, id(&r), "approve", json!({})).await;
-    assert_eq!(s, StatusCode::OK, "{r}");
-    let (s, r) = app.act(&o.finance1.token, id(&r), "approve", json!({})).await;
-    assert_eq!(s, StatusCode::OK, "{r}");
-    r
-}
-
 async fn paid(app: &TestApp, o: &Org, amount_fen: i64) -> Value {
     paid_on(app, o, amount_fen, today()).await
 }

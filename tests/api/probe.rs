@@ -411,15 +411,6 @@ async fn adding_working_days_never_answers_a_date_outside_four_digit_years() {
     assert_eq!((s, r["date"].as_str()), (StatusCode::OK, Some("9999-12-27")), "{r}");
 }
 
-async fn approved(app: &TestApp, o: &Org, body: Value) -> Value {
-    let r = app.create_request(&o.requester.token, body).await;
-    app.act(&o.requester.token, id(&r), "submit", json!({})).await;
-    app.act(&o.manager.token, id(&r), "approve", json!({})).await;
-    let (s, r) = app.act(&o.finance1.token, id(&r), "approve", json!({})).await;
-    assert_eq!(s, StatusCode::OK, "{r}");
-    r
-}
-
 #[tokio::test]
 async fn a_future_dated_statement_line_is_listed_as_invalid_not_matched() {
     let app = spawn_app().await;
