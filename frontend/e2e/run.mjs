@@ -18,74 +18,14 @@
 // finance step to zhaoliu, who signs off; sunqi (copied in) reads it and comments. The UI
 // switches to English; admin (with ADMIN_PASSWORD) sees the registry record's ID number
 // unmasked. Exits 0 on success, 1 on failure.
-import { chromium } from 'playwright-core'
-import { access, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
-import { constants } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFile, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
+import { ARTIFACTS_DIR, BASE_URL, DESKTOP, PASSWORD, PHONE, expect, harness, tid } from './harness.mjs'
 
-const BASE_URL = (process.env.BASE_URL ?? '').replace(/\/+$/, '')
-const ARTIFACTS_DIR = path.resolve(process.env.ARTIFACTS_DIR ?? 'e2e-artifacts')
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
-const PASSWORD = process.env.DEMO_PASSWORD ?? 'verifund-demo'
-// Generous: CI runs this beside the rest of the suite on two cores.
-const STEP_TIMEOUT = Number(process.env.E2E_STEP_TIMEOUT ?? 30_000)
-
-const DESKTOP = { width: 1440, height: 900 }
-const PHONE = { width: 390, height: 844 }
-
-let currentStep = 'start'
-const problems = []
-
-function log(msg) {
-  console.log(`[e2e] ${msg}`)
-}
-
-function fail(msg) {
-  console.error(`[e2e] FAIL: ${msg}`)
-  process.exit(1)
-}
-
-async function step(name, fn) {
-  currentStep = name
-  const t0 = Date.now()
-  await fn()
-  log(`ok  ${name} (${Date.now() - t0} ms)`)
-}
-
-function expect(cond, msg) {
-  if (!cond) throw new Error(msg)
-}
-
-// ---- preconditions ------------------------------------------------------------------
-
-if (!BASE_URL) fail('BASE_URL is not set (a running verifund with demo users seeded, e.g. http://127.0.0.1:8080)')
-
-try {
-  await access(CHROMIUM, constants.X_OK)
-} catch {
-  fail(`Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM)`)
-}
-
-try {
-  const res = await fetch(`${BASE_URL}/healthz`)
-  if (!res.ok) fail(`${BASE_URL}/healthz answered ${res.status}`)
-} catch (e) {
-  fail(`cannot reach ${BASE_URL}/healthz: ${e.cause?.code ?? e.message}`)
-}
-
-// The UI must be served, not the API only (and not a placeholder page).
-{
-  const html = await (await fetch(`${BASE_URL}/`)).text()
-  if (!/<div id="app">/.test(html)) fail(`${BASE_URL}/ does not serve the web UI (no #app element); is frontend/dist embedded?`)
-  if (/\/src\/main\.ts/.test(html)) {
-    fail(`${BASE_URL}/ serves the Vite source index.html (it loads /src/main.ts); embed the built frontend/dist instead`)
-  }
-}
-
-await mkdir(ARTIFACTS_DIR, { recursive: true })
-const work = await mkdtemp(path.join(tmpdir(), 'verifund-e2e-'))
-const userDataDir = path.join(work, 'profile')
+const h = harness('e2e')
+const { log, step, watch, problems } = h
+await h.preconditions()
+const { context, page, work } = await h.launch({ viewport: DESKTOP, acceptDownloads: true })
 
 // A real (tiny) PNG and PDF for the uploads: the server sniffs content, not names.
 const PNG = Buffer.from(
@@ -103,50 +43,12 @@ await writeFile(receiptPng, PNG)
 await writeFile(contractPng, PNG)
 await writeFile(refundPdf, PDF)
 
-// ---- browser --------------------------------------------------------------------------
-
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: CHROMIUM,
-  headless: true,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-  viewport: DESKTOP,
-  locale: 'zh-CN',
-  timezoneId: 'Asia/Shanghai',
-  acceptDownloads: true,
-})
-context.setDefaultTimeout(STEP_TIMEOUT)
-
-function watch(page) {
-  page.on('pageerror', (e) => problems.push(`page error on ${page.url()}: ${e.message}`))
-  page.on('console', (m) => {
-    const text = m.text()
-    // CSP violations and console errors (Vue reports a failed handler there) are bugs;
-    // expected API refusals (401/403/404/409/422 resource loads) are not.
-    if (/Content Security Policy|Refused to/i.test(text)) problems.push(`CSP: ${text}`)
-    else if (m.type() === 'error' && !/status of (40[0-9]|42[0-9])/.test(text)) problems.push(`console: ${text}`)
-  })
-}
-
-const page = context.pages()[0] ?? (await context.newPage())
-watch(page)
-
 /** Full-page screenshot by default; `full: false` keeps the viewport (dialogs, phone views). */
 async function shot(name, p = page, { full = true } = {}) {
   await p.waitForTimeout(400) // let transitions and toasts settle
   if (full) await p.evaluate(() => window.scrollTo(0, 0))
   await p.screenshot({ path: path.join(ARTIFACTS_DIR, `${name}.png`), fullPage: full })
 }
-
-const tid = (id) => `[data-test="${id}"]`
 
 /** Fills an Element Plus input by data-test (the attribute lands on the native input). */
 async function fill(id, value) {
@@ -995,7 +897,7 @@ try {
 
   if (problems.length) throw new Error(`browser reported problems:\n  ${problems.join('\n  ')}`)
 } catch (e) {
-  console.error(`[e2e] FAIL in step "${currentStep}": ${e.message}`)
+  console.error(`[e2e] FAIL in step "${h.currentStep}": ${e.message}`)
   try {
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'failure.png'), fullPage: true })
     console.error(`[e2e] screenshot: ${path.join(ARTIFACTS_DIR, 'failure.png')} (page ${page.url()})`)

@@ -9,71 +9,14 @@
 // dashboard (desktop and phone): both charts draw on a canvas with the seeded figures, the
 // counters and lists stay below, and a click on an aging bar opens the filtered list.
 // Exits 0 on success, 1 on failure; screenshots in ARTIFACTS_DIR.
-import { chromium } from 'playwright-core'
-import { access, mkdir, mkdtemp, rm } from 'node:fs/promises'
-import { constants } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { rm } from 'node:fs/promises'
 import path from 'node:path'
+import { ARTIFACTS_DIR, BASE_URL, DESKTOP, PASSWORD, PHONE, expect, harness, tid } from './harness.mjs'
 
-const BASE_URL = (process.env.BASE_URL ?? '').replace(/\/+$/, '')
-const ARTIFACTS_DIR = path.resolve(process.env.ARTIFACTS_DIR ?? 'e2e-artifacts')
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
-const PASSWORD = process.env.DEMO_PASSWORD ?? 'verifund-demo'
-const STEP_TIMEOUT = Number(process.env.E2E_STEP_TIMEOUT ?? 30_000)
-
-const DESKTOP = { width: 1440, height: 900 }
-const PHONE = { width: 390, height: 844 }
-
-let currentStep = 'start'
-const problems = []
-
-function log(msg) {
-  console.log(`[workbench] ${msg}`)
-}
-
-function fail(msg) {
-  console.error(`[workbench] FAIL: ${msg}`)
-  process.exit(1)
-}
-
-async function step(name, fn) {
-  currentStep = name
-  const t0 = Date.now()
-  await fn()
-  log(`ok  ${name} (${Date.now() - t0} ms)`)
-}
-
-function expect(cond, msg) {
-  if (!cond) throw new Error(msg)
-}
-
-if (!BASE_URL) fail('BASE_URL is not set (a running verifund seeded with `verifund demo seed`)')
-try {
-  await access(CHROMIUM, constants.X_OK)
-} catch {
-  fail(`Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM)`)
-}
-
-await mkdir(ARTIFACTS_DIR, { recursive: true })
-const work = await mkdtemp(path.join(tmpdir(), 'verifund-workbench-'))
-const context = await chromium.launchPersistentContext(path.join(work, 'profile'), {
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
-  viewport: PHONE,
-  locale: 'zh-CN',
-  timezoneId: 'Asia/Shanghai',
-})
-context.setDefaultTimeout(STEP_TIMEOUT)
-const page = context.pages()[0] ?? (await context.newPage())
-page.on('pageerror', (e) => problems.push(`page error on ${page.url()}: ${e.message}`))
-page.on('console', (m) => {
-  const text = m.text()
-  if (/Content Security Policy|Refused to/i.test(text)) problems.push(`CSP: ${text}`)
-  else if (m.type() === 'error' && !/status of (40[0-9]|42[0-9])/.test(text)) problems.push(`console: ${text}`)
-})
-
-const tid = (id) => `[data-test="${id}"]`
+const h = harness('workbench')
+const { log, step, problems } = h
+await h.preconditions()
+const { context, page, work } = await h.launch({ viewport: PHONE })
 
 async function shot(name, { full = true } = {}) {
   await page.waitForTimeout(400)
@@ -174,7 +117,7 @@ try {
 
   if (problems.length) throw new Error(`browser reported problems:\n  ${problems.join('\n  ')}`)
 } catch (e) {
-  console.error(`[workbench] FAIL in step "${currentStep}": ${e.message}`)
+  console.error(`[workbench] FAIL in step "${h.currentStep}": ${e.message}`)
   await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'failure.png'), fullPage: true }).catch(() => {})
   await context.close().catch(() => {})
   await rm(work, { recursive: true, force: true }).catch(() => {})
