@@ -158,3 +158,13 @@ async fn a_batch_holds_one_to_a_hundred_distinct_items_of_approve_or_reject() {
         assert_eq!(s, StatusCode::NOT_FOUND, "{action}");
     }
 }
+
+#[tokio::test]
+async fn an_unknown_batch_action_is_a_404_whatever_the_body() {
+    let app = spawn_app().await;
+    let o = org(&app).await;
+    for body in [json!({}), json!({"items": "x"}), json!({"items": [{"id": 1, "version": 1}], "comment": "好"})] {
+        let (s, e) = app.call(&o.manager.token, "/api/v1/requests/batch/explode", body).await;
+        assert_eq!((s, e["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{e}");
+    }
+}

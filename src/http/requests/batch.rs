@@ -79,7 +79,7 @@ async fn batch(
     me: AuthUser,
     Path(action): Path<String>,
     headers: HeaderMap,
-    Json(body): Json<BatchBody>,
+    body: axum::body::Bytes,
 ) -> ApiResult<Json<BatchAnswer>> {
     let change = match action.as_str() {
         "approve" => Change::Approve,
@@ -91,6 +91,8 @@ async fn batch(
             )));
         }
     };
+    // The action is checked before the body: an unknown batch is a 404 whatever it carries.
+    let body: BatchBody = crate::http::extract::parse_json(&body)?;
     check_items(&body.items)?;
     if matches!(change, Change::Reject) && body.comment.as_deref().is_none_or(|c| c.trim().is_empty()) {
         return Err(ApiError::field("comment", "退回时必须填写审批意见", "a comment is required to reject"));
