@@ -1,5 +1,6 @@
 //! Everything that parses bytes or text a client sends: amounts and 大写, credit codes and
-//! the other identifiers, request bodies, and bank statements (CSV in any encoding, xlsx).
+//! the other identifiers, request bodies, and bank statements (CSV in any encoding, xls,
+//! xlsx; recognised from the header or read with a mapping).
 //! None of it may panic, whatever the input.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
@@ -8,7 +9,7 @@ use verifund::domain::{ids, money, statement};
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else { return };
     let text = String::from_utf8_lossy(rest);
-    match selector % 5 {
+    match selector % 6 {
         0 => {
             if let Some(fen) = money::parse_yuan(&text) {
                 let _ = money::amount_in_words(fen);
@@ -35,28 +36,28 @@ fuzz_target!(|data: &[u8]| {
             let _ = verifund::http::extract::parse_json::<statement::Mapping>(rest);
         }
         3 => {
-            let _ = verifund::http::bank_statements::read_rows("statement.csv", rest);
+            // The banks' own layouts, recognised from the header (csv/txt in any encoding).
+            let _ = statement::parse_statement("statement.csv", rest, None);
             let _ = statement::decode_text(rest);
         }
+        4 => {
+            // BIFF8 as a bank's .xls export.
+            let _ = statement::parse_statement("statement.xls", rest, None);
+        }
         _ => {
-            if let Ok(rows) = verifund::http::bank_statements::read_rows("statement.xlsx", rest)
-                && let Some((_, header)) = rows.first()
-            {
-                let mapping = statement::Mapping {
-                    date: "日期".into(),
-                    amount: Some("金额".into()),
-                    debit: None,
-                    credit: None,
-                    counterparty_name: "户名".into(),
-                    counterparty_account: None,
-                    reference: None,
-                };
-                if let Ok(cols) = statement::locate(header, &mapping) {
-                    for (n, row) in rows.iter().skip(1) {
-                        let _ = statement::parse_row(*n, row, &cols);
-                    }
-                }
-            }
+            // xlsx, recognised and with a mapping.
+            let _ = statement::parse_statement("statement.xlsx", rest, None);
+            let mapping = statement::Mapping {
+                date: "日期".into(),
+                amount: Some("金额".into()),
+                debit: None,
+                credit: None,
+                direction: Some("借贷".into()),
+                counterparty_name: "户名".into(),
+                counterparty_account: None,
+                reference: None,
+            };
+            let _ = statement::parse_statement("statement.xlsx", rest, Some(&mapping));
         }
     }
 });
