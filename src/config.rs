@@ -30,6 +30,11 @@ pub struct Config {
     pub background_jobs: bool,
     /// 64 hex digits encrypting personal data at rest; generated into the data directory when unset.
     pub pii_key: Option<String>,
+    /// `VERIFUND_FILES_DIR`: stored files in this (shared) directory; unset: in the database
+    /// on PostgreSQL, in `DATA_DIR/attachments` on SQLite (see `files::FileStore`).
+    pub files_dir: Option<PathBuf>,
+    /// `VERIFUND_METRICS_TOKEN`: `/metrics` answers only to this bearer token; unset: 404.
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -72,6 +77,8 @@ impl Config {
             webhook_secret: None,
             background_jobs: true,
             pii_key: None,
+            files_dir: None,
+            metrics_token: None,
         }
     }
 

@@ -15,7 +15,10 @@ pub fn init_tracing() {
 
 pub async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     init_tracing();
-    let db = verifund::db::connect_and_migrate(&config).await.context("cannot open the database")?;
+    let db = verifund::db::connect_checked(&config).await.context("cannot start")?;
+    // Before the first administrator is written: the PII key must be right.
+    let key = verifund::pii::checked_key(&db, config.pii_key.as_deref(), &config.data_dir).await?;
+    verifund::pii::record_check_value(&db, &key).await?;
     if verifund::store::users::count(&db).await? == 0 {
         let password = verifund::db::random_token(9);
         verifund::store::users::create(

@@ -72,7 +72,7 @@ async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, Json(body)
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    match state.limiter.check(ip, &body.username) {
+    match state.limiter.check(&state.db, ip, &body.username, state.clock.now()).await? {
         Verdict::Allowed => {}
         Verdict::IpThrottled(d) => return Err(ApiError::TooManyRequests { retry_after_secs: d.as_secs().max(1) }),
         Verdict::AccountLocked(d) => return Err(ApiError::Locked { retry_after_secs: d.as_secs().max(1) }),
@@ -82,13 +82,13 @@ async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, Json(body)
     let user = match found {
         Some(u) if ok && !u.disabled => u,
         _ => {
-            let failure = state.limiter.record_failure(ip, &body.username);
+            let failure = state.limiter.record_failure(&state.db, ip, &body.username, state.clock.now()).await?;
             tracing::info!(%ip, "login failed");
             security::record_failed_login(state.ctx(), &body.username, failure).await?;
             return Err(bad_credentials());
         }
     };
-    state.limiter.record_success(&body.username);
+    state.limiter.record_success(&state.db, &body.username).await?;
     security::record_login(state.ctx(), &user).await?;
     let token = state.jwt.issue(user.id, user.token_version, state.clock.now().timestamp()).map_err(ApiError::internal)?;
     Ok(Json(LoginResponse { access_token: token, token_type: "Bearer".into(), expires_in: state.jwt.ttl.as_secs(), user: user.into() }))
