@@ -53,6 +53,7 @@ impl AppState {
             None => crate::db::get_or_init_setting(&db, "jwt_secret", || crate::db::random_token(32)).await?,
         };
         let jwt = JwtKeys::new(secret.as_bytes(), config.token_ttl);
+        crate::http::metrics::handle();
         let key = crate::pii::checked_key(&db, config.pii_key.as_deref(), &config.data_dir).await?;
         crate::pii::record_check_value(&db, &key).await?;
         let pii = crate::pii::PiiCipher::new(key);
@@ -140,6 +141,9 @@ pub fn build_router(state: AppState) -> Router {
 
     api.merge(http::docs::router(spec))
         .merge(http::ui::router())
+        .route("/metrics", axum::routing::get(http::metrics::metrics_endpoint))
+        // Innermost, so that the matched route template is known.
+        .layer(middleware::from_fn(http::metrics::track))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
         // A panic is a bug, but the client still gets a problem document, not a dropped connection.

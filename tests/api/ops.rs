@@ -4,7 +4,7 @@
 use crate::common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 fn id(v: &Value) -> i64 {
@@ -29,6 +29,10 @@ impl Drop for Instance {
 impl Instance {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
+    }
+
+    pub fn stdout(&self) -> String {
+        std::fs::read_to_string(self.data_dir.path().join("stdout.log")).unwrap_or_default()
     }
 
     pub fn stderr(&self) -> String {
@@ -75,7 +79,7 @@ pub async fn spawn_on(database_url: &str, env: &[(&str, &str)]) -> Result<Instan
     let child = verifund(database_url, data_dir.path(), env)
         .arg("serve")
         .env("VERIFUND_BIND", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
+        .stdout(std::fs::File::create(data_dir.path().join("stdout.log")).unwrap())
         .stderr(stderr)
         .spawn()
         .unwrap();
@@ -445,4 +449,61 @@ async fn a_sqlite_installation_moves_to_the_configured_database_by_backup_and_re
     let inst = spawn_on(&fresh.url, &[("VERIFUND_PII_KEY", key.as_str())]).await.unwrap();
     let res = login(&inst, "zhangsan", "verifund-demo").await;
     assert_eq!(res.status(), StatusCode::OK, "the demo users sign in on the new database");
+}
+
+#[tokio::test]
+async fn metrics_need_their_token_and_count_requests_by_route_template_with_a_histogram() {
+    let app = spawn_app().await;
+    let o = org(&app).await;
+    assert_eq!(app.get(None, "/metrics").await.status(), StatusCode::NOT_FOUND, "no token configured: no metrics");
+    let token = "metrics-token-0123456789";
+    let inst = spawn_instance(&app, &[("VERIFUND_METRICS_TOKEN", token)]).await.unwrap();
+    for id in [1, 2, 999] {
+        inst.client.get(inst.url(&format!("/api/v1/requests/{id}"))).bearer_auth(&o.requester.token).send().await.unwrap();
+    }
+    let scrape = |t: Option<&str>| {
+        let mut req = inst.client.get(inst.url("/metrics"));
+        if let Some(t) = t {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+    assert_eq!(scrape(None).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(scrape(Some("wrong")).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let res = scrape(Some(token)).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    let text = res.text().await.unwrap();
+    let bucket = text
+        .lines()
+        .find(|l| l.starts_with("http_request_duration_seconds_bucket") && l.contains(r#"route="/api/v1/requests/{id}""#))
+        .unwrap_or_else(|| panic!("no histogram bucket for the route template:\n{text}"));
+    assert!(bucket.contains("le="), "{bucket}");
+    let count = text
+        .lines()
+        .find(|l| l.starts_with("http_requests_total") && l.contains(r#"route="/api/v1/requests/{id}""#) && l.contains(r#"status="404""#))
+        .unwrap_or_else(|| panic!("no counter by route and status:\n{text}"));
+    assert!(count.ends_with(" 3"), "three requests to one template make one series: {count}");
+    assert!(!text.contains("/api/v1/requests/999"), "raw paths never become labels");
+    for gauge in ["verifund_outbox_waiting", "verifund_db_connections_in_use"] {
+        assert!(text.lines().any(|l| l.starts_with(gauge)), "{gauge} missing:\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn json_logs_are_one_object_per_line() {
+    let app = spawn_app().await;
+    let inst = spawn_instance(&app, &[("VERIFUND_LOG_FORMAT", "json"), ("VERIFUND_LOG", "info")]).await.unwrap();
+    let res = login(&inst, "nobody", "wrong password").await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let out = inst.stdout();
+    let lines: Vec<&str> = out.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(lines.len() >= 2, "{out}");
+    for line in &lines {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(v["level"].is_string() && v["timestamp"].is_string(), "{line}");
+    }
+    assert!(lines.iter().any(|l| l.contains("login failed")), "{out}");
+    assert!(lines.iter().any(|l| l.contains("verifund is running")), "{out}");
 }
