@@ -35,6 +35,9 @@ pub struct Config {
     pub files_dir: Option<PathBuf>,
     /// `VERIFUND_METRICS_TOKEN`: `/metrics` answers only to this bearer token; unset: 404.
     pub metrics_token: Option<String>,
+    /// `VERIFUND_TRUSTED_PROXIES`: reverse proxies whose `X-Forwarded-For` names the client
+    /// (login throttling per address); empty: the peer address is the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Clone)]
@@ -79,6 +82,7 @@ impl Config {
             pii_key: None,
             files_dir: None,
             metrics_token: None,
+            trusted_proxies: Vec::new(),
         }
     }
 

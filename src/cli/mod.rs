@@ -68,6 +68,8 @@ impl GlobalArgs {
         c.pii_key = std::env::var("VERIFUND_PII_KEY").ok().filter(|s| !s.is_empty());
         c.files_dir = std::env::var_os("VERIFUND_FILES_DIR").filter(|s| !s.is_empty()).map(PathBuf::from);
         c.metrics_token = std::env::var("VERIFUND_METRICS_TOKEN").ok().filter(|s| !s.trim().is_empty());
+        c.trusted_proxies =
+            std::env::var("VERIFUND_TRUSTED_PROXIES").unwrap_or_default().split(',').filter_map(|a| a.trim().parse().ok()).collect();
         c
     }
 }

@@ -173,7 +173,7 @@ async fn an_attachment_uploaded_on_one_instance_downloads_on_the_other() {
     let path = format!("/api/v1/requests/{}/attachments", id(&r));
     // Several chunks' worth, so the download is put together from pieces.
     let mut pdf = b"%PDF-1.7\n".to_vec();
-    pdf.extend((0..(1_300_000u32)).map(|i| (i % 251) as u8));
+    pdf.extend((0..1_300_000u32).map(|i| (i % 251) as u8));
     let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(pdf.clone()).file_name("回单.pdf"));
     let res = a.client.post(a.url(&path)).bearer_auth(&o.requester.token).multipart(form).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
