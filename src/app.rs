@@ -27,6 +27,8 @@ pub struct AppState {
     pub limiter: Arc<LoginLimiter>,
     pub clock: Arc<dyn Clock>,
     pub pii: Arc<crate::pii::PiiCipher>,
+    /// Where stored files live (shared by every instance).
+    pub files: Arc<crate::files::FileStore>,
     /// List totals until the next audited write (see `store::count_cache`).
     pub counts: Arc<crate::store::cache::CountCache>,
     /// Display names until the next audited write.
@@ -51,9 +53,13 @@ impl AppState {
             None => crate::db::get_or_init_setting(&db, "jwt_secret", || crate::db::random_token(32)).await?,
         };
         let jwt = JwtKeys::new(secret.as_bytes(), config.token_ttl);
-        let pii = crate::pii::PiiCipher::new(crate::pii::load_key(config.pii_key.as_deref(), &config.data_dir)?);
+        crate::http::metrics::handle();
+        let key = crate::pii::checked_key(&db, config.pii_key.as_deref(), &config.data_dir).await?;
+        crate::pii::record_check_value(&db, &key).await?;
+        let pii = crate::pii::PiiCipher::new(key);
         Ok(AppState {
             pii: Arc::new(pii),
+            files: Arc::new(crate::files::FileStore::from_config(&config)),
             counts: Arc::default(),
             names: Arc::default(),
             db,
@@ -135,6 +141,9 @@ pub fn build_router(state: AppState) -> Router {
 
     api.merge(http::docs::router(spec))
         .merge(http::ui::router())
+        .route("/metrics", axum::routing::get(http::metrics::metrics_endpoint))
+        // Innermost, so that the matched route template is known.
+        .layer(middleware::from_fn(http::metrics::track))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
         // A panic is a bug, but the client still gets a problem document, not a dropped connection.

@@ -30,6 +30,14 @@ pub struct Config {
     pub background_jobs: bool,
     /// 64 hex digits encrypting personal data at rest; generated into the data directory when unset.
     pub pii_key: Option<String>,
+    /// `VERIFUND_FILES_DIR`: stored files in this (shared) directory; unset: in the database
+    /// on PostgreSQL, in `DATA_DIR/attachments` on SQLite (see `files::FileStore`).
+    pub files_dir: Option<PathBuf>,
+    /// `VERIFUND_METRICS_TOKEN`: `/metrics` answers only to this bearer token; unset: 404.
+    pub metrics_token: Option<String>,
+    /// `VERIFUND_TRUSTED_PROXIES`: reverse proxies whose `X-Forwarded-For` names the client
+    /// (login throttling per address); empty: the peer address is the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Clone)]
@@ -72,6 +80,9 @@ impl Config {
             webhook_secret: None,
             background_jobs: true,
             pii_key: None,
+            files_dir: None,
+            metrics_token: None,
+            trusted_proxies: Vec::new(),
         }
     }
 

@@ -11,9 +11,53 @@ use std::time::Duration;
 /// pending migrations.
 pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<DatabaseConnection> {
     let db = connect(config).await?;
-    Migrator::up(&db, None).await?;
+    migrate(&db, config).await?;
     crate::store::calendar::seed_builtin(&db, chrono::Utc::now()).await?;
     Ok(db)
+}
+
+/// `connect_and_migrate` for what reads or writes personal data (the server, `pii rotate`):
+/// the PII key is checked against the database's key check value before anything is written,
+/// so an instance with another key (or a freshly generated one) stops here.
+pub async fn connect_checked(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    let db = connect(config).await?;
+    crate::pii::checked_key(&db, config.pii_key.as_deref(), &config.data_dir).await?;
+    migrate(&db, config).await?;
+    crate::store::calendar::seed_builtin(&db, chrono::Utc::now()).await?;
+    Ok(db)
+}
+
+/// An arbitrary, fixed number: the PostgreSQL advisory lock that migrating holds.
+const MIGRATION_LOCK: i64 = 0x7665_7269_6675_6e64;
+
+/// Runs pending migrations. On PostgreSQL several instances starting at once take turns
+/// through an advisory lock held on a connection of its own: the first migrates, the others
+/// wait for it and then find nothing left to do.
+pub async fn migrate(db: &DatabaseConnection, config: &Config) -> anyhow::Result<()> {
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        Migrator::up(db, None).await?;
+        return Ok(());
+    }
+    let mut opts = ConnectOptions::new(config.effective_database_url());
+    opts.sqlx_logging(false).max_connections(1).min_connections(1).acquire_timeout(Duration::from_secs(30));
+    let lock = Database::connect(opts).await?;
+    lock.execute_unprepared(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).await?;
+    let result = Migrator::up(db, None).await;
+    let _ = lock.execute_unprepared(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).await;
+    let _ = lock.close().await;
+    Ok(result?)
+}
+
+/// Whether a table exists (in the current schema on PostgreSQL).
+pub async fn table_exists(db: &impl ConnectionTrait, table: &str) -> Result<bool, DbErr> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DatabaseBackend::Postgres => {
+            "SELECT 1 AS x FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1"
+        }
+        _ => "SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = $1",
+    };
+    Ok(db.query_one_raw(stmt(backend, sql, vec![table.into()])).await?.is_some())
 }
 
 pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
@@ -37,7 +81,9 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
         });
     } else {
         // A schema can be chosen with `?options=-c%20search_path%3DNAME` (tests use one each).
-        opts.max_connections(16).min_connections(1);
+        // Short timeouts: while the server is away, requests answer 503 within seconds instead
+        // of hanging, and the pool opens new connections once it is back.
+        opts.max_connections(16).min_connections(1).acquire_timeout(Duration::from_secs(5)).connect_timeout(Duration::from_secs(3));
     }
     Ok(Database::connect(opts).await?)
 }

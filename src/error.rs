@@ -396,10 +396,26 @@ impl IntoResponse for ApiError {
 
 impl From<DbErr> for ApiError {
     fn from(e: DbErr) -> Self {
-        match &e {
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => ApiError::Unavailable(e.to_string()),
-            _ => ApiError::Internal(e.to_string()),
-        }
+        if db_unavailable(&e) { ApiError::Unavailable(e.to_string()) } else { ApiError::Internal(e.to_string()) }
+    }
+}
+
+/// Whether an error means the database is out of reach (down, restarting, the network gone)
+/// rather than that a statement failed: those answer 503 and the pool reconnects later.
+pub fn db_unavailable(e: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as Sqlx;
+    let runtime = match e {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Query(r) | DbErr::Exec(r) => r,
+        _ => return false,
+    };
+    let RuntimeErr::SqlxError(sqlx) = runtime else { return false };
+    match sqlx.as_ref() {
+        Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed | Sqlx::Protocol(_) | Sqlx::Tls(_) => true,
+        // admin_shutdown, crash_shutdown, cannot_connect_now: the server is stopping or starting.
+        Sqlx::Database(d) => d.code().is_some_and(|c| matches!(c.as_ref(), "57P01" | "57P02" | "57P03" | "08000" | "08003" | "08006")),
+        _ => false,
     }
 }
 

@@ -150,6 +150,19 @@ async fn expire(db: &DatabaseConnection, config: &Config, today: NaiveDate, now:
     Ok(expired)
 }
 
+/// Keeps the time of the last successful run where every instance's `/metrics` reads it.
+pub async fn record_success(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<(), DbErr> {
+    let model = entity::setting::ActiveModel {
+        key: sea_orm::Set(crate::http::metrics::LAST_DAILY_SETTING.to_owned()),
+        value: sea_orm::Set(now.to_rfc3339()),
+    };
+    entity::setting::Entity::insert(model)
+        .on_conflict(OnConflict::column(entity::setting::Column::Key).update_column(entity::setting::Column::Value).to_owned())
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
 /// The in-server scheduler: checks every few minutes whether today's run is due and claims it.
 pub fn spawn_scheduler(state: crate::app::AppState) {
     tokio::spawn(async move {
@@ -159,7 +172,12 @@ pub fn spawn_scheduler(state: crate::app::AppState) {
             let now = state.clock.now();
             match claim_daily(&state.db, china_date(now), now).await {
                 Ok(true) => match run_daily(&state.db, &state.config, now).await {
-                    Ok(r) => tracing::info!(expired = r.expired, reminders = r.reminders, "daily jobs done"),
+                    Ok(r) => {
+                        tracing::info!(expired = r.expired, reminders = r.reminders, "daily jobs done");
+                        if let Err(e) = record_success(&state.db, now).await {
+                            tracing::warn!(error = %e, "cannot record the daily jobs' success");
+                        }
+                    }
                     Err(e) => tracing::error!(error = %e, "daily jobs failed"),
                 },
                 Ok(false) => {}

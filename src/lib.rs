@@ -2,6 +2,7 @@
 //! WeChat mini-program verification transfers.
 pub mod app;
 pub mod auth;
+pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod db;
@@ -9,6 +10,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod export;
+pub mod files;
 pub mod http;
 pub mod jobs;
 pub mod outbox;

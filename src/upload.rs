@@ -220,18 +220,14 @@ pub async fn read_file_field(
     Ok(data)
 }
 
-/// Writes the bytes under a server-generated name in the attachments directory.
+/// Stores the bytes under a server-generated key in the file store.
 pub async fn store_file(state: &AppState, data: &[u8]) -> ApiResult<String> {
-    let storage_key = uuid::Uuid::new_v4().simple().to_string();
-    let dir = state.config.attachments_dir();
-    tokio::fs::create_dir_all(&dir).await.map_err(ApiError::internal)?;
-    tokio::fs::write(dir.join(&storage_key), data).await.map_err(ApiError::internal)?;
-    Ok(storage_key)
+    state.files.put(&state.db, data).await
 }
 
 /// A stored file as a download: images and PDFs inline (for preview), in a sandbox so that a
 /// crafted file cannot run anything on our origin, and never cached by shared caches.
-pub fn file_response(data: Vec<u8>, content_type: &str, filename: &str) -> Response {
+pub fn file_response(data: axum::body::Body, content_type: &str, filename: &str) -> Response {
     let disposition = if content_type.starts_with("image/") || content_type == "application/pdf" { "inline" } else { "attachment" };
     let mut res = data.into_response();
     let h = res.headers_mut();

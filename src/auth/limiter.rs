@@ -1,23 +1,19 @@
 //! Login throttling: per client address (429) and per username (423), counted the same
 //! whether or not the username exists, so the answers reveal nothing about accounts.
+//!
+//! The counters live in the database (`login_throttles`), each failure one atomic upsert, so
+//! several instances behind a load balancer count together: failures spread over them lock
+//! the account exactly as failures on one would.
 use crate::config::LoginLimits;
-use std::collections::HashMap;
+use crate::db::stmt;
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbErr, Value};
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
-#[derive(Debug, Clone, Copy)]
-struct Window {
-    failures: u32,
-    started: Instant,
-    locked_until: Option<Instant>,
-}
+use std::time::Duration;
 
 #[derive(Debug)]
 pub struct LoginLimiter {
     limits: LoginLimits,
-    by_ip: Mutex<HashMap<IpAddr, Window>>,
-    by_account: Mutex<HashMap<String, Window>>,
 }
 
 /// What one more failure did: each is true only for the failure that started the lock.
@@ -33,95 +29,126 @@ pub enum Verdict {
     AccountLocked(Duration),
 }
 
-/// Above this many tracked keys, expired entries are swept so memory stays bounded.
-const SWEEP_AT: usize = 10_000;
+fn ip_key(ip: IpAddr) -> String {
+    format!("ip:{ip}")
+}
+
+fn account_key(username: &str) -> String {
+    let name: String = username.trim().to_lowercase().chars().take(150).collect();
+    format!("user:{name}")
+}
+
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4)
+}
 
 impl LoginLimiter {
     pub fn new(limits: LoginLimits) -> LoginLimiter {
-        LoginLimiter { limits, by_ip: Mutex::default(), by_account: Mutex::default() }
+        LoginLimiter { limits }
     }
 
-    fn account_key(username: &str) -> String {
-        username.trim().to_lowercase()
-    }
-
-    pub fn check(&self, ip: IpAddr, username: &str) -> Verdict {
-        let now = Instant::now();
-        if let Some(w) = self.by_ip.lock().unwrap_or_else(|e| e.into_inner()).get(&ip)
-            && let Some(until) = w.locked_until
-            && until > now
-        {
-            return Verdict::IpThrottled(until - now);
+    pub async fn check(&self, db: &impl ConnectionTrait, ip: IpAddr, username: &str, now: DateTime<Utc>) -> Result<Verdict, DbErr> {
+        let now = now.timestamp_millis();
+        let until = |key: String| async move {
+            let row = db
+                .query_one_raw(stmt(
+                    db.get_database_backend(),
+                    "SELECT locked_until_ms FROM login_throttles WHERE key = $1",
+                    vec![key.into()],
+                ))
+                .await?;
+            Ok::<_, DbErr>(match row {
+                Some(r) => r.try_get::<Option<i64>>("", "locked_until_ms")?.filter(|u| *u > now),
+                None => None,
+            })
+        };
+        if let Some(u) = until(ip_key(ip)).await? {
+            return Ok(Verdict::IpThrottled(Duration::from_millis((u - now) as u64)));
         }
-        if let Some(w) = self.by_account.lock().unwrap_or_else(|e| e.into_inner()).get(&Self::account_key(username))
-            && let Some(until) = w.locked_until
-            && until > now
-        {
-            return Verdict::AccountLocked(until - now);
+        if let Some(u) = until(account_key(username)).await? {
+            return Ok(Verdict::AccountLocked(Duration::from_millis((u - now) as u64)));
         }
-        Verdict::Allowed
+        Ok(Verdict::Allowed)
     }
 
-    pub fn record_failure(&self, ip: IpAddr, username: &str) -> Failure {
-        let now = Instant::now();
+    pub async fn record_failure(
+        &self,
+        db: &impl ConnectionTrait,
+        ip: IpAddr,
+        username: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Failure, DbErr> {
         let l = &self.limits;
-        let ip_throttled =
-            bump(&mut self.by_ip.lock().unwrap_or_else(|e| e.into_inner()), ip, now, l.ip_window, l.max_failures_per_ip, l.ip_window);
-        let account_locked = bump(
-            &mut self.by_account.lock().unwrap_or_else(|e| e.into_inner()),
-            Self::account_key(username),
-            now,
-            l.account_lockout,
-            l.max_failures_per_account,
-            l.account_lockout,
-        );
-        Failure { ip_throttled, account_locked }
-    }
-
-    pub fn record_success(&self, username: &str) {
-        self.by_account.lock().unwrap_or_else(|e| e.into_inner()).remove(&Self::account_key(username));
-    }
-}
-
-/// Counts one failure; true when this one started a lock.
-fn bump<K: std::hash::Hash + Eq>(
-    map: &mut HashMap<K, Window>,
-    key: K,
-    now: Instant,
-    window: Duration,
-    max: u32,
-    lock_for: Duration,
-) -> bool {
-    if map.len() >= SWEEP_AT {
-        map.retain(|_, w| now.duration_since(w.started) < window || w.locked_until.is_some_and(|u| u > now));
-    }
-    let w = map.entry(key).or_insert(Window { failures: 0, started: now, locked_until: None });
-    let lock_over = w.locked_until.is_some_and(|u| u <= now);
-    if now.duration_since(w.started) >= window || lock_over {
-        *w = Window { failures: 0, started: now, locked_until: None };
-    }
-    w.failures += 1;
-    let locking = w.failures >= max && w.locked_until.is_none();
-    if w.failures >= max {
-        w.locked_until = Some(now + lock_for);
-    }
-    locking
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_account_locks_after_its_limit_whether_or_not_it_exists() {
-        let limiter = LoginLimiter::new(LoginLimits { max_failures_per_account: 3, ..LoginLimits::default() });
-        let ip: IpAddr = [127, 0, 0, 1].into();
-        for _ in 0..2 {
-            assert!(!limiter.record_failure(ip, "Nobody").account_locked);
-            assert!(matches!(limiter.check(ip, "nobody"), Verdict::Allowed));
+        let now = now.timestamp_millis();
+        let ip_throttled = bump(db, ip_key(ip), now, ms(l.ip_window), l.max_failures_per_ip, ms(l.ip_window)).await?;
+        let account_locked =
+            bump(db, account_key(username), now, ms(l.account_lockout), l.max_failures_per_account, ms(l.account_lockout)).await?;
+        // Now and then, forget windows that are over, so the table stays small.
+        if rand::random::<u8>() < 4 {
+            let horizon = now - ms(l.ip_window).max(ms(l.account_lockout));
+            db.execute_raw(stmt(
+                db.get_database_backend(),
+                "DELETE FROM login_throttles WHERE started_ms < $1 AND (locked_until_ms IS NULL OR locked_until_ms < $2)",
+                vec![horizon.into(), now.into()],
+            ))
+            .await?;
         }
-        assert!(limiter.record_failure(ip, "nobody").account_locked);
-        assert!(matches!(limiter.check(ip, "NOBODY"), Verdict::AccountLocked(_)));
-        assert!(matches!(limiter.check(ip, "someone-else"), Verdict::Allowed));
+        Ok(Failure { ip_throttled, account_locked })
     }
+
+    pub async fn record_success(&self, db: &impl ConnectionTrait, username: &str) -> Result<(), DbErr> {
+        db.execute_raw(stmt(db.get_database_backend(), "DELETE FROM login_throttles WHERE key = $1", vec![account_key(username).into()]))
+            .await?;
+        Ok(())
+    }
+}
+
+/// Counts one failure in one statement (a window that is over, or a lock that has ended,
+/// starts again at one); true when this failure started a lock. Every expression on the
+/// right of `SET` reads the row as it was, on both databases.
+async fn bump(db: &impl ConnectionTrait, key: String, now: i64, window: i64, max: u32, lock_for: i64) -> Result<bool, DbErr> {
+    let max = i64::from(max.max(1));
+    let reset =
+        "(? - login_throttles.started_ms >= ? OR (login_throttles.locked_until_ms IS NOT NULL AND login_throttles.locked_until_ms <= ?))";
+    let sql = format!(
+        "INSERT INTO login_throttles (key, failures, started_ms, locked_until_ms) \
+         VALUES (?, 1, ?, CASE WHEN 1 >= ? THEN ? ELSE NULL END) \
+         ON CONFLICT (key) DO UPDATE SET \
+           failures = CASE WHEN {reset} THEN 1 ELSE login_throttles.failures + 1 END, \
+           started_ms = CASE WHEN {reset} THEN ? ELSE login_throttles.started_ms END, \
+           locked_until_ms = CASE WHEN (CASE WHEN {reset} THEN 1 ELSE login_throttles.failures + 1 END) >= ? THEN ? \
+                                  WHEN {reset} THEN NULL ELSE login_throttles.locked_until_ms END \
+         RETURNING failures"
+    );
+    let r = |v: &mut Vec<Value>| v.extend([now.into(), window.into(), now.into()]);
+    let mut values: Vec<Value> = vec![key.into(), now.into(), max.into(), (now + lock_for).into()];
+    r(&mut values);
+    r(&mut values);
+    values.push(now.into());
+    r(&mut values);
+    values.extend([max.into(), (now + lock_for).into()]);
+    r(&mut values);
+    let backend = db.get_database_backend();
+    let sql = if backend == sea_orm::DatabaseBackend::Postgres { numbered(&sql) } else { sql };
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(backend, sql, values))
+        .await?
+        .ok_or_else(|| DbErr::Custom("the throttle upsert returned no row".into()))?;
+    let failures: i32 = row.try_get("", "failures")?;
+    Ok(i64::from(failures) == max)
+}
+
+/// `?, ?, …` → `$1, $2, …`.
+fn numbered(sql: &str) -> String {
+    let mut n = 0;
+    sql.chars()
+        .map(|c| {
+            if c == '?' {
+                n += 1;
+                format!("${n}")
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }

@@ -66,6 +66,10 @@ impl GlobalArgs {
         // Read here and nowhere else; never printed.
         c.jwt_secret = std::env::var("VERIFUND_JWT_SECRET").ok().filter(|s| !s.is_empty());
         c.pii_key = std::env::var("VERIFUND_PII_KEY").ok().filter(|s| !s.is_empty());
+        c.files_dir = std::env::var_os("VERIFUND_FILES_DIR").filter(|s| !s.is_empty()).map(PathBuf::from);
+        c.metrics_token = std::env::var("VERIFUND_METRICS_TOKEN").ok().filter(|s| !s.trim().is_empty());
+        c.trusted_proxies =
+            std::env::var("VERIFUND_TRUSTED_PROXIES").unwrap_or_default().split(',').filter_map(|a| a.trim().parse().ok()).collect();
         c
     }
 }
@@ -110,6 +114,30 @@ pub enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// The key encrypting personal data (`VERIFUND_PII_KEY`).
+    Pii {
+        #[command(subcommand)]
+        command: PiiCommand,
+    },
+    /// Write a consistent snapshot of the database and the stored files while the server runs.
+    Backup {
+        /// The backup file to write (a zip: one JSON-lines file per table, the files, a manifest).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Load a backup into an empty database (SQLite or PostgreSQL, whatever DATABASE_URL names).
+    Restore { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PiiCommand {
+    /// Re-encrypt every encrypted field and the key check value with a new key, in one
+    /// transaction; then start every instance with the new key.
+    Rotate {
+        /// A file holding the new key: 64 hex digits.
+        #[arg(long)]
+        new_key_file: PathBuf,
     },
 }
 
@@ -375,6 +403,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             bench_statement::bench_statement(lines, config.database_url.clone()).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Pii { command: PiiCommand::Rotate { new_key_file } } => rotate_pii(&config, &new_key_file).await,
+        Command::Backup { out } => {
+            let db = verifund::db::connect_and_migrate(&config).await?;
+            let m = verifund::backup::backup(&db, &config, &out).await?;
+            println!("wrote {}: {} rows in {} tables, {} files, schema {}", out.display(), m.rows(), m.tables.len(), m.files, m.migration);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { file } => {
+            let m = verifund::backup::restore(&config, &file).await?;
+            println!(
+                "restored {}: {} rows in {} tables, {} files, schema {}",
+                file.display(),
+                m.rows(),
+                m.tables.len(),
+                m.files,
+                m.migration
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Audit { command: AuditCommand::Verify } => {
             let db = verifund::db::connect_and_migrate(&config).await?;
             let report = verifund::store::audit::verify_chain(&db).await?;
@@ -390,6 +437,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
     }
+}
+
+async fn rotate_pii(config: &Config, new_key_file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let db = verifund::db::connect_checked(config).await?;
+    let old = verifund::pii::checked_key(&db, config.pii_key.as_deref(), &config.data_dir).await?;
+    let text = std::fs::read_to_string(new_key_file).with_context(|| format!("cannot read {}", new_key_file.display()))?;
+    let new = verifund::pii::parse_key(&text).with_context(|| new_key_file.display().to_string())?;
+    if new == old {
+        bail!("the new key is the key in use; nothing to do");
+    }
+    let done = verifund::pii::rotate(&db, old, new).await?;
+    println!("re-encrypted {} mini-program record(s) and {} request(s) with the new key", done.mini_programs, done.requests);
+    if config.pii_key.is_none() {
+        // The key came from the data directory: replace it there, atomically.
+        let path = verifund::pii::key_file(&config.data_dir);
+        let tmp = path.with_extension("key.new");
+        let _ = std::fs::remove_file(&tmp);
+        verifund::pii::write_private(&tmp, &hex::encode(new))?;
+        std::fs::rename(&tmp, &path)?;
+        println!("{} now holds the new key", path.display());
+    } else {
+        println!("now set VERIFUND_PII_KEY to the new key on every instance and restart them; the old key is refused from now on");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub(crate) fn describe(e: verifund::error::ApiError) -> anyhow::Error {

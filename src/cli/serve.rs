@@ -10,12 +10,35 @@ use verifund::store::users::{NewUser, Operator};
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("VERIFUND_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    if json_logs() {
+        // One JSON object per line, for a log shipper.
+        let _ = tracing_subscriber::fmt().json().with_current_span(true).with_env_filter(filter).try_init();
+    } else {
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    }
+}
+
+/// `VERIFUND_LOG_FORMAT=json`.
+pub fn json_logs() -> bool {
+    std::env::var("VERIFUND_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"))
+}
+
+/// A line for the operator: printed as is, or as a log event when the logs are JSON (so
+/// that every line of output parses).
+fn say(line: &str) {
+    if json_logs() {
+        tracing::info!("{line}");
+    } else {
+        println!("{line}");
+    }
 }
 
 pub async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     init_tracing();
-    let db = verifund::db::connect_and_migrate(&config).await.context("cannot open the database")?;
+    let db = verifund::db::connect_checked(&config).await.context("cannot start")?;
+    // Before the first administrator is written: the PII key must be right.
+    let key = verifund::pii::checked_key(&db, config.pii_key.as_deref(), &config.data_dir).await?;
+    verifund::pii::record_check_value(&db, &key).await?;
     if verifund::store::users::count(&db).await? == 0 {
         let password = verifund::db::random_token(9);
         verifund::store::users::create(
@@ -35,13 +58,13 @@ pub async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         )
         .await
         .map_err(describe)?;
-        println!("================================================================");
-        println!(" First run: created the administrator account.");
-        println!("   username: admin");
-        println!("   password: {password}   (shown once; change it after login)");
-        println!(" Or try the product with demo users:  cargo run --release -- demo seed");
-        println!("   (or, with the built binary: {} demo seed)", std::env::args().next().unwrap_or_else(|| "verifund".into()));
-        println!("================================================================");
+        say("================================================================");
+        say(" First run: created the administrator account.");
+        say("   username: admin");
+        say(&format!("   password: {password}   (shown once; change it after login)"));
+        say(" Or try the product with demo users:  cargo run --release -- demo seed");
+        say(&format!("   (or, with the built binary: {} demo seed)", std::env::args().next().unwrap_or_else(|| "verifund".into())));
+        say("================================================================");
     }
     let bind = config.bind;
     let background = config.background_jobs;
@@ -53,9 +76,9 @@ pub async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     }
     let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
     let addr = listener.local_addr()?;
-    println!("verifund is running at http://{addr}/  (API docs: http://{addr}/api/docs)");
+    say(&format!("verifund is running at http://{addr}/  (API docs: http://{addr}/api/docs)"));
     verifund::server::serve(listener, build_router(state), header_read_timeout, shutdown_signal()).await?;
-    println!("verifund stopped");
+    say("verifund stopped");
     Ok(ExitCode::SUCCESS)
 }
 

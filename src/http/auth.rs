@@ -39,13 +39,41 @@ pub struct LoginResponse {
 /// The peer address; login throttling is per address.
 pub struct ClientIp(pub IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip =
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let peer =
             parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip()).unwrap_or(IpAddr::from([127, 0, 0, 1]));
-        Ok(ClientIp(ip))
+        let forwarded: Vec<&str> = parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
+        Ok(ClientIp(client_ip(peer, &forwarded, &state.config.trusted_proxies)))
+    }
+}
+
+/// The client's address: the peer's, unless the peer is one of our reverse proxies
+/// (`VERIFUND_TRUSTED_PROXIES`); then the right-most address in `X-Forwarded-For` that is not
+/// one of them (what a client writes further left cannot be trusted).
+pub fn client_ip(peer: IpAddr, forwarded_for: &[&str], trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let hops: Vec<IpAddr> = forwarded_for.iter().flat_map(|h| h.split(',')).filter_map(|a| a.trim().parse().ok()).collect();
+    hops.into_iter().rev().find(|a| !trusted.contains(a)).unwrap_or(peer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_ip;
+    use std::net::IpAddr;
+
+    #[test]
+    fn only_a_trusted_proxy_may_name_the_client() {
+        let proxy: IpAddr = [10, 0, 0, 1].into();
+        let client: IpAddr = [203, 0, 113, 7].into();
+        assert_eq!(client_ip(proxy, &["198.51.100.1, 203.0.113.7"], &[proxy]), client, "the right-most hop the proxy added");
+        assert_eq!(client_ip(client, &["198.51.100.1"], &[proxy]), client, "a client cannot claim another address");
+        assert_eq!(client_ip(proxy, &[], &[proxy]), proxy);
+        assert_eq!(client_ip(proxy, &["203.0.113.7", "10.0.0.1"], &[proxy]), client, "chained proxies are skipped");
     }
 }
 
@@ -72,7 +100,7 @@ async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, Json(body)
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    match state.limiter.check(ip, &body.username) {
+    match state.limiter.check(&state.db, ip, &body.username, state.clock.now()).await? {
         Verdict::Allowed => {}
         Verdict::IpThrottled(d) => return Err(ApiError::TooManyRequests { retry_after_secs: d.as_secs().max(1) }),
         Verdict::AccountLocked(d) => return Err(ApiError::Locked { retry_after_secs: d.as_secs().max(1) }),
@@ -82,13 +110,13 @@ async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, Json(body)
     let user = match found {
         Some(u) if ok && !u.disabled => u,
         _ => {
-            let failure = state.limiter.record_failure(ip, &body.username);
+            let failure = state.limiter.record_failure(&state.db, ip, &body.username, state.clock.now()).await?;
             tracing::info!(%ip, "login failed");
             security::record_failed_login(state.ctx(), &body.username, failure).await?;
             return Err(bad_credentials());
         }
     };
-    state.limiter.record_success(&body.username);
+    state.limiter.record_success(&state.db, &body.username).await?;
     security::record_login(state.ctx(), &user).await?;
     let token = state.jwt.issue(user.id, user.token_version, state.clock.now().timestamp()).map_err(ApiError::internal)?;
     Ok(Json(LoginResponse { access_token: token, token_type: "Bearer".into(), expires_in: state.jwt.ttl.as_secs(), user: user.into() }))

@@ -11,6 +11,7 @@ pub mod docs;
 pub mod exports;
 pub mod extract;
 pub mod health;
+pub mod metrics;
 pub mod mini_programs;
 pub mod notifications;
 pub mod requests;

@@ -12,6 +12,7 @@ mod demo;
 mod excel;
 mod fuzz;
 mod integrity;
+mod ops;
 mod printing;
 mod probe;
 mod properties;

@@ -49,11 +49,11 @@ pub(super) async fn upload_material(
     match mini_programs::save_material(state.ctx(), &me, id, &item, &stored).await {
         Ok(old) => {
             if let Some(o) = old {
-                let _ = tokio::fs::remove_file(state.config.attachments_dir().join(o.storage_key)).await;
+                state.files.delete(&state.db, &o.storage_key).await;
             }
         }
         Err(e) => {
-            let _ = tokio::fs::remove_file(state.config.attachments_dir().join(&stored.storage_key)).await;
+            state.files.delete(&state.db, &stored.storage_key).await;
             return Err(e);
         }
     }
@@ -77,8 +77,6 @@ pub(super) async fn download_material(
         .one(&state.db)
         .await?
         .ok_or_else(|| ApiError::not_found("材料", "material"))?;
-    let data = tokio::fs::read(state.config.attachments_dir().join(&f.storage_key))
-        .await
-        .map_err(|_| ApiError::not_found("材料文件", "material file"))?;
+    let data = state.files.open(&state.db, &f.storage_key).await?.ok_or_else(|| ApiError::not_found("材料文件", "material file"))?;
     Ok(crate::upload::file_response(data, &f.content_type, &f.filename))
 }

@@ -110,12 +110,11 @@ async fn upload_attachment(
     let Upload { filename, content_type, data, .. } = upload;
     let sha256 = hex::encode(Sha256::digest(&data));
     let storage_key = store_file(&state, &data).await?;
-    let path = state.config.attachments_dir().join(&storage_key);
     let file = StoredFile { filename, content_type: content_type.to_owned(), size_bytes: data.len() as i64, sha256, storage_key };
     match attachments::add(state.ctx(), &me, id, &purpose, &file).await {
         Ok(a) => Ok((StatusCode::CREATED, Json(a.into()))),
         Err(e) => {
-            let _ = tokio::fs::remove_file(&path).await;
+            state.files.delete(&state.db, &file.storage_key).await;
             Err(e)
         }
     }
@@ -141,8 +140,6 @@ async fn download_attachment(State(state): State<AppState>, me: AuthUser, Path((
         .one(&state.db)
         .await?
         .ok_or_else(|| ApiError::not_found("附件", "attachment"))?;
-    let data = tokio::fs::read(state.config.attachments_dir().join(&a.storage_key))
-        .await
-        .map_err(|_| ApiError::not_found("附件文件", "attachment file"))?;
+    let data = state.files.open(&state.db, &a.storage_key).await?.ok_or_else(|| ApiError::not_found("附件文件", "attachment file"))?;
     Ok(file_response(data, &a.content_type, &a.filename))
 }

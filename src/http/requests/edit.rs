@@ -189,7 +189,7 @@ pub(super) async fn delete_request(State(state): State<AppState>, me: AuthUser, 
         return Err(state_conflict(&current, "delete"));
     }
     for f in apply::delete_draft(state.ctx(), &me, current).await? {
-        let _ = tokio::fs::remove_file(state.config.attachments_dir().join(&f.storage_key)).await;
+        state.files.delete(&state.db, &f.storage_key).await;
     }
     Ok(StatusCode::NO_CONTENT)
 }
