@@ -102,6 +102,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let v1 = OpenApiRouter::new()
         .merge(http::auth::router())
         .merge(http::users::router())
+        .merge(http::profile::router())
         .merge(http::departments::router())
         .merge(http::companies::router())
         .merge(http::approval_rules::router())

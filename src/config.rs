@@ -30,6 +30,12 @@ pub struct Config {
     pub background_jobs: bool,
     /// 64 hex digits encrypting personal data at rest; generated into the data directory when unset.
     pub pii_key: Option<String>,
+    /// `smtp://`, `smtp+starttls://` or `smtps://` with credentials in the URL; e-mail is off when unset.
+    pub smtp_url: Option<String>,
+    /// The From of e-mails (`verifund <noreply@example.com>`).
+    pub mail_from: Option<String>,
+    /// The address browsers use (`https://pay.example.com`), for links in e-mails.
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -72,6 +78,9 @@ impl Config {
             webhook_secret: None,
             background_jobs: true,
             pii_key: None,
+            smtp_url: None,
+            mail_from: None,
+            public_url: None,
         }
     }
 

@@ -66,6 +66,10 @@ impl GlobalArgs {
         // Read here and nowhere else; never printed.
         c.jwt_secret = std::env::var("VERIFUND_JWT_SECRET").ok().filter(|s| !s.is_empty());
         c.pii_key = std::env::var("VERIFUND_PII_KEY").ok().filter(|s| !s.is_empty());
+        // The SMTP URL may carry a password: read here, never printed.
+        c.smtp_url = std::env::var("VERIFUND_SMTP_URL").ok().filter(|s| !s.trim().is_empty());
+        c.mail_from = std::env::var("VERIFUND_MAIL_FROM").ok().filter(|s| !s.trim().is_empty());
+        c.public_url = std::env::var("VERIFUND_PUBLIC_URL").ok().filter(|s| !s.trim().is_empty());
         c
     }
 }
@@ -345,11 +349,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let db = verifund::db::connect_and_migrate(&config).await?;
             let report = verifund::jobs::run_daily(&db, &config, chrono::Utc::now()).await?;
             println!("daily jobs: {} expired, {} reminders created", report.expired, report.reminders);
-            if let Some(url) = &config.webhook_url {
-                let r =
-                    verifund::outbox::deliver_due(&db, &reqwest::Client::new(), url, config.webhook_secret.as_deref(), chrono::Utc::now())
-                        .await?;
-                println!("webhook: {} delivered, {} failed (will retry)", r.delivered, r.failed);
+            let senders = verifund::outbox::Senders::from_config(&config)?;
+            if senders.webhook.is_some() || senders.mail.is_some() {
+                let r = verifund::outbox::deliver_due(&db, &senders, chrono::Utc::now()).await?;
+                println!("outbox: {} delivered, {} failed (will retry)", r.delivered, r.failed);
             }
             Ok(ExitCode::SUCCESS)
         }
