@@ -80,7 +80,8 @@ pub enum Command {
     Serve,
     /// Create or upgrade the database schema, then exit.
     Migrate,
-    /// Manage users.
+    /// Manage users (`users` works too).
+    #[command(alias = "users")]
     User {
         #[command(subcommand)]
         command: UserCommand,
@@ -139,6 +140,14 @@ pub enum UserCommand {
         /// Password (or env VERIFUND_PASSWORD); when absent a random one is printed once.
         #[arg(long, env = "VERIFUND_PASSWORD", hide_env_values = true)]
         password: Option<String>,
+    },
+    /// Import the organisation from an xlsx or csv org chart (用户名, 姓名, 部门, 上级, 角色,
+    /// 邮箱, 手机, 状态); a preview unless --commit. Exits 1 when the file has errors.
+    Import {
+        file: PathBuf,
+        /// Write the changes (otherwise only show what would change).
+        #[arg(long)]
+        commit: bool,
     },
 }
 
@@ -252,6 +261,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("database is up to date");
             Ok(ExitCode::SUCCESS)
         }
+        Command::User { command: UserCommand::Import { file, commit } } => users::import(&config, &file, commit).await,
         Command::User { command: UserCommand::Add { username, display_name, role, department, manager, email, password } } => {
             serve::init_tracing();
             let db = verifund::db::connect_and_migrate(&config).await?;

@@ -13,6 +13,7 @@ pub mod extract;
 pub mod health;
 pub mod mini_programs;
 pub mod notifications;
+pub mod org_import;
 pub mod profile;
 pub mod requests;
 pub mod stats;
