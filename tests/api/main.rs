@@ -13,6 +13,7 @@ mod excel;
 mod fuzz;
 mod integrity;
 mod mail;
+mod people;
 mod printing;
 mod probe;
 mod properties;
