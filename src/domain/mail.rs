@@ -82,6 +82,9 @@ pub fn render_email(to: &str, lang: Language, notice: NoticeText<'_>, request: O
         _ => None,
     };
     let number = request.and_then(|r| r.number.as_deref()).unwrap_or("");
+    // Most notices' body is just "number title", already said above it.
+    let details =
+        Some(notice.body.trim()).filter(|b| !b.is_empty() && request.is_none_or(|r| *b != format!("{number} {}", r.title).trim()));
     let (subject, mut lines) = match lang {
         Language::Zh => {
             let subject = match request {
@@ -94,7 +97,7 @@ pub fn render_email(to: &str, lang: Language, notice: NoticeText<'_>, request: O
                 lines.push(format!("标题：{}", r.title));
                 lines.push(format!("金额：{}", format_yuan(r.amount_fen)));
             }
-            lines.push(format!("说明：{}", notice.body));
+            lines.extend(details.map(|d| format!("说明：{d}")));
             (subject, lines)
         }
         Language::En => {
@@ -109,7 +112,7 @@ pub fn render_email(to: &str, lang: Language, notice: NoticeText<'_>, request: O
                 lines.push(format!("Title: {}", r.title));
                 lines.push(format!("Amount: {}", format_yuan(r.amount_fen)));
             }
-            lines.push(format!("Details: {}", notice.body));
+            lines.extend(details.map(|d| format!("Details: {d}")));
             (subject, lines)
         }
     };
@@ -235,8 +238,14 @@ mod tests {
         let en = render_email("m@example.com", Language::En, notice, Some(&facts()), Some("https://pay.example.com"));
         assert_eq!(en.subject, "[verifund] Your approval is needed: YF-20261201-0007 小程序认证费");
         assert!(en.body.contains("Number: YF-20261201-0007") && en.body.contains("https://pay.example.com/requests/42"));
+        assert!(!zh.body.contains("说明"), "the body repeats nothing: {}", zh.body);
         let no_link = render_email("m@example.com", Language::Zh, notice, Some(&facts()), None);
         assert!(!no_link.body.contains("http"));
+        let paid = NoticeText {
+            kind: "payout_needed", title: "待打款", body: "YF-20261201-0007 小程序认证费，请在 2026-12-08 前完成汇款"
+        };
+        let zh = render_email("f@example.com", Language::Zh, paid, Some(&facts()), None);
+        assert!(zh.body.contains("说明：YF-20261201-0007 小程序认证费，请在 2026-12-08 前完成汇款"), "{}", zh.body);
     }
 
     #[test]
