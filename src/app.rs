@@ -108,6 +108,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let v1 = OpenApiRouter::new()
         .merge(http::auth::router())
         .merge(http::users::router())
+        .merge(http::profile::router())
+        .merge(http::org_import::router())
         .merge(http::departments::router())
         .merge(http::companies::router())
         .merge(http::approval_rules::router())

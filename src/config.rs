@@ -38,6 +38,12 @@ pub struct Config {
     /// `VERIFUND_TRUSTED_PROXIES`: reverse proxies whose `X-Forwarded-For` names the client
     /// (login throttling per address); empty: the peer address is the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// `smtp://`, `smtp+starttls://` or `smtps://` with credentials in the URL; e-mail is off when unset.
+    pub smtp_url: Option<String>,
+    /// The From of e-mails (`verifund <noreply@example.com>`).
+    pub mail_from: Option<String>,
+    /// The address browsers use (`https://pay.example.com`), for links in e-mails.
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -83,6 +89,9 @@ impl Config {
             files_dir: None,
             metrics_token: None,
             trusted_proxies: Vec::new(),
+            smtp_url: None,
+            mail_from: None,
+            public_url: None,
         }
     }
 

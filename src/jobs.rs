@@ -39,7 +39,7 @@ async fn entity_job_run_insert(db: &DatabaseConnection, name: &str, day: NaiveDa
 
 pub async fn run_daily(db: &DatabaseConnection, config: &Config, now: DateTime<Utc>) -> Result<JobReport, DbErr> {
     let today = china_date(now);
-    let webhook = config.webhook_url.is_some();
+    let channels = crate::store::notify::Channels::of(config);
     let mut report = JobReport { expired: expire(db, config, today, now).await?, reminders: 0 };
     let finance = users_with_role(db, Role::Finance).await?;
     let cal = crate::store::calendar::load(db).await?;
@@ -62,7 +62,7 @@ pub async fn run_daily(db: &DatabaseConnection, config: &Config, now: DateTime<U
             request_id: Some(m.id),
             dedupe_key: format!("payout_due:{}:{}", m.id, m.pay_by),
         };
-        report.reminders += notify(db, &to, &notice, webhook, now).await?;
+        report.reminders += notify(db, &to, &notice, channels, now).await?;
     }
 
     // Refunds later than 10 working days.
@@ -83,7 +83,7 @@ pub async fn run_daily(db: &DatabaseConnection, config: &Config, now: DateTime<U
             request_id: Some(m.id),
             dedupe_key: format!("refund_overdue:{}:{due}", m.id),
         };
-        report.reminders += notify(db, &to, &notice, webhook, now).await?;
+        report.reminders += notify(db, &to, &notice, channels, now).await?;
     }
 
     // Approvals waiting more than two working days (催办).
@@ -106,7 +106,7 @@ pub async fn run_daily(db: &DatabaseConnection, config: &Config, now: DateTime<U
             request_id: Some(m.id),
             dedupe_key: format!("urge:{}:{}:{}", m.id, m.round, chain.current),
         };
-        report.reminders += notify(db, &to, &notice, webhook, now).await?;
+        report.reminders += notify(db, &to, &notice, channels, now).await?;
     }
 
     // From 1 November, admins are told when next year's calendar is missing.
@@ -120,7 +120,7 @@ pub async fn run_daily(db: &DatabaseConnection, config: &Config, now: DateTime<U
             request_id: None,
             dedupe_key: format!("calendar_missing:{next}"),
         };
-        report.reminders += notify(db, &admins, &notice, webhook, now).await?;
+        report.reminders += notify(db, &admins, &notice, channels, now).await?;
     }
     Ok(report)
 }

@@ -1,5 +1,5 @@
-//! Delivers queued webhook messages (WeCom / DingTalk group robots) with retries and
-//! exponential backoff. Messages live in the database, so a restart loses nothing; a claim
+//! Delivers queued messages — group robot webhooks (WeCom / DingTalk) and e-mails — with
+//! retries and exponential backoff. Messages live in the database, so a restart loses nothing; a claim
 //! with a deadline lets several instances share the queue without sending twice.
 use chrono::{DateTime, Duration, Utc};
 use entity::outbox;
@@ -36,15 +36,111 @@ pub struct DeliveryReport {
     pub failed: u32,
 }
 
-/// Sends every message that is due now; returns what happened.
-pub async fn deliver_due(
-    db: &DatabaseConnection,
-    client: &reqwest::Client,
-    url: &str,
-    secret: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<DeliveryReport, DbErr> {
+/// The group robot messages go to.
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    pub client: reqwest::Client,
+    pub url: String,
+    /// DingTalk 加签.
+    pub secret: Option<String>,
+}
+
+impl Webhook {
+    pub fn new(url: impl Into<String>, secret: Option<String>) -> Webhook {
+        Webhook { client: reqwest::Client::new(), url: url.into(), secret }
+    }
+}
+
+/// The SMTP server e-mails go through.
+#[derive(Clone)]
+pub struct Mailer {
+    transport: lettre::AsyncSmtpTransport<lettre::Tokio1Executor>,
+    from: lettre::message::Mailbox,
+}
+
+impl Mailer {
+    /// `smtp://` (plain, for a relay on the same host), `smtp+starttls://` (STARTTLS required)
+    /// or `smtps://` (TLS from the start); `user:password@` in the URL when the server wants it.
+    pub fn new(url: &str, from: &str) -> anyhow::Result<Mailer> {
+        use anyhow::Context;
+        let url = url.trim();
+        let lettre_url = match url.strip_prefix("smtp+starttls://") {
+            Some(rest) => format!("smtp://{rest}{}tls=required", if rest.contains('?') { '&' } else { '?' }),
+            None if url.starts_with("smtp://") || url.starts_with("smtps://") => url.to_owned(),
+            None => anyhow::bail!("VERIFUND_SMTP_URL must start with smtp://, smtp+starttls:// or smtps://"),
+        };
+        let transport = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(&lettre_url)
+            .context("VERIFUND_SMTP_URL is not a valid SMTP URL")?
+            .timeout(Some(std::time::Duration::from_secs(15)))
+            .build();
+        let from = from.parse().context("VERIFUND_MAIL_FROM is not an e-mail address (e.g. verifund <noreply@example.com>)")?;
+        Ok(Mailer { transport, from })
+    }
+
+    async fn send(&self, payload: &str) -> Result<(), String> {
+        use lettre::AsyncTransport;
+        let email: crate::domain::mail::Email = serde_json::from_str(payload).map_err(|e| format!("unreadable e-mail: {e}"))?;
+        let to = email.to.parse().map_err(|e| format!("bad recipient {}: {e}", email.to))?;
+        let message = lettre::Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(email.subject)
+            .header(lettre::message::header::ContentType::TEXT_PLAIN)
+            .body(email.body)
+            .map_err(|e| format!("cannot build the e-mail: {e}"))?;
+        self.transport.send(message).await.map(|_| ()).map_err(|e| format!("SMTP: {e}"))
+    }
+}
+
+/// Where each kind of message goes; a kind without a sender waits in the outbox.
+#[derive(Clone, Default)]
+pub struct Senders {
+    pub webhook: Option<Webhook>,
+    pub mail: Option<Mailer>,
+}
+
+impl Senders {
+    pub fn from_config(config: &crate::config::Config) -> anyhow::Result<Senders> {
+        let mail = match &config.smtp_url {
+            Some(url) => {
+                let Some(from) = config.mail_from.as_deref() else {
+                    anyhow::bail!("VERIFUND_SMTP_URL is set but VERIFUND_MAIL_FROM is not: e-mails need a sender address");
+                };
+                Some(Mailer::new(url, from)?)
+            }
+            None => None,
+        };
+        Ok(Senders { webhook: config.webhook_url.as_ref().map(|u| Webhook::new(u.clone(), config.webhook_secret.clone())), mail })
+    }
+
+    fn kinds(&self) -> Vec<&'static str> {
+        let mut kinds = Vec::new();
+        if self.webhook.is_some() {
+            kinds.push("webhook");
+        }
+        if self.mail.is_some() {
+            kinds.push("email");
+        }
+        kinds
+    }
+
+    async fn send(&self, kind: &str, payload: &str, now: DateTime<Utc>) -> Result<(), String> {
+        match (kind, &self.webhook, &self.mail) {
+            ("webhook", Some(w), _) => send(&w.client, &signed_url(&w.url, w.secret.as_deref(), now), payload).await,
+            ("email", _, Some(m)) => m.send(payload).await,
+            _ => Err(format!("no sender for {kind}")),
+        }
+    }
+}
+
+/// Sends every message that is due now and has a sender; returns what happened.
+pub async fn deliver_due(db: &DatabaseConnection, senders: &Senders, now: DateTime<Utc>) -> Result<DeliveryReport, DbErr> {
+    let kinds = senders.kinds();
+    if kinds.is_empty() {
+        return Ok(DeliveryReport::default());
+    }
     let due = outbox::Entity::find()
+        .filter(outbox::Column::Kind.is_in(kinds))
         .filter(outbox::Column::DeliveredAt.is_null())
         .filter(outbox::Column::Attempts.lt(MAX_ATTEMPTS))
         .filter(outbox::Column::NextAttemptAt.lte(now))
@@ -69,7 +165,7 @@ pub async fn deliver_due(
         if claim.rows_affected != 1 {
             continue;
         }
-        let result = send(client, &signed_url(url, secret, now), &msg.payload).await;
+        let result = senders.send(&msg.kind, &msg.payload, now).await;
         let update = outbox::Entity::update_many().filter(outbox::Column::Id.eq(msg.id));
         match result {
             Ok(()) => {
@@ -114,13 +210,19 @@ async fn send(client: &reqwest::Client, url: &str, payload: &str) -> Result<(), 
 }
 
 pub fn spawn_worker(state: crate::app::AppState) {
-    let Some(url) = state.config.webhook_url.clone() else { return };
+    let senders = match Senders::from_config(&state.config) {
+        Ok(s) if s.webhook.is_some() || s.mail.is_some() => s,
+        Ok(_) => return,
+        Err(e) => {
+            tracing::error!(error = %e, "the outbox cannot send: check the configuration");
+            return;
+        }
+    };
     tokio::spawn(async move {
-        let client = reqwest::Client::new();
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
         loop {
             tick.tick().await;
-            if let Err(e) = deliver_due(&state.db, &client, &url, state.config.webhook_secret.as_deref(), state.clock.now()).await {
+            if let Err(e) = deliver_due(&state.db, &senders, state.clock.now()).await {
                 tracing::warn!(error = %e, "outbox delivery failed");
             }
         }

@@ -7,6 +7,8 @@ pub struct Model {
     pub id: i32,
     pub name: String,
     pub head_id: Option<i32>,
+    /// The department one level up; an imported `集团/财务部` is named by its whole path.
+    pub parent_id: Option<i32>,
     pub created_at: DateTimeUtc,
 }
 

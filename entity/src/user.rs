@@ -17,6 +17,12 @@ pub struct Model {
     /// Bumped on logout, password change and disable: tokens carrying an older version are refused.
     pub token_version: i32,
     pub must_change_password: bool,
+    /// Mobile number, digits only; robots @-mention it.
+    pub phone: Option<String>,
+    /// Notifications also go by e-mail (when the user has an address).
+    pub email_notifications: bool,
+    /// `zh` or `en`: the language of e-mails.
+    pub language: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

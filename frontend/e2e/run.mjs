@@ -601,6 +601,53 @@ try {
     await logout()
   })
 
+  // ---- people: the organisation import and one's profile (DESIGN §2.5) ---------------------
+  await step('admin previews an org chart with a manager loop, then imports a clean one', async () => {
+    await login('admin', process.env.ADMIN_PASSWORD ?? PASSWORD)
+    await page.goto(`${BASE_URL}/admin/users/import`)
+    const bad = path.join(work, 'org-bad.csv')
+    await writeFile(bad, '\ufeff用户名,姓名,部门,上级,角色\nloopa,甲,,loopb,经理\nloopb,乙,,loopa,经理\n')
+    await page.locator('input[type=file]').setInputFiles(bad)
+    const errorRow = page.locator(`${tid('org-errors')} .el-table__row`).first()
+    await errorRow.waitFor()
+    expect((await errorRow.innerText()).includes('循环'), 'the loop is not named in the preview')
+    expect(await page.locator(tid('org-commit')).isDisabled(), 'commit is enabled although the preview has errors')
+    await shot('15c-org-import-errors')
+    await page.locator(tid('org-again')).click()
+    const good = path.join(work, 'org-good.csv')
+    const username = `e2e${Date.now().toString(36)}`
+    await writeFile(good, `\ufeff用户名,姓名,部门,上级,角色,邮箱\n${username},导入测试,集团/测试部,lisi,申请人,${username}@example.com\n`)
+    await page.locator('input[type=file]').setInputFiles(good)
+    await page.locator(tid('org-preview')).waitFor()
+    await page.waitForFunction(() => !document.querySelector('[data-test="org-commit"]')?.hasAttribute('disabled'))
+    expect((await page.locator(tid('org-created')).innerText()).includes('1'), 'the preview does not count one new user')
+    await page.locator(tid('org-commit')).click()
+    await visibleMessage('组织架构已导入')
+    await logout()
+  })
+
+  await step('zhangsan turns e-mail notifications off on the profile, and on again', async () => {
+    await login('zhangsan')
+    await page.locator(tid('user-menu')).click()
+    await page.locator(tid('menu-profile')).click()
+    await page.waitForURL(/\/profile/)
+    const toggle = page.locator(`${tid('profile-email-notifications')}`).first()
+    await toggle.waitFor()
+    const on = async () => (await toggle.getAttribute('class'))?.includes('is-checked') ?? false
+    expect(await on(), 'e-mail notifications are not on by default')
+    await toggle.click()
+    await page.locator(tid('profile-save')).click()
+    await visibleMessage('已保存')
+    const me = await apiCall('GET', '/api/v1/me')
+    expect(me.body.email_notifications === false, 'the switch did not reach the server')
+    await shot('15d-profile')
+    await toggle.click()
+    const saved = page.waitForResponse((r) => r.url().endsWith('/api/v1/me') && r.request().method() === 'PATCH')
+    await page.locator(tid('profile-save')).click()
+    expect((await saved).status() === 200, 'turning e-mail back on failed')
+    await logout()
+  })
+
   // ---- the approval chain (DESIGN §2.4) ----------------------------------------------------
   const chainTitle = `分管领导审批 ${tag}`
   let chainId = null

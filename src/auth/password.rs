@@ -32,11 +32,13 @@ pub async fn hash(password: String) -> Result<String, crate::error::ApiError> {
         .map_err(crate::error::ApiError::internal)
 }
 
-/// `None` hash means "no such user": the dummy hash is checked and the answer is false.
+/// `None` hash means "no such user": the dummy hash is checked and the answer is false. So
+/// is a stored value that is no hash at all (an imported user's unusable password), so that
+/// the answer's timing does not tell such an account apart.
 pub async fn verify(password: String, hash: Option<String>) -> bool {
     tokio::task::spawn_blocking(move || match hash {
-        Some(h) => verify_password(&password, &h),
-        None => {
+        Some(h) if h.starts_with('$') => verify_password(&password, &h),
+        _ => {
             verify_password(&password, &DUMMY_HASH);
             false
         }

@@ -70,6 +70,10 @@ impl GlobalArgs {
         c.metrics_token = std::env::var("VERIFUND_METRICS_TOKEN").ok().filter(|s| !s.trim().is_empty());
         c.trusted_proxies =
             std::env::var("VERIFUND_TRUSTED_PROXIES").unwrap_or_default().split(',').filter_map(|a| a.trim().parse().ok()).collect();
+        // The SMTP URL may carry a password: read here, never printed.
+        c.smtp_url = std::env::var("VERIFUND_SMTP_URL").ok().filter(|s| !s.trim().is_empty());
+        c.mail_from = std::env::var("VERIFUND_MAIL_FROM").ok().filter(|s| !s.trim().is_empty());
+        c.public_url = std::env::var("VERIFUND_PUBLIC_URL").ok().filter(|s| !s.trim().is_empty());
         c
     }
 }
@@ -80,7 +84,8 @@ pub enum Command {
     Serve,
     /// Create or upgrade the database schema, then exit.
     Migrate,
-    /// Manage users.
+    /// Manage users (`users` works too).
+    #[command(alias = "users")]
     User {
         #[command(subcommand)]
         command: UserCommand,
@@ -163,6 +168,14 @@ pub enum UserCommand {
         /// Password (or env VERIFUND_PASSWORD); when absent a random one is printed once.
         #[arg(long, env = "VERIFUND_PASSWORD", hide_env_values = true)]
         password: Option<String>,
+    },
+    /// Import the organisation from an xlsx or csv org chart (用户名, 姓名, 部门, 上级, 角色,
+    /// 邮箱, 手机, 状态); a preview unless --commit. Exits 1 when the file has errors.
+    Import {
+        file: PathBuf,
+        /// Write the changes (otherwise only show what would change).
+        #[arg(long)]
+        commit: bool,
     },
 }
 
@@ -276,6 +289,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("database is up to date");
             Ok(ExitCode::SUCCESS)
         }
+        Command::User { command: UserCommand::Import { file, commit } } => users::import(&config, &file, commit).await,
         Command::User { command: UserCommand::Add { username, display_name, role, department, manager, email, password } } => {
             serve::init_tracing();
             let db = verifund::db::connect_and_migrate(&config).await?;
@@ -373,11 +387,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let db = verifund::db::connect_and_migrate(&config).await?;
             let report = verifund::jobs::run_daily(&db, &config, chrono::Utc::now()).await?;
             println!("daily jobs: {} expired, {} reminders created", report.expired, report.reminders);
-            if let Some(url) = &config.webhook_url {
-                let r =
-                    verifund::outbox::deliver_due(&db, &reqwest::Client::new(), url, config.webhook_secret.as_deref(), chrono::Utc::now())
-                        .await?;
-                println!("webhook: {} delivered, {} failed (will retry)", r.delivered, r.failed);
+            let senders = verifund::outbox::Senders::from_config(&config)?;
+            if senders.webhook.is_some() || senders.mail.is_some() {
+                let r = verifund::outbox::deliver_due(&db, &senders, chrono::Utc::now()).await?;
+                println!("outbox: {} delivered, {} failed (will retry)", r.delivered, r.failed);
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -66,6 +66,8 @@ pub async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         say(&format!("   (or, with the built binary: {} demo seed)", std::env::args().next().unwrap_or_else(|| "verifund".into())));
         say("================================================================");
     }
+    // A mistyped SMTP URL or sender stops the start, rather than mail silently never leaving.
+    verifund::outbox::Senders::from_config(&config)?;
     let bind = config.bind;
     let background = config.background_jobs;
     let header_read_timeout = config.header_read_timeout;

@@ -22,6 +22,8 @@ pub struct DepartmentView {
     pub name: String,
     pub head_id: Option<i32>,
     pub head_name: Option<String>,
+    /// The department one level up (set by the organisation import's paths).
+    pub parent_id: Option<i32>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -30,7 +32,7 @@ async fn view(state: &AppState, d: department::Model) -> ApiResult<DepartmentVie
         Some(h) => user::Entity::find_by_id(h).one(&state.db).await?.map(|u| u.display_name),
         None => None,
     };
-    Ok(DepartmentView { id: d.id, name: d.name, head_id: d.head_id, head_name, created_at: d.created_at })
+    Ok(DepartmentView { id: d.id, name: d.name, head_id: d.head_id, head_name, parent_id: d.parent_id, created_at: d.created_at })
 }
 
 /// List departments (admin).
@@ -52,6 +54,7 @@ async fn list_departments(State(state): State<AppState>, _admin: Admin) -> ApiRe
                 id: d.id,
                 name: d.name,
                 head_id: d.head_id,
+                parent_id: d.parent_id,
                 created_at: d.created_at,
             })
             .collect(),

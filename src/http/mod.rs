@@ -14,6 +14,8 @@ pub mod health;
 pub mod metrics;
 pub mod mini_programs;
 pub mod notifications;
+pub mod org_import;
+pub mod profile;
 pub mod requests;
 pub mod stats;
 pub mod ui;

@@ -171,6 +171,7 @@ async fn update_user(
     let changes = UserChanges {
         display_name,
         email: body.email.map(|e| Some(e.trim().to_owned()).filter(|e| !e.is_empty())),
+        phone: None,
         roles,
         department_id,
         manager_id,

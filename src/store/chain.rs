@@ -333,7 +333,7 @@ pub async fn tell_admins_nobody_left(
     m: &request::Model,
     body: String,
     step: &str,
-    webhook: bool,
+    channels: crate::store::notify::Channels<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     use crate::store::notify::{Notice, notify, users_with_role};
@@ -344,7 +344,7 @@ pub async fn tell_admins_nobody_left(
         request_id: Some(m.id),
         dedupe_key: format!("no_approver:{}:{}:{step}", m.id, m.round),
     };
-    notify(db, &users_with_role(db, Role::Admin).await?, &notice, webhook, now).await?;
+    notify(db, &users_with_role(db, Role::Admin).await?, &notice, channels, now).await?;
     Ok(())
 }
 
@@ -359,7 +359,7 @@ pub async fn reroute_from(
     tx: &sea_orm::DatabaseTransaction,
     cursor: &mut crate::store::audit::AuditCursor,
     gone: &user::Model,
-    by: (i32, &str),
+    by: (Option<i32>, &str),
 ) -> Result<u32, crate::error::ApiError> {
     use crate::store::apply::{By, Change, Order, Refused, apply_in};
     let waiting: Vec<i32> = request_person::Entity::find()
@@ -413,13 +413,13 @@ pub async fn reroute_from(
         }
         for step_name in &stuck {
             let body = format!("{label}：步骤「{step_name}」的审批人 {} {why}，且没有上级可接替，请手工安排", gone.display_name);
-            tell_admins_nobody_left(tx, &m, body, step_name, ctx.config.webhook_url.is_some(), ctx.now).await?;
+            tell_admins_nobody_left(tx, &m, body, step_name, crate::store::notify::Channels::of(ctx.config), ctx.now).await?;
         }
         if notes.is_empty() {
             continue;
         }
         let change = Change::Reroute { chain, from_user_id: gone.id, notes: notes.join("；") };
-        match apply_in(ctx, tx, cursor, By::Operator { id: Some(by.0), name: by.1 }, &m, Order::new(change)).await {
+        match apply_in(ctx, tx, cursor, By::Operator { id: by.0, name: by.1 }, &m, Order::new(change)).await {
             Ok(_) => moved += 1,
             // Inside the caller's write lock nothing else can have changed it; skip if it did.
             Err(Refused::Stale) => {}

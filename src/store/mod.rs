@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod list;
 pub mod mini_programs;
 pub mod notify;
+pub mod org;
 pub mod requests;
 pub mod security;
 pub mod statements;

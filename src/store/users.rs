@@ -1,5 +1,6 @@
 //! Users and departments.
 use crate::auth::{AuthUser, password};
+use crate::domain::mail::Language;
 use crate::domain::roles::{Role, RoleSet};
 use crate::error::{ApiError, FieldError, Msg};
 use crate::store::audit::{self, NewEvent};
@@ -21,6 +22,12 @@ pub struct UserView {
     pub manager_id: Option<i32>,
     pub disabled: bool,
     pub must_change_password: bool,
+    /// Mobile number; group robots @-mention it.
+    pub phone: Option<String>,
+    /// Notifications also go by e-mail when the user has an address.
+    pub email_notifications: bool,
+    /// The language of e-mails.
+    pub language: Language,
     pub created_at: DateTime<Utc>,
 }
 
@@ -36,6 +43,9 @@ impl From<user::Model> for UserView {
             manager_id: u.manager_id,
             disabled: u.disabled,
             must_change_password: u.must_change_password,
+            language: Language::from_db(&u.language),
+            phone: u.phone,
+            email_notifications: u.email_notifications,
             created_at: u.created_at,
         }
     }
@@ -219,6 +229,8 @@ pub struct UserChanges {
     pub display_name: Option<String>,
     /// `Some(None)` removes the e-mail.
     pub email: Option<Option<String>>,
+    /// `Some(None)` removes the phone.
+    pub phone: Option<Option<String>>,
     pub roles: Option<RoleSet>,
     /// The department and manager the user ends up with (the edge resolves what is kept).
     pub department_id: Option<i32>,
@@ -236,6 +248,22 @@ pub async fn update(
     current: &user::Model,
     changes: UserChanges,
 ) -> Result<user::Model, ApiError> {
+    let (tx, mut cursor) = audit::begin(ctx.db).await?;
+    let by = Operator { id: Some(me.id), name: me.display_name.clone() };
+    let updated = update_in(ctx, &tx, &mut cursor, &by, current, changes).await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// `update` inside the caller's transaction (an organisation import changes many users in one).
+pub async fn update_in(
+    ctx: crate::store::apply::Ctx<'_>,
+    tx: &sea_orm::DatabaseTransaction,
+    cursor: &mut audit::AuditCursor,
+    by: &Operator,
+    current: &user::Model,
+    changes: UserChanges,
+) -> Result<user::Model, ApiError> {
     let now = ctx.now;
     let revoke =
         changes.disabled == Some(true) || changes.password_hash.is_some() || changes.roles.is_some_and(|r| r.to_db() != current.roles);
@@ -246,6 +274,9 @@ pub async fn update(
     }
     if let Some(e) = changes.email {
         am.email = Set(e);
+    }
+    if let Some(p) = changes.phone {
+        am.phone = Set(p);
     }
     if let Some(r) = changes.roles {
         am.roles = Set(r.to_db());
@@ -264,15 +295,17 @@ pub async fn update(
     }
     am.updated_at = Set(now);
 
-    let (tx, mut cursor) = audit::begin(ctx.db).await?;
-    let updated = am.update(&tx).await?;
+    let updated = am.update(tx).await?;
     cursor
         .append(
-            &tx,
+            tx,
             NewEvent {
+                actor_id: by.id,
+                actor_name: by.name.clone(),
+                action: crate::domain::audit::AuditAction::UserUpdate,
                 before: Some(before),
                 after: Some(audit_summary(&updated)),
-                ..NewEvent::by(me, crate::domain::audit::AuditAction::UserUpdate)
+                ..Default::default()
             },
             now,
         )
@@ -281,10 +314,62 @@ pub async fn update(
     if (updated.disabled && !current.disabled) || lost_finance {
         // Nothing may wait on someone who can no longer sign in, nor a finance step on
         // someone who is no longer in finance.
-        crate::store::chain::reroute_from(ctx, &tx, &mut cursor, &updated, (me.id, &me.display_name)).await?;
+        crate::store::chain::reroute_from(ctx, tx, cursor, &updated, (by.id, &by.name)).await?;
     }
+    Ok(updated)
+}
+
+/// A person's change to their own settings, checked at the edge; `None` leaves a field.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileChanges {
+    /// `Some(None)` removes it.
+    pub email: Option<Option<String>>,
+    /// Bare digits; `Some(None)` removes it.
+    pub phone: Option<Option<String>>,
+    pub email_notifications: Option<bool>,
+    pub language: Option<Language>,
+}
+
+pub async fn update_profile(ctx: crate::store::apply::Ctx<'_>, me: &AuthUser, changes: ProfileChanges) -> Result<user::Model, ApiError> {
+    let (tx, mut cursor) = audit::begin(ctx.db).await?;
+    let current = user::Entity::find_by_id(me.id).one(&tx).await?.ok_or_else(|| ApiError::not_found("用户", "user"))?;
+    let before = profile_summary(&current);
+    let mut am = current.clone().into_active_model();
+    if let Some(e) = changes.email {
+        am.email = Set(e);
+    }
+    if let Some(p) = changes.phone {
+        am.phone = Set(p);
+    }
+    if let Some(n) = changes.email_notifications {
+        am.email_notifications = Set(n);
+    }
+    if let Some(l) = changes.language {
+        am.language = Set(l.as_str().to_owned());
+    }
+    am.updated_at = Set(ctx.now);
+    let updated = am.update(&tx).await?;
+    cursor
+        .append(
+            &tx,
+            NewEvent {
+                before: Some(before),
+                after: Some(profile_summary(&updated)),
+                ..NewEvent::by(me, crate::domain::audit::AuditAction::UserUpdate)
+            },
+            ctx.now,
+        )
+        .await?;
     tx.commit().await?;
     Ok(updated)
+}
+
+/// What the audit log keeps of a profile change: whether an address or phone is set, not which.
+fn profile_summary(u: &user::Model) -> serde_json::Value {
+    serde_json::json!({
+        "id": u.id, "username": u.username, "has_email": u.email.is_some(), "has_phone": u.phone.is_some(),
+        "email_notifications": u.email_notifications, "language": u.language,
+    })
 }
 
 /// The department of that name, created when missing (the CLI, the demo and benchmarks name

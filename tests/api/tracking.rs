@@ -424,11 +424,11 @@ async fn the_webhook_outbox_retries_a_failing_robot_and_delivers_after_a_restart
     let (s, _) = app.act(&o.requester.token, id(&r), "submit", json!({})).await;
     assert_eq!(s, StatusCode::OK);
 
-    let client = reqwest::Client::new();
-    let first = verifund::outbox::deliver_due(&app.db, &client, &robot_url, None, clock.now_for_test()).await.unwrap();
+    let senders = verifund::outbox::Senders { webhook: Some(verifund::outbox::Webhook::new(robot_url.clone(), None)), mail: None };
+    let first = verifund::outbox::deliver_due(&app.db, &senders, clock.now_for_test()).await.unwrap();
     assert_eq!(first, verifund::outbox::DeliveryReport { delivered: 0, failed: 1 });
     // Not due again until the backoff has passed.
-    let early = verifund::outbox::deliver_due(&app.db, &client, &robot_url, None, clock.now_for_test()).await.unwrap();
+    let early = verifund::outbox::deliver_due(&app.db, &senders, clock.now_for_test()).await.unwrap();
     assert_eq!(early, verifund::outbox::DeliveryReport::default());
     // "Restart": a new connection and client, later.
     let restarted = verifund::db::connect(&{
@@ -439,15 +439,14 @@ async fn the_webhook_outbox_retries_a_failing_robot_and_delivers_after_a_restart
     .await
     .unwrap();
     let later = clock.now_for_test() + chrono::Duration::seconds(31);
-    let second = verifund::outbox::deliver_due(&restarted, &reqwest::Client::new(), &robot_url, None, later).await.unwrap();
+    let fresh = verifund::outbox::Senders { webhook: Some(verifund::outbox::Webhook::new(robot_url.clone(), None)), mail: None };
+    let second = verifund::outbox::deliver_due(&restarted, &fresh, later).await.unwrap();
     assert_eq!(second, verifund::outbox::DeliveryReport { delivered: 1, failed: 0 });
     assert_eq!(hits.load(Ordering::SeqCst), 2);
     let body: Value = serde_json::from_str(&received.lock().unwrap()[1]).unwrap();
     assert_eq!(body["msgtype"], "text");
     assert!(body["text"]["content"].as_str().unwrap().contains("待您审批"));
-    let nothing = verifund::outbox::deliver_due(&restarted, &reqwest::Client::new(), &robot_url, None, later + chrono::Duration::hours(2))
-        .await
-        .unwrap();
+    let nothing = verifund::outbox::deliver_due(&restarted, &fresh, later + chrono::Duration::hours(2)).await.unwrap();
     assert_eq!(nothing, verifund::outbox::DeliveryReport::default(), "delivered once");
 }
 

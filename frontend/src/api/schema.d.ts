@@ -298,7 +298,8 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /** Change one's own e-mail, phone, e-mail notifications or language. */
+        patch: operations["update_me"];
         trace?: never;
     };
     "/api/v1/me/password": {
@@ -763,6 +764,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import the organisation (admin). Multipart: `file` (xlsx, or csv in UTF-8 or GBK) with the
+         *     header 用户名, 姓名, 部门, 上级, 角色 and optionally 邮箱, 手机, 状态; `commit` (`false`
+         *     previews, the default). Departments are created by path (`集团/财务部`), managers are
+         *     usernames in the file (any order) or in verifund, 角色 lists role ids or 申请人/经理/财务/
+         *     管理员/审计, 状态 离职 disables (and reroutes their steps). A file with any error commits
+         *     nothing; importing the same file again changes nothing. New users get no usable password
+         *     (they sign in through SSO, or an admin sets one).
+         */
+        post: operations["import_users"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/import/template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The header row and one example row, as an xlsx to fill in (admin). */
+        get: operations["template"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/{id}": {
         parameters: {
             query?: never;
@@ -1147,6 +1190,11 @@ export interface components {
             /** Format: int32 */
             id: number;
             name: string;
+            /**
+             * Format: int32
+             * @description The department one level up (set by the organisation import's paths).
+             */
+            parent_id?: number | null;
         };
         /** @description One colleague, as anyone may look them up (to hand over, copy in, mention or delegate). */
         DirectoryEntry: {
@@ -1220,8 +1268,23 @@ export interface components {
             statement_id?: number | null;
             unmatched: number[];
         };
+        ImportRowError: {
+            /** @description The column's header (用户名, 上级, …) or `file`. */
+            field: string;
+            message: string;
+            /**
+             * Format: int32
+             * @description The row in the file as the spreadsheet shows it (0: the file as a whole).
+             */
+            row: number;
+        };
         /** @enum {string} */
         Kind: "verification_transfer" | "certification_fee" | "advance_payment";
+        /**
+         * @description A person's language for messages sent to them (the UI follows the browser).
+         * @enum {string}
+         */
+        Language: "zh" | "en";
         /** @description A bank line as read: what the bank wrote, typed. */
         Line: {
             /**
@@ -1639,11 +1702,17 @@ export interface components {
                 disabled: boolean;
                 display_name: string;
                 email?: string | null;
+                /** @description Notifications also go by e-mail when the user has an address. */
+                email_notifications: boolean;
                 /** Format: int32 */
                 id: number;
+                /** @description The language of e-mails. */
+                language: components["schemas"]["Language"];
                 /** Format: int32 */
                 manager_id?: number | null;
                 must_change_password: boolean;
+                /** @description Mobile number; group robots @-mention it. */
+                phone?: string | null;
                 roles: components["schemas"]["Role"][];
                 username: string;
             }[];
@@ -2009,6 +2078,15 @@ export interface components {
             /** Format: int32 */
             version?: number | null;
         };
+        UpdateMe: {
+            /** @description `null` or `""` removes it. */
+            email?: string | null;
+            /** @description `false`: notifications stay in the inbox (and the group robot), no e-mail. */
+            email_notifications?: boolean | null;
+            language?: components["schemas"]["Language"] | null;
+            /** @description Mainland mobile number; `null` or `""` removes it. */
+            phone?: string | null;
+        };
         UpdateUser: {
             /**
              * Format: int32
@@ -2027,6 +2105,18 @@ export interface components {
             password?: string | null;
             roles?: components["schemas"]["Role"][] | null;
         };
+        /** @description What the import did (commit) or would do (preview). With any error nothing is written. */
+        UserImportResult: {
+            /** Format: int32 */
+            created: number;
+            /** Format: int32 */
+            disabled: number;
+            errors: components["schemas"]["ImportRowError"][];
+            /** Format: int32 */
+            unchanged: number;
+            /** Format: int32 */
+            updated: number;
+        };
         UserRef: {
             /** Format: int32 */
             id: number;
@@ -2040,11 +2130,17 @@ export interface components {
             disabled: boolean;
             display_name: string;
             email?: string | null;
+            /** @description Notifications also go by e-mail when the user has an address. */
+            email_notifications: boolean;
             /** Format: int32 */
             id: number;
+            /** @description The language of e-mails. */
+            language: components["schemas"]["Language"];
             /** Format: int32 */
             manager_id?: number | null;
             must_change_password: boolean;
+            /** @description Mobile number; group robots @-mention it. */
+            phone?: string | null;
             roles: components["schemas"]["Role"][];
             username: string;
         };
@@ -2979,6 +3075,45 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
+    update_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateMe"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserView"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4400,6 +4535,108 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
+    import_users: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description `file`, `commit` (`true`|`false`) */
+        requestBody?: {
+            content: {
+                "multipart/form-data": unknown;
+            };
+        };
+        responses: {
+            /** @description counts, and `errors` (each with row and column); with errors nothing was written */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserImportResult"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            /** @description no file, or not a readable xlsx/csv */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
+    template: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the template */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -84,6 +84,12 @@ const routes: RouteRecordRaw[] = [
         meta: { title: 'nav.users', roles: ['admin'] },
       },
       {
+        path: 'admin/users/import',
+        name: 'org-import',
+        component: () => import('@/views/admin/OrgImportView.vue'),
+        meta: { title: 'nav.orgImport', roles: ['admin'] },
+      },
+      {
         path: 'admin/departments',
         name: 'departments',
         component: () => import('@/views/admin/DepartmentsView.vue'),
@@ -136,6 +142,12 @@ const routes: RouteRecordRaw[] = [
         name: 'bank-statements',
         component: () => import('@/views/finance/BankStatementView.vue'),
         meta: { title: 'nav.bankStatements', roles: ['finance'] },
+      },
+      {
+        path: 'profile',
+        name: 'profile',
+        component: () => import('@/views/ProfileView.vue'),
+        meta: { title: 'nav.profile' },
       },
       {
         path: 'notifications',

@@ -13,7 +13,7 @@ mod read;
 
 pub use layout::normalize;
 pub use presets::{PRESETS, Preset};
-pub use read::read_rows;
+pub use read::{Row, read_rows};
 
 /// A statement with more lines than this is refused (split it by month).
 pub const MAX_LINES: usize = 100_000;
@@ -159,7 +159,7 @@ pub enum CellValue {
 }
 
 impl CellValue {
-    fn text(&self) -> String {
+    pub fn text(&self) -> String {
         match self {
             CellValue::Text(s) => s.trim().to_owned(),
             CellValue::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{}", *n as i64),

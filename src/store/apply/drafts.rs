@@ -72,7 +72,7 @@ pub async fn comment(ctx: Ctx<'_>, me: &AuthUser, m: &request::Model, text: &str
         request_id: Some(m.id),
         dedupe_key: format!("mention:{}:{}", m.id, ev.seq),
     };
-    notify(&tx, mentioned, &notice, ctx.webhook(), ctx.now).await?;
+    notify(&tx, mentioned, &notice, ctx.channels(), ctx.now).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -49,8 +49,8 @@ impl Ctx<'_> {
         china_date(self.now)
     }
 
-    fn webhook(&self) -> bool {
-        self.config.webhook_url.is_some()
+    fn channels(&self) -> crate::store::notify::Channels<'_> {
+        crate::store::notify::Channels::of(self.config)
     }
 }
 

@@ -18,7 +18,7 @@ pub(super) async fn nobody_left(ctx: Ctx<'_>, m: &request::Model, step: &str) ->
         "申请「{}」的步骤「{step}」找不到可审批的人（审批人是申请人本人、已停用或未设置上级/部门负责人），请设置后让申请人重新提交",
         m.title
     );
-    chains::tell_admins_nobody_left(ctx.db, m, body, step, ctx.webhook(), ctx.now).await?;
+    chains::tell_admins_nobody_left(ctx.db, m, body, step, ctx.channels(), ctx.now).await?;
     Ok(ApiError::Conflict {
         code: ConflictCode::NoApprover,
         msg: Msg::new(
@@ -178,7 +178,7 @@ pub(super) async fn announce(
         _ => {}
     }
     for (users, notice) in notices {
-        notify(tx, &users, &notice, ctx.webhook(), ctx.now).await?;
+        notify(tx, &users, &notice, ctx.channels(), ctx.now).await?;
     }
     Ok(())
 }
