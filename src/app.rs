@@ -31,6 +31,8 @@ pub struct AppState {
     pub counts: Arc<crate::store::cache::CountCache>,
     /// Display names until the next audited write.
     pub names: Arc<crate::store::cache::NameCache>,
+    /// The OpenID provider, when single sign-on is configured.
+    pub oidc: Option<Arc<crate::auth::oidc::OidcProvider>>,
 }
 
 impl AppState {
@@ -52,7 +54,12 @@ impl AppState {
         };
         let jwt = JwtKeys::new(secret.as_bytes(), config.token_ttl);
         let pii = crate::pii::PiiCipher::new(crate::pii::load_key(config.pii_key.as_deref(), &config.data_dir)?);
+        let oidc = match &config.sso.oidc {
+            Some(c) => Some(Arc::new(crate::auth::oidc::OidcProvider::new(c.clone(), &config.sso.public_url)?)),
+            None => None,
+        };
         Ok(AppState {
+            oidc,
             pii: Arc::new(pii),
             counts: Arc::default(),
             names: Arc::default(),
@@ -101,6 +108,7 @@ impl utoipa::Modify for BearerAuth {
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let v1 = OpenApiRouter::new()
         .merge(http::auth::router())
+        .merge(http::sso::router())
         .merge(http::users::router())
         .merge(http::departments::router())
         .merge(http::companies::router())

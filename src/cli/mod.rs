@@ -4,6 +4,7 @@ mod bench;
 mod bench_statement;
 mod export;
 mod serve;
+mod sso;
 mod users;
 
 use anyhow::{Context, bail};
@@ -51,6 +52,8 @@ pub struct GlobalArgs {
     /// Access-token lifetime, in minutes.
     #[arg(long, env = "VERIFUND_TOKEN_TTL_MINUTES", default_value_t = 480, global = true)]
     pub token_ttl_minutes: u64,
+    #[command(flatten)]
+    pub sso: sso::SsoArgs,
 }
 
 impl GlobalArgs {
@@ -66,6 +69,7 @@ impl GlobalArgs {
         // Read here and nowhere else; never printed.
         c.jwt_secret = std::env::var("VERIFUND_JWT_SECRET").ok().filter(|s| !s.is_empty());
         c.pii_key = std::env::var("VERIFUND_PII_KEY").ok().filter(|s| !s.is_empty());
+        c.sso = self.sso.config(self.bind);
         c
     }
 }

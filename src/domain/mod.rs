@@ -12,6 +12,7 @@ pub mod mini_program;
 pub mod money;
 pub mod payment;
 pub mod roles;
+pub mod sso;
 pub mod statement;
 pub mod text;
 pub mod workflow;

@@ -14,6 +14,7 @@ pub mod health;
 pub mod mini_programs;
 pub mod notifications;
 pub mod requests;
+pub mod sso;
 pub mod stats;
 pub mod ui;
 pub mod users;

@@ -15,6 +15,7 @@ pub mod mini_programs;
 pub mod notify;
 pub mod requests;
 pub mod security;
+pub mod sso;
 pub mod statements;
 pub mod stats;
 pub mod users;
