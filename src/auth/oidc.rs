@@ -105,12 +105,19 @@ impl OidcProvider {
         openidconnect::EndpointMaybeSet,
         openidconnect::EndpointMaybeSet,
     > {
+        use openidconnect::core::CoreClientAuthMethod;
+        // HTTP Basic unless the provider only takes the secret in the form (client_secret_post).
+        let methods = metadata.token_endpoint_auth_methods_supported().cloned().unwrap_or_default();
+        let in_body = !methods.is_empty()
+            && !methods.contains(&CoreClientAuthMethod::ClientSecretBasic)
+            && methods.contains(&CoreClientAuthMethod::ClientSecretPost);
         CoreClient::from_provider_metadata(
             metadata,
             ClientId::new(self.config.client_id.clone()),
             Some(ClientSecret::new(self.config.client_secret.clone())),
         )
         .set_redirect_uri(self.redirect.clone())
+        .set_auth_type(if in_body { openidconnect::AuthType::RequestBody } else { openidconnect::AuthType::BasicAuth })
     }
 
     /// A new authorization request: code flow with PKCE (S256), a random state and nonce.
@@ -155,7 +162,7 @@ impl OidcProvider {
         })?;
         // The token is verified; its payload also carries the roles claim, which is not a
         // standard claim, so it is read from the payload itself.
-        let roles_claim = payload(&id_token.to_string()).and_then(|mut p| p.get_mut(&self.config.roles_claim).map(serde_json::Value::take));
+        let roles_claim = payload(&id_token.to_string()).and_then(|p| crate::domain::sso::claim_at(&p, &self.config.roles_claim).cloned());
         Ok(Identity {
             issuer: claims.issuer().as_str().to_owned(),
             subject: claims.subject().as_str().to_owned(),

@@ -14,7 +14,7 @@ pub struct SsoArgs {
     /// The client secret.
     #[arg(long, env = "VERIFUND_OIDC_CLIENT_SECRET", hide_env_values = true, global = true)]
     pub oidc_client_secret: Option<String>,
-    /// The ID-token claim listing verifund role ids.
+    /// The ID-token claim listing verifund role ids (a dotted path such as `realm_access.roles` reaches a nested claim).
     #[arg(long, env = "VERIFUND_OIDC_ROLES_CLAIM", default_value = "roles", global = true)]
     pub oidc_roles_claim: String,
     /// The provider's name on the login page.

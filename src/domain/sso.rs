@@ -49,16 +49,26 @@ impl SsoFailure {
 }
 
 /// The roles a provider's roles claim grants: the values that are verifund role ids (unknown
-/// values ignored). A list of strings or one string of values separated by spaces or commas.
-/// `None` when the claim is absent or names no verifund role: the user keeps their roles.
+/// values ignored). A list of strings (or of objects with a `name`, as Casdoor writes roles)
+/// or one string of values separated by spaces or commas. `None` when the claim is absent or
+/// names no verifund role: the user keeps their roles.
 pub fn roles_from_claim(claim: Option<&Value>) -> Option<RoleSet> {
     let values: Vec<&str> = match claim? {
-        Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
+        Value::Array(items) => items.iter().filter_map(|v| v.as_str().or_else(|| v.get("name").and_then(Value::as_str))).collect(),
         Value::String(s) => s.split([' ', ',']).collect(),
         _ => return None,
     };
     let set: RoleSet = values.into_iter().filter_map(Role::parse).collect();
     (set != RoleSet::default()).then_some(set)
+}
+
+/// The value at a claim path: `roles`, or `realm_access.roles` for a claim nested in an
+/// object (as Keycloak puts realm roles).
+pub fn claim_at<'a>(claims: &'a Value, path: &str) -> Option<&'a Value> {
+    if let Some(v) = claims.get(path) {
+        return Some(v);
+    }
+    path.split('.').try_fold(claims, |v, key| v.get(key))
 }
 
 /// The username a new user from the provider gets: `preferred_username`, else the local part
@@ -89,11 +99,22 @@ mod tests {
             (Some(json!("requester,manager")), Some(vec![Role::Requester, Role::Manager])),
             (Some(json!(42)), None),
             (Some(json!([1, "finance"])), Some(vec![Role::Finance])),
+            (Some(json!([{"owner": "built-in", "name": "manager"}, {"name": "ops"}])), Some(vec![Role::Manager])),
         ];
         for (claim, want) in cases {
             let got = roles_from_claim(claim.as_ref());
             assert_eq!(got, want.map(|w| w.into_iter().collect::<RoleSet>()), "{claim:?}");
         }
+    }
+
+    #[test]
+    fn a_claim_path_may_name_a_nested_claim() {
+        let claims = json!({"roles": ["a"], "realm_access": {"roles": ["manager"]}, "x.y": 1});
+        assert_eq!(claim_at(&claims, "roles"), Some(&json!(["a"])));
+        assert_eq!(claim_at(&claims, "realm_access.roles"), Some(&json!(["manager"])));
+        assert_eq!(claim_at(&claims, "x.y"), Some(&json!(1)));
+        assert_eq!(claim_at(&claims, "realm_access.groups"), None);
+        assert_eq!(claim_at(&claims, "missing"), None);
     }
 
     #[test]
