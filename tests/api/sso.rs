@@ -224,7 +224,7 @@ async fn the_exchange_code_works_once() {
 }
 
 #[tokio::test]
-async fn the_exchange_code_expires_after_a_minute() {
+async fn the_exchange_code_expires_after_a_minute_and_a_sign_in_after_ten() {
     let Some(provider) = start_provider().await else { return };
     let clock = Arc::new(verifund::clock::FixedClock::new(chrono::Utc::now()));
     let oidc = provider.oidc_config("verifund");
@@ -242,6 +242,11 @@ async fn the_exchange_code_expires_after_a_minute() {
     clock.set(clock.now_for_test() + chrono::Duration::seconds(61));
     let (s, _) = exchange(&app, &code).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
+
+    // A sign-in left at the provider for more than ten minutes is void.
+    let url = to_callback(&app, "u-late").await;
+    clock.set(clock.now_for_test() + chrono::Duration::minutes(11));
+    assert_eq!(callback(&url).await.unwrap_err(), "state");
 }
 
 #[tokio::test]
