@@ -33,6 +33,8 @@ pub struct AppState {
     pub counts: Arc<crate::store::cache::CountCache>,
     /// Display names until the next audited write.
     pub names: Arc<crate::store::cache::NameCache>,
+    /// The OpenID provider, when single sign-on is configured.
+    pub oidc: Option<Arc<crate::auth::oidc::OidcProvider>>,
 }
 
 impl AppState {
@@ -57,7 +59,12 @@ impl AppState {
         let key = crate::pii::checked_key(&db, config.pii_key.as_deref(), &config.data_dir).await?;
         crate::pii::record_check_value(&db, &key).await?;
         let pii = crate::pii::PiiCipher::new(key);
+        let oidc = match &config.sso.oidc {
+            Some(c) => Some(Arc::new(crate::auth::oidc::OidcProvider::new(c.clone(), &config.sso.public_url)?)),
+            None => None,
+        };
         Ok(AppState {
+            oidc,
             pii: Arc::new(pii),
             files: Arc::new(crate::files::FileStore::from_config(&config)),
             counts: Arc::default(),
@@ -107,6 +114,7 @@ impl utoipa::Modify for BearerAuth {
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let v1 = OpenApiRouter::new()
         .merge(http::auth::router())
+        .merge(http::sso::router())
         .merge(http::users::router())
         .merge(http::profile::router())
         .merge(http::org_import::router())

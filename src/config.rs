@@ -42,8 +42,39 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// The From of e-mails (`verifund <noreply@example.com>`).
     pub mail_from: Option<String>,
-    /// The address browsers use (`https://pay.example.com`), for links in e-mails.
-    pub public_url: Option<String>,
+    /// Single sign-on and whether passwords still work (DESIGN §2.5).
+    pub sso: SsoConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct SsoConfig {
+    /// OpenID Connect sign-in; `None` when issuer, client id and secret are not all set.
+    pub oidc: Option<OidcConfig>,
+    /// The address browsers use, without a trailing slash (redirect URI, links).
+    pub public_url: String,
+    /// `false`: only the break-glass admin may sign in with a password.
+    pub password_login: bool,
+    /// The one username that may still use a password when password login is off.
+    pub break_glass_admin: Option<String>,
+}
+
+impl SsoConfig {
+    /// Whether `username` may sign in with a password under this configuration.
+    pub fn password_allowed_for(&self, username: &str) -> bool {
+        self.password_login || self.break_glass_admin.as_deref().is_some_and(|admin| admin == username.trim())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct OidcConfig {
+    /// The issuer URL, exactly as the provider's discovery document names it.
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// The ID-token claim whose values that are verifund role ids become the user's roles.
+    pub roles_claim: String,
+    /// The provider's name on the login button.
+    pub name: String,
 }
 
 #[derive(Debug, Clone)]
@@ -91,7 +122,7 @@ impl Config {
             trusted_proxies: Vec::new(),
             smtp_url: None,
             mail_from: None,
-            public_url: None,
+            sso: SsoConfig { oidc: None, public_url: "http://127.0.0.1:8080".to_owned(), password_login: true, break_glass_admin: None },
         }
     }
 

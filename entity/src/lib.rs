@@ -19,4 +19,7 @@ pub mod refund;
 pub mod request;
 pub mod request_person;
 pub mod setting;
+pub mod sso_code;
+pub mod sso_login;
 pub mod user;
+pub mod user_identity;

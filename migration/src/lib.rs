@@ -11,6 +11,7 @@ mod m20261130_000007_approval_chain;
 mod m20261205_000001_resolution;
 mod m20261205_000002_statement_format;
 mod m20261205_000020_figures_indexes;
+mod m20261206_000010_sso;
 mod m20261206_000015_people;
 mod m20261206_000020_shared_state;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000001_resolution::Migration),
             Box::new(m20261205_000002_statement_format::Migration),
             Box::new(m20261205_000020_figures_indexes::Migration),
+            Box::new(m20261206_000010_sso::Migration),
             Box::new(m20261206_000015_people::Migration),
             Box::new(m20261206_000020_shared_state::Migration),
         ]

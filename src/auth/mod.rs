@@ -2,6 +2,7 @@
 pub mod extractor;
 pub mod jwt;
 pub mod limiter;
+pub mod oidc;
 pub mod password;
 
 pub use extractor::{Admin, AuthUser};

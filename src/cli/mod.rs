@@ -4,6 +4,7 @@ mod bench;
 mod bench_statement;
 mod export;
 mod serve;
+mod sso;
 mod users;
 
 use anyhow::{Context, bail};
@@ -51,6 +52,8 @@ pub struct GlobalArgs {
     /// Access-token lifetime, in minutes.
     #[arg(long, env = "VERIFUND_TOKEN_TTL_MINUTES", default_value_t = 480, global = true)]
     pub token_ttl_minutes: u64,
+    #[command(flatten)]
+    pub sso: sso::SsoArgs,
 }
 
 impl GlobalArgs {
@@ -73,7 +76,7 @@ impl GlobalArgs {
         // The SMTP URL may carry a password: read here, never printed.
         c.smtp_url = std::env::var("VERIFUND_SMTP_URL").ok().filter(|s| !s.trim().is_empty());
         c.mail_from = std::env::var("VERIFUND_MAIL_FROM").ok().filter(|s| !s.trim().is_empty());
-        c.public_url = std::env::var("VERIFUND_PUBLIC_URL").ok().filter(|s| !s.trim().is_empty());
+        c.sso = self.sso.config(self.bind);
         c
     }
 }

@@ -72,6 +72,10 @@ pub async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     let background = config.background_jobs;
     let header_read_timeout = config.header_read_timeout;
     let state = AppState::new(db, config).await?;
+    if let Some(provider) = state.oidc.clone() {
+        // In the background: an unreachable provider must not keep the server from starting.
+        tokio::spawn(async move { provider.warm_up().await });
+    }
     if background {
         verifund::jobs::spawn_scheduler(state.clone());
         verifund::outbox::spawn_worker(state.clone());

@@ -14,6 +14,7 @@ pub mod money;
 pub mod payment;
 pub mod people;
 pub mod roles;
+pub mod sso;
 pub mod statement;
 pub mod text;
 pub mod workflow;

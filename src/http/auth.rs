@@ -85,8 +85,11 @@ fn bad_credentials() -> ApiError {
 ///
 /// Wrong password, unknown user and disabled account all answer the same 401. Repeated
 /// failures lock the username (423) and throttle the address (429), both with `Retry-After`.
+/// When password sign-in is turned off (`VERIFUND_PASSWORD_LOGIN=false`), 403 for everyone
+/// but the break-glass admin.
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ProblemBody),
+              (status = 403, body = crate::error::ProblemBody),
               (status = 422, body = crate::error::ProblemBody), (status = 423, body = crate::error::ProblemBody),
               (status = 429, body = crate::error::ProblemBody)))]
 async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, Json(body): Json<LoginRequest>) -> ApiResult<Json<LoginResponse>> {
@@ -99,6 +102,12 @@ async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, Json(body)
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
+    }
+    if !state.config.sso.password_allowed_for(&body.username) {
+        return Err(ApiError::Forbidden(Msg::new(
+            "密码登录已关闭，请使用企业账号登录",
+            "password sign-in is turned off: sign in with your company account",
+        )));
     }
     match state.limiter.check(&state.db, ip, &body.username, state.clock.now()).await? {
         Verdict::Allowed => {}

@@ -17,6 +17,7 @@ pub mod notifications;
 pub mod org_import;
 pub mod profile;
 pub mod requests;
+pub mod sso;
 pub mod stats;
 pub mod ui;
 pub mod users;

@@ -16,6 +16,7 @@ pub mod notify;
 pub mod org;
 pub mod requests;
 pub mod security;
+pub mod sso;
 pub mod statements;
 pub mod stats;
 pub mod users;

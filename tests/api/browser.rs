@@ -103,3 +103,43 @@ async fn the_typed_api_client_matches_the_servers_openapi_document() {
     assert!(out.status.success(), "frontend/src/api/schema.d.ts is stale; run `npm run gen:api` against a running server:\n{text}");
     assert!(!text.contains("operationId"), "operation ids must be unique:\n{text}");
 }
+
+/// One click on "使用企业账号登录" goes through a real OpenID provider and lands signed in.
+#[tokio::test]
+async fn a_user_signs_in_with_the_company_account_in_the_browser() {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !Path::new(&chromium).exists() || !have("node", "--version") {
+        assert!(!in_ci(), "Chromium ({chromium}) and node are required under CI");
+        eprintln!("skipped: no browser at {chromium} or no node");
+        return;
+    }
+    let Some(provider) = crate::sso::start_provider().await else { return };
+    provider.set_user("e2e-sso", serde_json::json!({"preferred_username": "sso.zhang", "name": "张企业", "roles": ["requester"]})).await;
+    let oidc = provider.oidc_config("verifund");
+    let app = spawn_app_at(
+        move |c, base| {
+            c.sso.oidc = Some(oidc);
+            c.sso.public_url = base.to_owned();
+        },
+        std::sync::Arc::new(verifund::clock::SystemClock),
+    )
+    .await;
+    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/artifacts").join(format!("sso-{}", backend_name()));
+    let base = app.base.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg("e2e/sso.mjs")
+            .current_dir(frontend())
+            .env("BASE_URL", base)
+            .env("ARTIFACTS_DIR", &artifacts)
+            .env("CHROMIUM", chromium)
+            .env("SSO_SUB", "e2e-sso")
+            .env("SSO_NAME", "张企业")
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && text.contains("PASS"), "the SSO browser run failed:\n{text}");
+}

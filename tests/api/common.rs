@@ -45,6 +45,14 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
 }
 
 pub async fn spawn_app_full(tweak: impl FnOnce(&mut Config), clock: Arc<dyn Clock>) -> TestApp {
+    spawn_app_at(|c, _| tweak(c), clock).await
+}
+
+/// Like `spawn_app_full`, with the app's own address (`http://127.0.0.1:port`) known to the
+/// configuration, e.g. as the public URL a browser is sent back to.
+pub async fn spawn_app_at(tweak: impl FnOnce(&mut Config, &str), clock: Arc<dyn Clock>) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
     let data_dir = tempfile::tempdir().expect("temp dir");
     let mut config = Config::new(data_dir.path().to_path_buf());
     let mut pg_schema = None;
@@ -57,12 +65,10 @@ pub async fn spawn_app_full(tweak: impl FnOnce(&mut Config), clock: Arc<dyn Cloc
         config.database_url = Some(format!("{base}{sep}options=-c%20search_path%3D{schema}"));
         pg_schema = Some((base, schema));
     }
-    tweak(&mut config);
+    tweak(&mut config, &format!("http://{addr}"));
     let database_url = config.effective_database_url();
     let db = verifund::db::connect_and_migrate(&config).await.expect("migrate");
     let state = AppState::with_clock(db.clone(), config, clock).await.expect("state");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
     let router = build_router(state.clone());
     let header_read_timeout = state.config.header_read_timeout;
     tokio::spawn(async move {

@@ -95,7 +95,7 @@ async fn mail_app(port: u16) -> (TestApp, Arc<verifund::clock::FixedClock>, Org)
             c.background_jobs = false;
             c.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
             c.mail_from = Some("verifund <noreply@verifund.test>".into());
-            c.public_url = Some("https://verifund.example.com/".into());
+            c.sso.public_url = "https://verifund.example.com".into();
         },
         clock.clone(),
     )

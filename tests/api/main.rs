@@ -21,6 +21,7 @@ mod properties;
 mod reconciliation;
 mod registry;
 mod reliability;
+mod sso;
 mod stats;
 mod tracking;
 mod upgrade;

@@ -36,6 +36,16 @@ export function login(username: string, password: string): Promise<LoginResponse
   return unwrap(api.POST('/api/v1/auth/login', { body: { username, password } }))
 }
 
+/** The sign-in methods this server offers (password, the company's identity provider). */
+export function authProviders(): Promise<components['schemas']['Providers']> {
+  return unwrap(api.GET('/api/v1/auth/providers'))
+}
+
+/** Exchanges the one-use code of a single sign-on for a session, like a password login. */
+export function ssoExchange(code: string): Promise<LoginResponse> {
+  return unwrap(api.POST('/api/v1/auth/sso/exchange', { body: { code } }))
+}
+
 export async function logout(): Promise<void> {
   await unwrap(api.POST('/api/v1/auth/logout'))
 }

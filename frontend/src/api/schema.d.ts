@@ -54,6 +54,8 @@ export interface paths {
          * Log in with username and password.
          * @description Wrong password, unknown user and disabled account all answer the same 401. Repeated
          *     failures lock the username (423) and throttle the address (429), both with `Retry-After`.
+         *     When password sign-in is turned off (`VERIFUND_PASSWORD_LOGIN=false`), 403 for everyone
+         *     but the break-glass admin.
          */
         post: operations["login"];
         delete?: never;
@@ -73,6 +75,88 @@ export interface paths {
         put?: never;
         /** Log out: every token of the caller stops working at once. */
         post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oidc/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where the provider sends the browser back: checks state (one use), exchanges the code,
+         *     verifies the ID token and signs the user in.
+         * @description Success redirects to `/login/sso?code=…`, a one-use code for `POST /auth/sso/exchange`;
+         *     every failure redirects to `/login?sso_error=<reason>` (`state`, `provider`, `unavailable`,
+         *     `exchange`, `token`, `issuer`, `audience`, `disabled`, `account`, `throttled`,
+         *     `not_configured`). Never a token in the URL.
+         */
+        get: operations["oidc_callback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oidc/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Start single sign-on: a redirect to the provider (authorization code with PKCE, state, nonce).
+         * @description When single sign-on is not configured or the provider cannot be reached, the redirect goes
+         *     to the login page with `sso_error` saying so.
+         */
+        get: operations["oidc_login"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How one may sign in here: with a password, through the company's identity provider, or both. */
+        get: operations["providers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sso/exchange": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchange the one-use code of a single sign-on for a token, answered like `/auth/login`.
+         * @description A code works once, within 60 seconds of the sign-in.
+         */
+        post: operations["exchange"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1214,6 +1298,10 @@ export interface components {
             /** @description Imported before: changes nothing. */
             duplicate: boolean;
         };
+        ExchangeRequest: {
+            /** @description The code from `/login/sso?code=…`. */
+            code: string;
+        };
         FieldErrorBody: {
             field: string;
             message: string;
@@ -1474,6 +1562,10 @@ export interface components {
             /** Format: int32 */
             request_id?: number | null;
             title: string;
+        };
+        OidcProviderView: {
+            /** @description The provider's name, for the button. */
+            name: string;
         };
         /** @description `{items, total, page, per_page}`: the shape of every list. */
         Page_AuditEventView: {
@@ -1760,6 +1852,11 @@ export interface components {
             status: number;
             title: string;
             type: string;
+        };
+        Providers: {
+            oidc?: components["schemas"]["OidcProviderView"] | null;
+            /** @description Whether the password form is offered (when `false`, only the break-glass admin may use it). */
+            password: boolean;
         };
         RecallBody: {
             comment?: string | null;
@@ -2313,6 +2410,14 @@ export interface operations {
                     "application/json": components["schemas"]["ProblemBody"];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2355,6 +2460,112 @@ export interface operations {
                 content?: never;
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
+    oidc_callback: {
+        parameters: {
+            query?: {
+                /** @description The provider's authorization code. */
+                code?: string;
+                /** @description The state verifund sent; one use. */
+                state?: string;
+                /** @description The provider's error, e.g. `access_denied`. */
+                error?: string;
+                error_description?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description to `/login/sso?code=…` or `/login?sso_error=…` */
+            302: {
+                headers: {
+                    /** @description where the browser goes next */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    oidc_login: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description to the provider's authorization endpoint, or to `/login?sso_error=…` */
+            302: {
+                headers: {
+                    /** @description where the browser goes next */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    providers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Providers"];
+                };
+            };
+        };
+    };
+    exchange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExchangeRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginResponse"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemBody"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -19,6 +19,12 @@ declare module 'vue-router' {
 const routes: RouteRecordRaw[] = [
   { path: '/login', name: 'login', component: () => import('@/views/LoginView.vue'), meta: { public: true, title: 'login.title' } },
   {
+    path: '/login/sso',
+    name: 'login-sso',
+    component: () => import('@/views/SsoCallbackView.vue'),
+    meta: { public: true, title: 'login.title' },
+  },
+  {
     path: '/change-password',
     name: 'change-password',
     component: () => import('@/views/ChangePasswordView.vue'),

@@ -37,12 +37,20 @@ export const useAuthStore = defineStore('auth', () => {
     return wanted.some((r) => roles.value.includes(r))
   }
 
-  async function login(username: string, password: string): Promise<UserView> {
-    const res = await endpoints.login(username, password)
+  function start(res: { access_token: string; user: UserView }): UserView {
     token.value = res.access_token
     user.value = res.user
     writeToken(res.access_token)
     return res.user
+  }
+
+  async function login(username: string, password: string): Promise<UserView> {
+    return start(await endpoints.login(username, password))
+  }
+
+  /** Finishes a single sign-on: the code from `/login/sso?code=…` becomes the session. */
+  async function loginWithSsoCode(code: string): Promise<UserView> {
+    return start(await endpoints.ssoExchange(code))
   }
 
   /** Loads the caller once per page load (the token may have outlived the tab). */
@@ -66,5 +74,5 @@ export const useAuthStore = defineStore('auth', () => {
     writeToken(null)
   }
 
-  return { token, user, isLoggedIn, roles, hasRole, hasAnyRole, login, ensureUser, logout }
+  return { token, user, isLoggedIn, roles, hasRole, hasAnyRole, login, loginWithSsoCode, ensureUser, logout }
 })
