@@ -425,7 +425,7 @@ const en: Messages = {
   profile: {
     title: 'Profile',
     phone: 'Mobile',
-    phoneHint: '11-digit mobile number; group robots @-mention you with it',
+    phoneHint: '11-digit mobile number; group robots mention you by it',
     emailNotifications: 'E-mail notifications',
     emailNotificationsHint: 'Tasks and reminders also go to your e-mail',
     language: 'E-mail language',

@@ -428,7 +428,7 @@ const zhCN = {
   profile: {
     title: '个人资料',
     phone: '手机',
-    phoneHint: '11 位手机号；群机器人提醒时会 @ 您',
+    phoneHint: '11 位手机号；群机器人提醒时会提及您',
     emailNotifications: '邮件通知',
     emailNotificationsHint: '待办与提醒同时发送到您的邮箱',
     language: '邮件语言',
