@@ -11,6 +11,9 @@ mod m20261130_000007_approval_chain;
 mod m20261205_000001_resolution;
 mod m20261205_000002_statement_format;
 mod m20261205_000020_figures_indexes;
+mod m20261206_000030_search_index;
+mod m20261206_000031_request_counts;
+mod m20261206_000032_sort_indexes;
 
 pub struct Migrator;
 
@@ -28,6 +31,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000001_resolution::Migration),
             Box::new(m20261205_000002_statement_format::Migration),
             Box::new(m20261205_000020_figures_indexes::Migration),
+            Box::new(m20261206_000030_search_index::Migration),
+            Box::new(m20261206_000031_request_counts::Migration),
+            Box::new(m20261206_000032_sort_indexes::Migration),
         ]
     }
 }

@@ -143,7 +143,8 @@ pub enum DemoCommand {
     /// Create a small demo organisation with known passwords and a few months of requests in
     /// every state (once; running it again adds nothing).
     Seed {
-        /// Instead of the history, create this many draft requests (the performance seed).
+        /// Instead of the history, add this many requests over the last two years, in every
+        /// state, with their audit trail (the performance seed; works on a database with data).
         #[arg(long)]
         requests: Option<u32>,
     },
