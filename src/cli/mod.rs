@@ -1,6 +1,7 @@
 //! The `verifund` command line (DESIGN §4): the arguments and the dispatch; each command
 //! group lives in its own file.
 mod bench;
+mod bench_http;
 mod bench_statement;
 mod export;
 mod serve;
@@ -207,16 +208,29 @@ pub enum BenchCommand {
         #[arg(long)]
         keep: Option<PathBuf>,
     },
-    /// Seed N requests, then measure the list endpoint under open-loop load against /healthz
-    /// as the floor, and approval transitions per second.
+    /// Seed N requests (`demo seed --requests`), start the server as its own process and
+    /// drive every list shape with `hey` (apt-get install hey) at a fixed rate, next to the
+    /// /healthz floor measured in the same run; prints p50/p99/rate and the ratio per shape.
     Http {
         #[arg(long, default_value_t = 100_000)]
         requests: u64,
-        /// Requests per second, sent on schedule whatever the latency.
+        /// Requests per second per shape.
         #[arg(long, default_value_t = 1000)]
         rate: u32,
-        #[arg(long, default_value_t = 10)]
+        /// Seconds per shape.
+        #[arg(long, default_value_t = 5)]
         seconds: u64,
+        /// Drafts created per second in the background while each shape is measured.
+        #[arg(long, default_value_t = 0)]
+        writes: u32,
+        /// Keep (and reuse on the next run) the seeded database in this directory.
+        #[arg(long)]
+        keep: Option<PathBuf>,
+        /// The quick in-process variant instead: one list shape driven from inside the
+        /// server process, and approval transitions per second.
+        #[arg(long)]
+        in_process: bool,
+        /// With --in-process: approvals to time.
         #[arg(long, default_value_t = 2000)]
         approvals: u64,
     },
@@ -368,8 +382,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             bench::bench_export(rows, keep.as_deref()).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { command: BenchCommand::Http { requests, rate, seconds, approvals } } => {
-            bench::bench_http(requests, rate, seconds, approvals, config.database_url.clone()).await?;
+        Command::Bench { command: BenchCommand::Http { requests, rate, seconds, writes, keep, in_process, approvals } } => {
+            if in_process {
+                bench::bench_http(requests, rate, seconds, approvals, config.database_url.clone()).await?;
+            } else {
+                bench_http::bench_http_external(requests, rate, seconds, writes, keep, config.database_url.clone()).await?;
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { command: BenchCommand::Statement { lines } } => {
