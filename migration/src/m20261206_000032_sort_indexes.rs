@@ -1,5 +1,5 @@
 //! Indexes for the list's other sort orders (amount, created, updated): the first page in any
-//! order walks an index instead of sorting every request; and (requester, status) for the
+//! order walks an index instead of sorting every request; and (status, requester) for the
 //! to-do list's "not my own" counts.
 use sea_orm_migration::prelude::*;
 
@@ -10,7 +10,7 @@ const INDEXES: [(&str, &[&str]); 4] = [
     ("idx_requests_amount_fen", &["amount_fen"]),
     ("idx_requests_created_at", &["created_at"]),
     ("idx_requests_updated_at", &["updated_at"]),
-    ("idx_requests_requester_status", &["requester_id", "status"]),
+    ("idx_requests_status_requester", &["status", "requester_id"]),
 ];
 
 #[async_trait::async_trait]

@@ -140,6 +140,41 @@ pub async fn stored_total(db: &impl ConnectionTrait, q: &ListQuery, today: Naive
     Ok(Some(u64::try_from(n).unwrap_or(0)))
 }
 
+/// How many requests are stored with `status` (`request_counts`).
+pub async fn stored_count(db: &impl ConnectionTrait, status: Status) -> Result<u64, DbErr> {
+    let row = db
+        .query_one_raw(crate::db::stmt(
+            db.get_database_backend(),
+            "SELECT n FROM request_counts WHERE status = $1",
+            vec![status.as_str().into()],
+        ))
+        .await?;
+    Ok(match row {
+        Some(r) => u64::try_from(r.try_get::<i64>("", "n")?).unwrap_or(0),
+        None => 0,
+    })
+}
+
+/// A text search's total is counted up to this many matches: text of fewer than three
+/// characters (腾讯) has no trigram to look up and may match most requests, and counting all
+/// of them after every write would cost a scan each time. Beyond it `total` says this many
+/// (the pages past it still answer); README "Performance" documents it.
+pub const SEARCH_TOTAL_CAP: u64 = 10_000;
+
+/// How many rows `select` finds, counting no further than `cap`.
+pub async fn count_at_most(db: &impl ConnectionTrait, select: sea_orm::Select<request::Entity>, cap: u64) -> Result<u64, DbErr> {
+    use sea_orm::{QuerySelect, QueryTrait};
+    let inner = select.select_only().column(request::Column::Id).limit(cap).into_query();
+    let outer = Query::select().expr_as(Expr::cust("COUNT(*)"), Alias::new("n")).from_subquery(inner, Alias::new("capped")).to_owned();
+    let row = db.query_one(&outer).await?.ok_or_else(|| DbErr::RecordNotFound("count".into()))?;
+    Ok(u64::try_from(row.try_get::<i64>("", "n")?).unwrap_or(0))
+}
+
+/// Whether the list query searches text (its total is then counted up to `SEARCH_TOTAL_CAP`).
+pub fn searches_text(q: &ListQuery) -> bool {
+    search_text(q).is_some()
+}
+
 /// Verification orders whose `pay_by` has passed while pending or approved: they read as
 /// `expired` (`domain::flags::effective_status`) until the daily job makes it so.
 fn lapsed(today: NaiveDate) -> Condition {

@@ -38,7 +38,11 @@ pub(super) async fn list_requests(
     let total = match stored.or_else(|| state.counts.get(&key, seq)) {
         Some(n) => n,
         None => {
-            let n = matching.clone().count(&state.db).await?;
+            let n = if crate::store::list::searches_text(&q) {
+                crate::store::list::count_at_most(&state.db, matching.clone(), crate::store::list::SEARCH_TOTAL_CAP).await?
+            } else {
+                matching.clone().count(&state.db).await?
+            };
             state.counts.put(key, seq, n);
             n
         }
