@@ -376,6 +376,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let db = verifund::db::connect_and_migrate(&config).await?;
             let rows = export::export_to_file(&db, kind, &args).await?;
             println!("wrote {rows} request(s) to {}", args.out.display());
+            if std::env::var_os("VERIFUND_REPORT_PEAK_RSS").is_some() {
+                // For `bench export`: this process's own peak resident set.
+                let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+                if let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:")) {
+                    eprintln!("{line}");
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { command: BenchCommand::Export { rows, keep } } => {
