@@ -35,9 +35,14 @@ struct Person {
 struct Cast {
     requesters: Vec<Person>,
     finance: Vec<(i32, String)>,
-    /// (company id, name, default account id, bank, account)
-    companies: Vec<(Option<i32>, String, Option<i32>, String, String)>,
+    companies: Vec<Payer>,
 }
+
+/// (company id, name, default account id, bank, account)
+type Payer = (Option<i32>, String, Option<i32>, String, String);
+
+/// (username, display name)
+type Name = (&'static str, &'static str);
 
 /// What the seed made, by final stored status.
 #[derive(Debug, Default)]
@@ -57,7 +62,7 @@ fn mix(mut x: u64) -> u64 {
 
 /// Extra departments, each with a head (manager) and two requesters, besides 市场部 of the
 /// living demo. Created once, through the ordinary user path.
-const TEAMS: [(&str, (&str, &str), [(&str, &str); 2]); 3] = [
+const TEAMS: [(&str, Name, [Name; 2]); 3] = [
     ("销售部", ("chenyu", "陈宇"), [("linfang", "林芳"), ("guoqiang", "郭强")]),
     ("研发部", ("huangjie", "黄杰"), [("xuli", "徐丽"), ("majun", "马骏")]),
     ("运营部", ("heyan", "何燕"), [("songtao", "宋涛"), ("tangmei", "唐梅")]),
