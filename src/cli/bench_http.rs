@@ -42,6 +42,9 @@ fn hey(url: &str, token: Option<&str>, rate: u32, secs: u64, post: Option<&str>)
             m.p50_ms = secs_of(l).unwrap_or(f64::NAN);
         } else if l.starts_with("99% in") {
             m.p99_ms = secs_of(l).unwrap_or(f64::NAN);
+        } else if l.starts_with("Slowest:") && m.p99_ms.is_nan() {
+            // hey leaves out a percentile it has too few samples for: the slowest bounds it.
+            m.p99_ms = l.split_whitespace().nth(1).and_then(|s| s.parse::<f64>().ok()).map_or(f64::NAN, |s| s * 1000.0);
         } else if let Some(rest) = l.strip_prefix('[') {
             let (code, n) = rest.split_once(']').unwrap_or(("", ""));
             let n: u64 = n.split_whitespace().next().and_then(|x| x.parse().ok()).unwrap_or(0);
