@@ -29,7 +29,15 @@ use std::path::Path;
 pub const FORMAT: u32 = 1;
 
 /// Tables deliberately left out of a backup, and why.
-pub const SKIPPED: [(&str, &str); 5] = [
+pub const SKIPPED: [(&str, &str); 11] = [
+    ("request_counts", "kept by triggers: the restored requests count themselves"),
+    // The search index (SQLite FTS5: the table and its shadow tables), kept by triggers.
+    ("requests_search", "the search index is rebuilt by triggers as requests are restored"),
+    ("requests_search_data", "FTS5 shadow table"),
+    ("requests_search_idx", "FTS5 shadow table"),
+    ("requests_search_content", "FTS5 shadow table"),
+    ("requests_search_docsize", "FTS5 shadow table"),
+    ("requests_search_config", "FTS5 shadow table"),
     ("seaql_migrations", "the restore runs the migrations itself"),
     ("sso_logins", "sign-ins under way expire within ten minutes"),
     ("sso_codes", "one-use sign-in codes expire within a minute"),

@@ -14,6 +14,9 @@ mod m20261205_000020_figures_indexes;
 mod m20261206_000010_sso;
 mod m20261206_000015_people;
 mod m20261206_000020_shared_state;
+mod m20261206_000030_search_index;
+mod m20261206_000031_request_counts;
+mod m20261206_000032_sort_indexes;
 
 pub struct Migrator;
 
@@ -34,6 +37,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000010_sso::Migration),
             Box::new(m20261206_000015_people::Migration),
             Box::new(m20261206_000020_shared_state::Migration),
+            Box::new(m20261206_000030_search_index::Migration),
+            Box::new(m20261206_000031_request_counts::Migration),
+            Box::new(m20261206_000032_sort_indexes::Migration),
         ]
     }
 }

@@ -18,9 +18,9 @@ fn yuan(fen: i64) -> String {
 }
 
 /// `verifund serve` as its own process on a free port, killed when dropped.
-struct Server {
+pub(super) struct Server {
     child: std::process::Child,
-    base: String,
+    pub(super) base: String,
 }
 
 impl Drop for Server {
@@ -30,7 +30,7 @@ impl Drop for Server {
     }
 }
 
-async fn spawn_server(data_dir: &std::path::Path, database_url: Option<&str>) -> anyhow::Result<Server> {
+pub(super) async fn spawn_server(data_dir: &std::path::Path, database_url: Option<&str>) -> anyhow::Result<Server> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let mut cmd = std::process::Command::new(std::env::current_exe()?);
     cmd.arg("serve")

@@ -29,7 +29,9 @@ pub async fn export_to_file(db: &DatabaseConnection, kind: ExportKind, args: &Ex
         sort: None,
     };
     let now = chrono::Utc::now();
-    let filter = verifund::store::list::filter_condition(&q, verifund::clock::china_date(now)).map_err(describe)?;
+    let filter =
+        verifund::store::list::filter_condition(&q, verifund::clock::china_date(now), sea_orm::ConnectionTrait::get_database_backend(db))
+            .map_err(describe)?;
     let started = std::time::Instant::now();
     let progress = |done: u64, total: u64| {
         use std::io::Write;

@@ -1,6 +1,7 @@
 //! The `verifund` command line (DESIGN §4): the arguments and the dispatch; each command
 //! group lives in its own file.
 mod bench;
+mod bench_http;
 mod bench_statement;
 mod export;
 mod serve;
@@ -187,7 +188,8 @@ pub enum DemoCommand {
     /// Create a small demo organisation with known passwords and a few months of requests in
     /// every state (once; running it again adds nothing).
     Seed {
-        /// Instead of the history, create this many draft requests (the performance seed).
+        /// Instead of the history, add this many requests over the last two years, in every
+        /// state, with their audit trail (the performance seed; works on a database with data).
         #[arg(long)]
         requests: Option<u32>,
     },
@@ -250,16 +252,29 @@ pub enum BenchCommand {
         #[arg(long)]
         keep: Option<PathBuf>,
     },
-    /// Seed N requests, then measure the list endpoint under open-loop load against /healthz
-    /// as the floor, and approval transitions per second.
+    /// Seed N requests (`demo seed --requests`), start the server as its own process and
+    /// drive every list shape with `hey` (apt-get install hey) at a fixed rate, next to the
+    /// /healthz floor measured in the same run; prints p50/p99/rate and the ratio per shape.
     Http {
         #[arg(long, default_value_t = 100_000)]
         requests: u64,
-        /// Requests per second, sent on schedule whatever the latency.
+        /// Requests per second per shape.
         #[arg(long, default_value_t = 1000)]
         rate: u32,
-        #[arg(long, default_value_t = 10)]
+        /// Seconds per shape.
+        #[arg(long, default_value_t = 5)]
         seconds: u64,
+        /// Drafts created per second in the background while each shape is measured.
+        #[arg(long, default_value_t = 0)]
+        writes: u32,
+        /// Keep (and reuse on the next run) the seeded database in this directory.
+        #[arg(long)]
+        keep: Option<PathBuf>,
+        /// The quick in-process variant instead: one list shape driven from inside the
+        /// server process, and approval transitions per second.
+        #[arg(long)]
+        in_process: bool,
+        /// With --in-process: approvals to time.
         #[arg(long, default_value_t = 2000)]
         approvals: u64,
     },
@@ -405,14 +420,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let db = verifund::db::connect_and_migrate(&config).await?;
             let rows = export::export_to_file(&db, kind, &args).await?;
             println!("wrote {rows} request(s) to {}", args.out.display());
+            if std::env::var_os("VERIFUND_REPORT_PEAK_RSS").is_some() {
+                // For `bench export`: this process's own peak resident set.
+                let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+                if let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:")) {
+                    eprintln!("{line}");
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { command: BenchCommand::Export { rows, keep } } => {
             bench::bench_export(rows, keep.as_deref()).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { command: BenchCommand::Http { requests, rate, seconds, approvals } } => {
-            bench::bench_http(requests, rate, seconds, approvals, config.database_url.clone()).await?;
+        Command::Bench { command: BenchCommand::Http { requests, rate, seconds, writes, keep, in_process, approvals } } => {
+            if in_process {
+                bench::bench_http(requests, rate, seconds, approvals, config.database_url.clone()).await?;
+            } else {
+                bench_http::bench_http_external(requests, rate, seconds, writes, keep, config.database_url.clone()).await?;
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { command: BenchCommand::Statement { lines } } => {

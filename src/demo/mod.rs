@@ -1,12 +1,14 @@
 //! `verifund demo seed`: a small organisation with known passwords, for trying the product,
-//! and either a living history (`history`) or `--requests N` drafts for measuring.
+//! and either a living history (`history`) or `--requests N` over two years (`bulk`).
 use crate::domain::ids::check_char;
 use crate::domain::roles::{Role, RoleSet};
 use crate::store::users::{NewUser, Operator, find_by_username};
 use entity::{department, request};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, IntoActiveModel};
 
+mod bulk;
 mod history;
+pub use bulk::{BulkSeeded, seed_requests};
 pub use history::{Seeded, seed_history};
 
 pub const DEMO_PASSWORD: &str = "verifund-demo";
@@ -74,35 +76,11 @@ pub async fn seed(db: &DatabaseConnection, requests: u32) -> anyhow::Result<()> 
     }
     seed_companies(db).await?;
     if requests > 0 {
-        let requester = find_by_username(db, "zhangsan").await?.ok_or_else(|| anyhow::anyhow!("zhangsan is missing"))?;
-        let today = crate::clock::china_date(chrono::Utc::now());
-        for i in 0..u64::from(requests) {
-            let now = chrono::Utc::now();
-            let order_date = today - chrono::Duration::days((i % 7) as i64);
-            let am = sample_request(i, order_date, requester.id, Some(dept_id), now);
-            // Through the audit log like any draft, so its timeline starts with its creation.
-            let (tx, mut cursor) = crate::store::audit::begin(db).await?;
-            let m = am.insert(&tx).await?;
-            cursor
-                .append(
-                    &tx,
-                    crate::store::audit::NewEvent {
-                        actor_id: Some(requester.id),
-                        actor_name: requester.display_name.clone(),
-                        action: crate::domain::audit::AuditAction::Create,
-                        request_id: Some(m.id),
-                        comment: Some("demo seed".into()),
-                        after: Some(serde_json::json!({"status": m.status, "version": m.version, "amount_fen": m.amount_fen})),
-                        ..Default::default()
-                    },
-                    now,
-                )
-                .await?;
-            tx.commit().await?;
+        let seeded = bulk::seed_requests(db, u64::from(requests), chrono::Utc::now(), true).await?;
+        println!("created {} requests over the last two years ({} audit events):", seeded.requests, seeded.events);
+        for (status, n) in &seeded.by_status {
+            println!("  {status:<16} {n}");
         }
-        println!("created {requests} draft requests for zhangsan");
-    }
-    if requests > 0 {
         println!("log in at http://127.0.0.1:8080/ — e.g. zhangsan (申请人), lisi (经理), wangwu / zhaoliu (财务), sunqi (审计)");
     }
     Ok(())

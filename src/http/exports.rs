@@ -76,7 +76,7 @@ async fn download(state: AppState, me: AuthUser, filters: ExportFilters, kind: E
     me.require_any(&[Role::Finance, Role::Auditor, Role::Admin])?;
     let now = state.clock.now();
     let ExportFilters { list: q, company: CompanyFilter { company_id } } = filters;
-    let mut filter = filter_condition(&q, china_date(now))?;
+    let mut filter = filter_condition(&q, china_date(now), state.db.get_database_backend())?;
     let mut scope = Scope { company: None, from: q.from, to: q.to };
     if let Some(id) = company_id {
         let found = company::Entity::find_by_id(id).one(&state.db).await?;

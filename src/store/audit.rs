@@ -120,6 +120,80 @@ impl AuditCursor {
     }
 }
 
+impl AuditCursor {
+    /// Appends many events at once (the bulk demo seed): each is hashed and chained exactly
+    /// as `append` does, inserted in multi-row statements, and the head moves once.
+    pub async fn append_many(&mut self, tx: &DatabaseTransaction, events: Vec<(NewEvent, DateTime<Utc>)>) -> Result<(), DbErr> {
+        use sea_orm::sea_query::{Alias, Query};
+        if events.is_empty() {
+            return Ok(());
+        }
+        let backend = tx.get_database_backend();
+        let columns = [
+            "seq",
+            "occurred_at",
+            "actor_id",
+            "actor_name",
+            "on_behalf_of_id",
+            "action",
+            "request_id",
+            "comment",
+            "before_state",
+            "after_state",
+            "prev_hash",
+            "hash",
+        ]
+        .map(Alias::new);
+        let mut iter = events.into_iter().peekable();
+        while iter.peek().is_some() {
+            let mut insert = Query::insert();
+            insert.into_table(Alias::new("audit_events")).columns(columns.clone());
+            for (ev, at) in iter.by_ref().take(500) {
+                let seq = self.last_seq + 1;
+                let mut model = audit_event::Model {
+                    seq,
+                    occurred_at: to_micros(at),
+                    actor_id: ev.actor_id,
+                    actor_name: ev.actor_name,
+                    on_behalf_of_id: ev.on_behalf_of_id,
+                    action: ev.action.as_str().to_owned(),
+                    request_id: ev.request_id,
+                    comment: ev.comment,
+                    before_state: ev.before.map(|v| v.to_string()),
+                    after_state: ev.after.map(|v| v.to_string()),
+                    prev_hash: std::mem::take(&mut self.last_hash),
+                    hash: String::new(),
+                };
+                model.hash = event_hash(&model);
+                self.last_seq = seq;
+                self.last_hash = model.hash.clone();
+                insert.values_panic([
+                    model.seq.into(),
+                    model.occurred_at.into(),
+                    model.actor_id.into(),
+                    model.actor_name.into(),
+                    model.on_behalf_of_id.into(),
+                    model.action.into(),
+                    model.request_id.into(),
+                    model.comment.into(),
+                    model.before_state.into(),
+                    model.after_state.into(),
+                    model.prev_hash.into(),
+                    model.hash.into(),
+                ]);
+            }
+            tx.execute(&insert).await?;
+        }
+        tx.execute_raw(stmt(
+            backend,
+            "UPDATE audit_head SET last_seq = $1, last_hash = $2 WHERE id = 1",
+            vec![self.last_seq.into(), self.last_hash.clone().into()],
+        ))
+        .await?;
+        Ok(())
+    }
+}
+
 /// SHA-256 over a JSON array of every field but the hash itself, so that no two different
 /// events can serialise to the same input.
 pub fn event_hash(e: &audit_event::Model) -> String {

@@ -5,7 +5,8 @@ use crate::domain::workflow::{Kind, Status};
 use crate::error::{ApiError, ApiResult};
 use chrono::NaiveDate;
 use entity::request;
-use sea_orm::{ColumnTrait, Condition, Order};
+use sea_orm::sea_query::{Alias, BinOper, Expr, ExprTrait, Query};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, Order, PaginatorTrait, QueryFilter};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -32,7 +33,7 @@ pub struct ListQuery {
 }
 
 /// The list filters as a condition, shared by the list, the to-do list and the exports.
-pub fn filter_condition(q: &ListQuery, today: NaiveDate) -> ApiResult<Condition> {
+pub fn filter_condition(q: &ListQuery, today: NaiveDate, backend: DatabaseBackend) -> ApiResult<Condition> {
     let mut cond = Condition::all();
     if let Some(s) = q.status {
         cond = cond.add(status_condition(s, today));
@@ -57,15 +58,8 @@ pub fn filter_condition(q: &ListQuery, today: NaiveDate) -> ApiResult<Condition>
     if let Some(r) = q.requester_id {
         cond = cond.add(request::Column::RequesterId.eq(r));
     }
-    if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        cond = cond.add(
-            Condition::any()
-                .add(crate::store::contains_text(request::Column::Number, text))
-                .add(crate::store::contains_text(request::Column::Title, text))
-                .add(crate::store::contains_text(request::Column::PayerEntity, text))
-                .add(crate::store::contains_text(request::Column::PayeeName, text))
-                .add(crate::store::contains_text(request::Column::Purpose, text)),
-        );
+    if let Some(text) = search_text(q) {
+        cond = cond.add(text_condition(text, backend));
     }
     if let Some(flag) = q.flag.as_deref() {
         let Some(flag) = Flag::parse(flag) else {
@@ -75,6 +69,110 @@ pub fn filter_condition(q: &ListQuery, today: NaiveDate) -> ApiResult<Condition>
         cond = cond.add(flag_condition(flag, today));
     }
     Ok(cond)
+}
+
+/// The trimmed `q`, when there is one.
+fn search_text(q: &ListQuery) -> Option<&str> {
+    q.q.as_deref().map(str::trim).filter(|t| !t.is_empty())
+}
+
+/// `q`: the text in the number, title, payer, payee or purpose, as `LIKE '%text%'` (literal,
+/// ASCII case-insensitive on SQLite, case-sensitive on PostgreSQL).
+///
+/// The index answers it: on PostgreSQL the `pg_trgm` GIN indexes serve the `LIKE` itself; on
+/// SQLite the FTS5 trigram table `requests_search` narrows the rows first (a phrase of three
+/// or more characters; the trigram table folds case at least as widely as `LIKE`, so it
+/// finds a superset) and the `LIKE` keeps the meaning exact. Shorter text (腾讯, `07`) has
+/// no trigram and is matched by the `LIKE` alone.
+pub fn text_condition(text: &str, backend: DatabaseBackend) -> Condition {
+    let like = Condition::any()
+        .add(crate::store::contains_text(request::Column::Number, text))
+        .add(crate::store::contains_text(request::Column::Title, text))
+        .add(crate::store::contains_text(request::Column::PayerEntity, text))
+        .add(crate::store::contains_text(request::Column::PayeeName, text))
+        .add(crate::store::contains_text(request::Column::Purpose, text));
+    let text = text.replace('\0', "");
+    if backend != DatabaseBackend::Sqlite || text.chars().count() < 3 {
+        return like;
+    }
+    let phrase = format!("\"{}\"", text.replace('"', "\"\""));
+    let matched = Query::select()
+        .expr(Expr::cust("rowid"))
+        .from(Alias::new("requests_search"))
+        .and_where(Expr::col(Alias::new("requests_search")).binary(BinOper::Custom("MATCH"), phrase))
+        .to_owned();
+    Condition::all().add(Expr::col((request::Entity, request::Column::Id)).in_subquery(matched)).add(like)
+}
+
+/// The list's total read from the per-status counts (`request_counts`, kept by triggers in
+/// the same transaction as every write) instead of counted: for a caller who sees every
+/// request, with no filter or a status filter only. `None` for every other shape.
+pub async fn stored_total(db: &impl ConnectionTrait, q: &ListQuery, today: NaiveDate) -> Result<Option<u64>, DbErr> {
+    if q.kind.is_some()
+        || q.flag.is_some()
+        || q.from.is_some()
+        || q.to.is_some()
+        || q.department_id.is_some()
+        || q.requester_id.is_some()
+        || search_text(q).is_some()
+    {
+        return Ok(None);
+    }
+    let rows = db.query_all_raw(crate::db::stmt(db.get_database_backend(), "SELECT status, n FROM request_counts", vec![])).await?;
+    let mut stored = std::collections::HashMap::new();
+    for r in rows {
+        stored.insert(r.try_get::<String>("", "status")?, r.try_get::<i64>("", "n")?);
+    }
+    let of = |s: Status| stored.get(s.as_str()).copied().unwrap_or(0);
+    // Lapsed verification orders read as expired (`effective_status`); they are few (the
+    // daily job expires them) and found through the (status, pay_by) index.
+    let lapsed = |statuses: &[Status]| {
+        let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+        request::Entity::find().filter(lapsed(today)).filter(request::Column::Status.is_in(statuses)).count(db)
+    };
+    let in_flight = [Status::PendingManager, Status::PendingFinance, Status::Approved];
+    let n = match q.status {
+        None => stored.values().sum::<i64>(),
+        Some(Status::Expired) => of(Status::Expired) + lapsed(&in_flight).await? as i64,
+        Some(s) if in_flight.contains(&s) => of(s) - lapsed(&[s]).await? as i64,
+        Some(s) => of(s),
+    };
+    Ok(Some(u64::try_from(n).unwrap_or(0)))
+}
+
+/// How many requests are stored with `status` (`request_counts`).
+pub async fn stored_count(db: &impl ConnectionTrait, status: Status) -> Result<u64, DbErr> {
+    let row = db
+        .query_one_raw(crate::db::stmt(
+            db.get_database_backend(),
+            "SELECT n FROM request_counts WHERE status = $1",
+            vec![status.as_str().into()],
+        ))
+        .await?;
+    Ok(match row {
+        Some(r) => u64::try_from(r.try_get::<i64>("", "n")?).unwrap_or(0),
+        None => 0,
+    })
+}
+
+/// A text search's total is counted up to this many matches: text of fewer than three
+/// characters (腾讯) has no trigram to look up and may match most requests, and counting all
+/// of them after every write would cost a scan each time. Beyond it `total` says this many
+/// (the pages past it still answer); README "Performance" documents it.
+pub const SEARCH_TOTAL_CAP: u64 = 10_000;
+
+/// How many rows `select` finds, counting no further than `cap`.
+pub async fn count_at_most(db: &impl ConnectionTrait, select: sea_orm::Select<request::Entity>, cap: u64) -> Result<u64, DbErr> {
+    use sea_orm::{QuerySelect, QueryTrait};
+    let inner = select.select_only().column(request::Column::Id).limit(cap).into_query();
+    let outer = Query::select().expr_as(Expr::cust("COUNT(*)"), Alias::new("n")).from_subquery(inner, Alias::new("capped")).to_owned();
+    let row = db.query_one(&outer).await?.ok_or_else(|| DbErr::RecordNotFound("count".into()))?;
+    Ok(u64::try_from(row.try_get::<i64>("", "n")?).unwrap_or(0))
+}
+
+/// Whether the list query searches text (its total is then counted up to `SEARCH_TOTAL_CAP`).
+pub fn searches_text(q: &ListQuery) -> bool {
+    search_text(q).is_some()
 }
 
 /// Verification orders whose `pay_by` has passed while pending or approved: they read as

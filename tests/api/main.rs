@@ -12,6 +12,7 @@ mod demo;
 mod excel;
 mod fuzz;
 mod integrity;
+mod listing;
 mod mail;
 mod ops;
 mod people;

@@ -24,7 +24,8 @@ pub(super) async fn list_requests(
     let (page, per_page) = crate::http::PageParams::resolve(q.page, q.per_page)?;
     let today = china_date(state.clock.now());
     let (col, order) = sort_order(q.sort.as_deref())?;
-    let matching = request::Entity::find().filter(visible_to(&me)).filter(filter_condition(&q, today)?);
+    let backend = state.db.get_database_backend();
+    let matching = request::Entity::find().filter(visible_to(&me)).filter(filter_condition(&q, today, backend)?);
     // The total depends on the filters, on what the caller may see and on the day (flags).
     let viewer = if me.roles.sees_all_requests() { 0 } else { me.id };
     let key = format!(
@@ -33,10 +34,15 @@ pub(super) async fn list_requests(
     );
     // Read before anything else of the list, so totals and names are never older than the rows.
     let seq = crate::store::cache::data_version(&state.db).await?;
-    let total = match state.counts.get(&key, seq) {
+    let stored = if me.roles.sees_all_requests() { crate::store::list::stored_total(&state.db, &q, today).await? } else { None };
+    let total = match stored.or_else(|| state.counts.get(&key, seq)) {
         Some(n) => n,
         None => {
-            let n = matching.clone().count(&state.db).await?;
+            let n = if crate::store::list::searches_text(&q) {
+                crate::store::list::count_at_most(&state.db, matching.clone(), crate::store::list::SEARCH_TOTAL_CAP).await?
+            } else {
+                matching.clone().count(&state.db).await?
+            };
             state.counts.put(key, seq, n);
             n
         }
