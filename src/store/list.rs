@@ -85,14 +85,30 @@ fn search_text(q: &ListQuery) -> Option<&str> {
 /// finds a superset) and the `LIKE` keeps the meaning exact. Shorter text (腾讯, `07`) has
 /// no trigram and is matched by the `LIKE` alone.
 pub fn text_condition(text: &str, backend: DatabaseBackend) -> Condition {
-    let like = Condition::any()
-        .add(crate::store::contains_text(request::Column::Number, text))
-        .add(crate::store::contains_text(request::Column::Title, text))
-        .add(crate::store::contains_text(request::Column::PayerEntity, text))
-        .add(crate::store::contains_text(request::Column::PayeeName, text))
-        .add(crate::store::contains_text(request::Column::Purpose, text));
+    let columns = [
+        request::Column::Number,
+        request::Column::Title,
+        request::Column::PayerEntity,
+        request::Column::PayeeName,
+        request::Column::Purpose,
+    ];
+    let like = columns.into_iter().fold(Condition::any(), |c, col| c.add(crate::store::contains_text(col, text)));
     let text = text.replace('\0', "");
-    if backend != DatabaseBackend::Sqlite || text.chars().count() < 3 {
+    let short = text.chars().count() < 3;
+    if backend == DatabaseBackend::Postgres && short {
+        // No trigram to look up: a GIN scan would visit every entry and recheck every row.
+        // `COALESCE(col, '')` (the same match: a NULL number matches nothing either way) keeps
+        // the planner on the list's own order, which finds a common short word's first page
+        // at once and a rare one by a scan.
+        let pattern = format!("%{}%", crate::store::escape_like(&text));
+        return columns.into_iter().fold(Condition::any(), |c, col| {
+            c.add(
+                Expr::expr(sea_orm::sea_query::Func::coalesce([Expr::col((request::Entity, col)), Expr::val("")]))
+                    .like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\')),
+            )
+        });
+    }
+    if backend != DatabaseBackend::Sqlite || short {
         return like;
     }
     let phrase = format!("\"{}\"", text.replace('"', "\"\""));

@@ -77,6 +77,17 @@ pub fn related(me: &AuthUser, relation: crate::store::chain::Relation) -> Condit
     )
 }
 
+/// Requests `me` does not stand in `relation` to: a correlated NOT EXISTS, a primary-key probe
+/// per candidate row, where `NOT IN` would first gather every request `me` ever acted on.
+/// (The id is an integer, inlined rather than bound, as in `waiting_on_my_delegators`.)
+pub fn not_related(me: &AuthUser, relation: crate::store::chain::Relation) -> sea_orm::sea_query::SimpleExpr {
+    Expr::cust(format!(
+        "NOT EXISTS (SELECT 1 FROM request_people rp WHERE rp.request_id = requests.id AND rp.user_id = {} AND rp.relation = '{}')",
+        me.id,
+        relation.as_str()
+    ))
+}
+
 /// Requests with nobody named in the current step (a finance sign-off open to all).
 pub fn open_step() -> sea_orm::sea_query::SimpleExpr {
     Expr::cust("NOT EXISTS (SELECT 1 FROM request_people rp WHERE rp.request_id = requests.id AND rp.relation = 'current')")

@@ -68,7 +68,7 @@ pub(super) async fn tasks(State(state): State<AppState>, me: AuthUser, Query(q):
     let (page, per_page) = PageParams::resolve(q.page, q.per_page)?;
     use request::Column as C;
     let finance = me.has(Role::Finance);
-    use crate::store::requests::{open_step, related, waiting_on_my_delegators};
+    use crate::store::requests::{not_related, open_step, related, waiting_on_my_delegators};
     // A delegate never decides their own request, so it is no task of theirs.
     let mine_to_decide = Condition::any()
         .add(related(&me, Relation::Current))
@@ -82,13 +82,13 @@ pub(super) async fn tasks(State(state): State<AppState>, me: AuthUser, Query(q):
     if finance {
         let not_mine = C::RequesterId.ne(me.id);
         finance_approval =
-            finance_approval.add(Condition::all().add(not_mine.clone()).add(open_step()).add(related(&me, Relation::Acted).not()));
+            finance_approval.add(Condition::all().add(not_mine.clone()).add(open_step()).add(not_related(&me, Relation::Acted)));
         let mut payout = Condition::all().add(C::Status.eq(Status::Approved.as_str())).add(not_mine.clone());
         if state.config.four_eyes {
             // Neither the finance sign-off nor the approver it was given for may pay.
             payout = payout
                 .add(Condition::any().add(C::FinanceApprovedBy.is_null()).add(C::FinanceApprovedBy.ne(me.id)))
-                .add(related(&me, Relation::SignedOff).not());
+                .add(not_related(&me, Relation::SignedOff));
         }
         groups.push((B::Payout, payout));
         groups.push((B::Refund, Condition::all().add(C::Status.eq(Status::Paid.as_str())).add(not_mine)));
