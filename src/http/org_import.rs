@@ -137,5 +137,9 @@ async fn template(_admin: Admin) -> ApiResult<Response> {
         ws.set_column_width(c, 16).map_err(ApiError::internal)?;
     }
     let data = wb.save_to_buffer().map_err(ApiError::internal)?;
-    Ok(crate::upload::file_response(data.into(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "组织架构导入模板.xlsx"))
+    Ok(crate::upload::file_response(
+        data.into(),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "组织架构导入模板.xlsx",
+    ))
 }

@@ -29,7 +29,11 @@ pub struct Channels<'a> {
 
 impl<'a> Channels<'a> {
     pub fn of(config: &'a crate::config::Config) -> Channels<'a> {
-        Channels { webhook: config.webhook_url.as_deref(), email: config.smtp_url.is_some(), public_url: Some(config.sso.public_url.as_str()) }
+        Channels {
+            webhook: config.webhook_url.as_deref(),
+            email: config.smtp_url.is_some(),
+            public_url: Some(config.sso.public_url.as_str()),
+        }
     }
 }
 
