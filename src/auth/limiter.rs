@@ -34,7 +34,9 @@ fn ip_key(ip: IpAddr) -> String {
 }
 
 fn account_key(username: &str) -> String {
-    let name: String = username.trim().to_lowercase().chars().take(150).collect();
+    // PostgreSQL text cannot hold a NUL; no real username has one (they are refused), but a
+    // typed-in one must still be counted, not become a server error.
+    let name: String = username.trim().to_lowercase().chars().take(150).map(|c| if c == '\0' { '\u{fffd}' } else { c }).collect();
     format!("user:{name}")
 }
 
