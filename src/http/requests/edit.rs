@@ -14,7 +14,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use entity::request;
 use sea_orm::sea_query::{Expr, SimpleExpr};
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
 fn form_columns(f: &Form, pii: &crate::pii::PiiCipher) -> Vec<(request::Column, SimpleExpr)> {
     use request::Column as C;
@@ -99,6 +99,9 @@ fn apply_form(am: &mut request::ActiveModel, f: &Form, pii: &crate::pii::PiiCiph
     am.payer_account_id = Set(f.payer_account_id);
 }
 
+/// How many of the open twins the duplicate warning names.
+const DUPLICATES_NAMED: u64 = 10;
+
 /// Other open requests with the same amount and payee: with one odd amount, two open cases make
 /// the bank match ambiguous, and one of them is usually a mistake. The warning names only the
 /// requests the caller may read.
@@ -117,8 +120,18 @@ async fn duplicates_of(state: &AppState, me: &AuthUser, f: &Form, except: Option
     if twins == 0 {
         return Ok((String::new(), Vec::new()));
     }
-    let readable = q.filter(visible_to(me)).order_by_asc(request::Column::Id).all(&state.db).await?;
-    let names: Vec<String> = readable.iter().map(|t| t.number.clone().unwrap_or_else(|| format!("#{}", t.id))).collect();
+    // The first few by number is what a person reads; a pasted-in twin of a thousand others
+    // must not load the thousand rows.
+    let readable: Vec<(i32, Option<String>)> = q
+        .filter(visible_to(me))
+        .select_only()
+        .columns([request::Column::Id, request::Column::Number])
+        .order_by_asc(request::Column::Id)
+        .limit(DUPLICATES_NAMED)
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let names: Vec<String> = readable.into_iter().map(|(id, number)| number.unwrap_or_else(|| format!("#{id}"))).collect();
     let which = match names.len() as u64 {
         0 => String::new(),
         n if n == twins => format!(" {n} 张（{}）", names.join("、")),
