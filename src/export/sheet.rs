@@ -202,7 +202,15 @@ pub struct SheetWriter<'a> {
     sign_off: bool,
     money_totals: Vec<Option<i64>>,
     pub row: u32,
+    /// Whether rows get the height of their wrapped text (see `MAX_LINES`): only up to
+    /// `FITTED_ROWS` rows. rust_xlsxwriter keeps every row given a height in memory until the
+    /// workbook is saved, even in constant-memory mode (about 800 bytes a row: a million-row
+    /// ledger peaked at 825 MB); a sheet that long is filtered and searched, not printed.
+    fit_rows: bool,
 }
+
+/// The most data rows a sheet fits to their wrapped text (see `SheetWriter::fit_rows`).
+pub const FITTED_ROWS: u64 = 20_000;
 
 /// Display width in Excel character units: CJK characters are about two.
 fn display_width(s: &str) -> f64 {
@@ -260,21 +268,31 @@ impl<'a> SheetWriter<'a> {
             sign_off: layout.sign_off,
             money_totals: vec![None; headers.len()],
             row: 1,
+            fit_rows: true,
         })
+    }
+
+    /// Rows to come: beyond `FITTED_ROWS` the rows keep the default height.
+    pub fn expect_rows(&mut self, rows: u64) {
+        self.fit_rows = rows <= FITTED_ROWS;
     }
 
     pub fn write(&mut self, cells: Vec<Cell>, highlight: bool, f: &Formats) -> Result<(), XlsxError> {
         let r = self.row;
-        let lines = cells
-            .iter()
-            .zip(&self.fits)
-            .filter_map(|(cell, fit)| match (cell, fit) {
-                (Cell::Text(s), Fit::Wrap(width)) => Some(lines_needed(s, *width)),
-                _ => None,
-            })
-            .max()
-            .unwrap_or(1)
-            .min(MAX_LINES);
+        let lines = if !self.fit_rows {
+            1
+        } else {
+            cells
+                .iter()
+                .zip(&self.fits)
+                .filter_map(|(cell, fit)| match (cell, fit) {
+                    (Cell::Text(s), Fit::Wrap(width)) => Some(lines_needed(s, *width)),
+                    _ => None,
+                })
+                .max()
+                .unwrap_or(1)
+                .min(MAX_LINES)
+        };
         if lines > 1 {
             self.ws.set_row_height(r, LINE_HEIGHT * f64::from(lines))?;
         }

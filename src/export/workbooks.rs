@@ -316,6 +316,7 @@ async fn ledger_sheet(db: &DatabaseConnection, wb: &mut Workbook, filter: &Condi
     let layout =
         Layout { title: ctx.heading.title.clone(), fits: &LEDGER_FITS, printed_columns: LEDGER_PRINTED, one_page: false, sign_off: false };
     let mut sheet = SheetWriter::new(ws, "台账", &LEDGER_HEADERS, &layout, &ctx.heading, &ctx.formats)?;
+    sheet.expect_rows(ctx.total);
     let mut last_id = 0;
     loop {
         let page = request::Entity::find()
@@ -422,6 +423,7 @@ async fn reconciliation_sheet(
         sign_off: !oldest_first,
     };
     let mut sheet = SheetWriter::new(ws, name, &RECONCILIATION_HEADERS, &layout, &ctx.heading, &ctx.formats)?;
+    sheet.expect_rows(ctx.total);
     // Keyset pagination: by id, or by (paid_at, id) for the oldest-first sheet.
     let mut cursor: Option<(NaiveDate, i32)> = None;
     let mut last_id = 0;
