@@ -79,10 +79,13 @@ pub fn related(me: &AuthUser, relation: crate::store::chain::Relation) -> Condit
 
 /// Requests `me` does not stand in `relation` to: a correlated NOT EXISTS, a primary-key probe
 /// per candidate row, where `NOT IN` would first gather every request `me` ever acted on.
+/// `LIMIT 1 OFFSET 0` keeps PostgreSQL from turning it into that very hash, which it may do
+/// inside an `OR` (a finance user's to-do count hashed all 40,000 requests they had acted on:
+/// 26 ms instead of 3); an offset stops that, and SQLite accepts one only after a limit.
 /// (The id is an integer, inlined rather than bound, as in `waiting_on_my_delegators`.)
 pub fn not_related(me: &AuthUser, relation: crate::store::chain::Relation) -> sea_orm::sea_query::SimpleExpr {
     Expr::cust(format!(
-        "NOT EXISTS (SELECT 1 FROM request_people rp WHERE rp.request_id = requests.id AND rp.user_id = {} AND rp.relation = '{}')",
+        "NOT EXISTS (SELECT 1 FROM request_people rp WHERE rp.request_id = requests.id AND rp.user_id = {} AND rp.relation = '{}' LIMIT 1 OFFSET 0)",
         me.id,
         relation.as_str()
     ))
