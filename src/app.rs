@@ -33,6 +33,8 @@ pub struct AppState {
     pub counts: Arc<crate::store::cache::CountCache>,
     /// Display names until the next audited write.
     pub names: Arc<crate::store::cache::NameCache>,
+    /// Rendered list responses until the next audited write (`store::cache::ResponseCache`).
+    pub responses: Arc<crate::store::cache::ResponseCache>,
     /// The OpenID provider, when single sign-on is configured.
     pub oidc: Option<Arc<crate::auth::oidc::OidcProvider>>,
 }
@@ -69,6 +71,7 @@ impl AppState {
             files: Arc::new(crate::files::FileStore::from_config(&config)),
             counts: Arc::default(),
             names: Arc::default(),
+            responses: Arc::default(),
             db,
             jwt: Arc::new(jwt),
             limiter: Arc::new(LoginLimiter::new(config.login.clone())),

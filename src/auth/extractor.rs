@@ -7,7 +7,7 @@ use crate::error::{ApiError, Msg};
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use sea_orm::EntityTrait;
+use sea_orm::{ConnectionTrait, FromQueryResult};
 
 #[derive(Debug, Clone)]
 pub struct AuthUser {
@@ -20,6 +20,10 @@ pub struct AuthUser {
     /// The China calendar day of this request (the application clock): delegations and
     /// deadlines are judged against it.
     pub today: chrono::NaiveDate,
+    /// The data version (`store::cache::data_version`) read with the user, before anything
+    /// else of the request: lists use it to know whether what they hold is current. `None`
+    /// for a caller made up by the server itself (the demo, a batch acting as someone).
+    pub data_version: Option<i64>,
 }
 
 fn unauthorized(zh: &'static str, en: &'static str) -> ApiError {
@@ -44,7 +48,19 @@ impl FromRequestParts<AppState> for AuthUser {
             .verify(token, state.clock.now().timestamp())
             .ok_or_else(|| unauthorized("令牌无效或已过期，请重新登录", "invalid or expired token; log in again"))?;
         let id: i32 = claims.sub.parse().map_err(|_| unauthorized("令牌无效", "invalid token"))?;
-        let user = entity::user::Entity::find_by_id(id).one(&state.db).await?.ok_or_else(|| unauthorized("令牌无效", "invalid token"))?;
+        // The user and the data version in one statement: one round trip for both.
+        let backend = state.db.get_database_backend();
+        let row = state
+            .db
+            .query_one_raw(crate::db::stmt(
+                backend,
+                "SELECT users.*, (SELECT last_seq FROM audit_head WHERE audit_head.id = 1) AS data_version FROM users WHERE users.id = $1",
+                vec![id.into()],
+            ))
+            .await?
+            .ok_or_else(|| unauthorized("令牌无效", "invalid token"))?;
+        let user = entity::user::Model::from_query_result(&row, "")?;
+        let data_version: Option<i64> = row.try_get("", "data_version")?;
         if user.disabled {
             return Err(unauthorized("账户已停用", "this account is disabled"));
         }
@@ -59,6 +75,7 @@ impl FromRequestParts<AppState> for AuthUser {
             department_id: user.department_id,
             manager_id: user.manager_id,
             today: crate::clock::china_date(state.clock.now()),
+            data_version,
         })
     }
 }

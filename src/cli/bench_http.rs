@@ -16,9 +16,10 @@ struct Measured {
 }
 
 /// Runs `hey` and reads its summary.
-fn hey(url: &str, token: Option<&str>, rate: u32, secs: u64, post: Option<&str>) -> anyhow::Result<Measured> {
-    // hey paces each worker (-q per worker): 50 workers at rate/50 each.
-    let workers = 50u32.min(rate.max(1));
+fn hey(url: &str, token: Option<&str>, rate: u32, workers: u32, secs: u64, post: Option<&str>) -> anyhow::Result<Measured> {
+    // hey paces each worker (-q per worker): `workers` workers at rate/workers each. A worker
+    // waiting on a slow response skips its ticks, which shows as a rate below the target.
+    let workers = workers.clamp(1, rate.max(1));
     let per_worker = (f64::from(rate) / f64::from(workers)).max(1.0);
     let mut cmd = Command::new("hey");
     cmd.args(["-z", &format!("{secs}s"), "-c", &workers.to_string(), "-q", &format!("{per_worker}"), "-t", "10"]);
@@ -63,6 +64,7 @@ pub async fn bench_http_external(
     requests: u64,
     rate: u32,
     secs: u64,
+    workers: u32,
     writes: u32,
     keep: Option<std::path::PathBuf>,
     database_url: Option<String>,
@@ -148,25 +150,25 @@ pub async fn bench_http_external(
         (format!("{base}/api/v1/requests"), body)
     });
     println!(
-        "verifund bench http — {backend}, {total} requests, {rate} req/s for {secs}s per shape, load generator: hey (separate process){}",
+        "verifund bench http — {backend}, {total} requests, {rate} req/s for {secs}s per shape, load generator: hey (separate process, {workers} workers){}",
         if writes > 0 { format!(", {writes} writes/s in the background") } else { String::new() }
     );
     let health = format!("{base}/healthz");
-    let floor_before = hey(&health, None, rate, secs, None)?;
+    let floor_before = hey(&health, None, rate, workers, secs, None)?;
     let mut rows = Vec::new();
     for (name, url, token) in &shapes {
         let bg = writer.as_ref().map(|(url, body)| {
             let (url, body, token, secs) = (url.clone(), body.clone(), requester.clone(), secs);
-            std::thread::spawn(move || hey(&url, Some(&token), writes, secs, Some(&body)))
+            std::thread::spawn(move || hey(&url, Some(&token), writes, 1, secs, Some(&body)))
         });
-        let m = hey(url, Some(token), rate, secs, None)?;
+        let m = hey(url, Some(token), rate, workers, secs, None)?;
         let w = match bg {
             Some(h) => Some(h.join().map_err(|_| anyhow::anyhow!("the writer thread panicked"))??),
             None => None,
         };
         rows.push((name.clone(), m, w));
     }
-    let floor_after = hey(&health, None, rate, secs, None)?;
+    let floor_after = hey(&health, None, rate, workers, secs, None)?;
     let floor = floor_before.p99_ms.max(floor_after.p99_ms);
     println!(
         "{:<28} {:>9} {:>9} {:>8} {:>6} {:>10} {:>7}{}",

@@ -264,6 +264,11 @@ pub enum BenchCommand {
         /// Seconds per shape.
         #[arg(long, default_value_t = 5)]
         seconds: u64,
+        /// hey workers sharing the rate. Each paces itself with its own ticker and they start
+        /// together, so requests leave in bursts of this many; 10 at 1,000 req/s is a burst of
+        /// 10 every 10 ms (hey's default of 50 is a burst of 50 every 50 ms).
+        #[arg(long, default_value_t = 10)]
+        workers: u32,
         /// Drafts created per second in the background while each shape is measured.
         #[arg(long, default_value_t = 0)]
         writes: u32,
@@ -433,11 +438,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             bench::bench_export(rows, keep.as_deref()).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { command: BenchCommand::Http { requests, rate, seconds, writes, keep, in_process, approvals } } => {
+        Command::Bench { command: BenchCommand::Http { requests, rate, seconds, workers, writes, keep, in_process, approvals } } => {
             if in_process {
                 bench::bench_http(requests, rate, seconds, approvals, config.database_url.clone()).await?;
             } else {
-                bench_http::bench_http_external(requests, rate, seconds, writes, keep, config.database_url.clone()).await?;
+                bench_http::bench_http_external(requests, rate, seconds, workers, writes, keep, config.database_url.clone()).await?;
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -129,6 +129,7 @@ fn as_user(u: &user::Model, today: NaiveDate) -> AuthUser {
         department_id: u.department_id,
         manager_id: u.manager_id,
         today,
+        data_version: None,
     }
 }
 

@@ -142,6 +142,81 @@ impl NameCache {
     }
 }
 
+/// Rendered list responses (`GET /requests`, `GET /tasks`), each for one caller and one exact
+/// query, kept only while nothing was written and the China date is the same.
+///
+/// A list response is a function of the data (every write of a request, a user, a department,
+/// a company or a delegation is audited, so `data_version` names the data), of who asks, of
+/// the query and of today (flags, effective status); the key holds the caller and the query,
+/// and everything held is dropped as soon as a caller reads a newer version or another day.
+/// A finance office opening the same list again and again is served from memory; after a
+/// write, the first caller renders it afresh while callers asking the same meanwhile wait for
+/// that rendering instead of each running the same queries. Bounded by `RESPONSE_BYTES`
+/// (emptied when full).
+#[derive(Default)]
+pub struct ResponseCache {
+    inner: Mutex<Responses>,
+}
+
+type Slot = std::sync::Arc<tokio::sync::OnceCell<bytes::Bytes>>;
+
+#[derive(Default)]
+struct Responses {
+    version: i64,
+    today: Option<chrono::NaiveDate>,
+    bytes: usize,
+    entries: HashMap<String, Slot>,
+}
+
+/// The rendered responses held at most, in bytes.
+pub const RESPONSE_BYTES: usize = 32 << 20;
+
+impl ResponseCache {
+    /// The response for `key` at `version` on `today`: the one held, the one another caller is
+    /// rendering right now, or `render()`'s. A caller that read an older version than the
+    /// cache holds renders for itself and keeps nothing.
+    pub async fn get_or_render<E, F>(&self, key: String, version: i64, today: chrono::NaiveDate, render: F) -> Result<bytes::Bytes, E>
+    where
+        F: AsyncFnOnce() -> Result<bytes::Bytes, E>,
+    {
+        let slot = {
+            let mut r = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+            // Versions only grow and days only pass: what a caller read is older than what is
+            // held, the same, or newer (then everything held is out of date).
+            let held = (r.version, r.today.unwrap_or(chrono::NaiveDate::MIN));
+            match (version, today).cmp(&held) {
+                std::cmp::Ordering::Less => None,
+                ordering => {
+                    if ordering == std::cmp::Ordering::Greater {
+                        *r = Responses { version, today: Some(today), ..Responses::default() };
+                    }
+                    Some(r.entries.entry(key.clone()).or_default().clone())
+                }
+            }
+        };
+        let Some(slot) = slot else { return render().await };
+        let mut rendered = false;
+        let body = slot
+            .get_or_try_init(async || {
+                rendered = true;
+                render().await
+            })
+            .await?
+            .clone();
+        if rendered {
+            let mut r = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+            if r.version == version && r.today == Some(today) {
+                r.bytes += body.len() + key.len();
+                if r.bytes > RESPONSE_BYTES {
+                    r.entries.clear();
+                    r.bytes = 0;
+                }
+            }
+        }
+        Ok(body)
+    }
+}
+
 /// The sequence number of the latest audited write.
 pub async fn data_version(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
     let row = db
@@ -153,7 +228,7 @@ pub async fn data_version(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
 
 #[cfg(test)]
 mod tests {
-    use super::CountCache;
+    use super::{CountCache, ResponseCache};
 
     #[test]
     fn a_total_is_reused_only_at_the_same_data_version() {
@@ -162,5 +237,51 @@ mod tests {
         assert_eq!(c.get("k", 7), Some(42));
         assert_eq!(c.get("k", 8), None, "a write happened since");
         assert_eq!(c.get("other", 7), None);
+    }
+
+    #[tokio::test]
+    async fn a_response_is_served_only_for_the_same_data_version_and_day() {
+        let c = ResponseCache::default();
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap_or_default();
+        let body = |b: &'static [u8]| async move || Ok::<_, ()>(bytes::Bytes::from_static(b));
+        let get = async |key: &str, version: i64, day: chrono::NaiveDate, fresh: &'static [u8]| {
+            c.get_or_render(key.to_owned(), version, day, body(fresh)).await.unwrap_or_default()
+        };
+        assert_eq!(&get("u1|/requests", 7, day, b"[7]").await[..], b"[7]");
+        assert_eq!(&get("u1|/requests", 7, day, b"x").await[..], b"[7]", "held");
+        assert_eq!(&get("u2|/requests", 7, day, b"[u2]").await[..], b"[u2]", "another caller");
+        assert_eq!(&get("u1|/requests", 8, day, b"[8]").await[..], b"[8]", "a write happened since");
+        let next = day.succ_opt().unwrap_or(day);
+        assert_eq!(&get("u1|/requests", 8, next, b"[8+1]").await[..], b"[8+1]", "another day: flags move");
+        // A slow caller that read version 6 renders for itself and brings no old data back.
+        assert_eq!(&get("u1|/requests", 6, next, b"[6]").await[..], b"[6]");
+        assert_eq!(&get("u1|/requests", 8, next, b"x").await[..], b"[8+1]");
+        // A failed rendering is not kept.
+        let failed = c.get_or_render("u3|/tasks".into(), 8, next, async || Err::<bytes::Bytes, ()>(())).await;
+        assert_eq!(failed, Err(()));
+        assert_eq!(&get("u3|/tasks", 8, next, b"[ok]").await[..], b"[ok]");
+    }
+
+    #[tokio::test]
+    async fn callers_asking_together_share_one_rendering() {
+        let c = std::sync::Arc::new(ResponseCache::default());
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap_or_default();
+        let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let (c, runs) = (c.clone(), runs.clone());
+            tasks.push(tokio::spawn(async move {
+                c.get_or_render("k".into(), 1, day, async || {
+                    runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    Ok::<_, ()>(bytes::Bytes::from_static(b"[1]"))
+                })
+                .await
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.ok().and_then(Result::ok).as_deref(), Some(&b"[1]"[..]));
+        }
+        assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 }

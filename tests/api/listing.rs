@@ -172,3 +172,63 @@ async fn deep_pages_hold_the_rows_of_the_full_order() {
         }
     }
 }
+
+/// Lists and to-do lists are served from memory while nothing changes: asked again after a
+/// write, a rename or on the next day they must show it at once.
+#[tokio::test]
+async fn a_list_asked_again_shows_every_write_rename_and_new_day_at_once() {
+    let (app, clock) = app_at("2026-04-03").await;
+    let o = org(&app).await;
+    let list = async |token: &str, path: &str| {
+        let (s, v) = app.json(app.get(Some(token), path).await).await;
+        assert_eq!(s, StatusCode::OK, "{path}: {v}");
+        v
+    };
+    let finance_list = "/api/v1/requests?per_page=5";
+    let empty = list(&o.finance1.token, finance_list).await;
+    assert_eq!(empty["total"], 0);
+
+    // A write: the requester's new draft and its submission appear for finance and the manager.
+    let mut body = request_body("verification_transfer", 10_101);
+    body["order_date"] = json!("2026-04-03");
+    let r = app.create_request(&o.requester.token, body).await;
+    let id = r["id"].as_i64().unwrap();
+    let (s, e) = app.act(&o.requester.token, id, "submit", json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    for _ in 0..2 {
+        let shown = list(&o.finance1.token, finance_list).await;
+        assert_eq!((shown["total"].as_u64(), shown["items"][0]["id"].as_i64()), (Some(1), Some(id)), "{shown}");
+        assert_eq!(shown["items"][0]["status"], "pending_manager");
+        let tasks = list(&o.manager.token, "/api/v1/tasks").await;
+        assert_eq!((tasks["total"].as_u64(), tasks["counts"]["manager_approval"].as_u64()), (Some(1), Some(1)), "{tasks}");
+    }
+    // The same list for another caller is that caller's own: the requester may edit nothing now,
+    // and the manager may approve.
+    let mine = list(&o.requester.token, finance_list).await;
+    assert!(!mine["items"][0]["allowed_actions"].as_array().unwrap().contains(&json!("approve")), "{mine}");
+    let managers = list(&o.manager.token, finance_list).await;
+    assert!(managers["items"][0]["allowed_actions"].as_array().unwrap().contains(&json!("approve")), "{managers}");
+
+    // The manager approves: their to-do list empties, finance's fills.
+    let (s, e) = app.act(&o.manager.token, id, "approve", json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let tasks = list(&o.manager.token, "/api/v1/tasks").await;
+    assert_eq!(tasks["total"], 0, "{tasks}");
+    let tasks = list(&o.finance1.token, "/api/v1/tasks").await;
+    assert_eq!((tasks["total"].as_u64(), tasks["items"][0]["id"].as_i64()), (Some(1), Some(id)), "{tasks}");
+    assert_eq!(list(&o.finance1.token, finance_list).await["items"][0]["status"], "pending_finance");
+
+    // A rename shows in the list at once.
+    let (s, e) = app
+        .json(app.patch(Some(&o.admin.token), &format!("/api/v1/users/{}", o.requester.id), json!({"display_name": "张三（改名）"})).await)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    assert_eq!(list(&o.finance1.token, finance_list).await["items"][0]["requester_name"], "张三（改名）");
+
+    // The next days: the order lapses (pay-by is ten days after it was placed) and reads as
+    // expired, though nothing was written.
+    clock.set(china_morning("2026-04-14"));
+    let shown = list(&o.finance1.token, finance_list).await;
+    assert_eq!(shown["items"][0]["status"], "expired", "{shown}");
+    assert_eq!(list(&o.finance1.token, "/api/v1/requests?status=expired").await["total"], 1);
+}

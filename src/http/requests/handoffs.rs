@@ -214,6 +214,7 @@ async fn can_read(state: &AppState, u: &user::Model, id: i32) -> ApiResult<bool>
         department_id: u.department_id,
         manager_id: u.manager_id,
         today: crate::clock::china_date(state.clock.now()),
+        data_version: None,
     };
     Ok(request::Entity::find_by_id(id).filter(visible_to(&as_user)).count(&state.db).await? > 0)
 }

@@ -2,10 +2,9 @@
 use super::view::{self, Names, RequestView};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::clock::china_date;
 use crate::error::ApiResult;
 use crate::http::Page;
-use crate::http::extract::{Json, Query};
+use crate::http::extract::Query;
 use crate::store::list::{ListQuery, filter_condition, sort_order};
 use crate::store::requests::visible_to;
 use axum::extract::State;
@@ -19,26 +18,31 @@ use sea_orm::{ColumnTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, Quer
 pub(super) async fn list_requests(
     State(state): State<AppState>,
     me: AuthUser,
+    uri: axum::http::Uri,
     Query(q): Query<ListQuery>,
-) -> ApiResult<Json<Page<RequestView>>> {
+) -> ApiResult<axum::response::Response> {
+    crate::http::PageParams::resolve(q.page, q.per_page)?;
+    sort_order(q.sort.as_deref())?;
+    super::cached_page(&state, &me, &uri, async |seq, today| render(&state, &me, &q, seq, today).await).await
+}
+
+/// One page of the list, rendered: `seq` is the data version read before anything else.
+async fn render(state: &AppState, me: &AuthUser, q: &ListQuery, seq: i64, today: chrono::NaiveDate) -> ApiResult<bytes::Bytes> {
     let (page, per_page) = crate::http::PageParams::resolve(q.page, q.per_page)?;
-    let today = china_date(state.clock.now());
     let (col, order) = sort_order(q.sort.as_deref())?;
     let backend = state.db.get_database_backend();
-    let matching = request::Entity::find().filter(visible_to(&me)).filter(filter_condition(&q, today, backend)?);
+    let matching = request::Entity::find().filter(visible_to(me)).filter(filter_condition(q, today, backend)?);
     // The total depends on the filters, on what the caller may see and on the day (flags).
     let viewer = if me.roles.sees_all_requests() { 0 } else { me.id };
     let key = format!(
         "{viewer}|{today}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
         q.status, q.kind, q.flag, q.q, q.from, q.to, q.department_id, q.requester_id
     );
-    // Read before anything else of the list, so totals and names are never older than the rows.
-    let seq = crate::store::cache::data_version(&state.db).await?;
-    let stored = if me.roles.sees_all_requests() { crate::store::list::stored_total(&state.db, &q, today).await? } else { None };
+    let stored = if me.roles.sees_all_requests() { crate::store::list::stored_total(&state.db, q, today).await? } else { None };
     let total = match stored.or_else(|| state.counts.get(&key, seq)) {
         Some(n) => n,
         None => {
-            let n = if crate::store::list::searches_text(&q) {
+            let n = if crate::store::list::searches_text(q) {
                 crate::store::list::count_at_most(&state.db, matching.clone(), crate::store::list::SEARCH_TOTAL_CAP).await?
             } else {
                 matching.clone().count(&state.db).await?
@@ -66,7 +70,7 @@ pub(super) async fn list_requests(
         request::Entity::find().filter(request::Column::Id.is_in(ids.clone())).all(&state.db).await?
     };
     rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
-    let names = Names::load(&state, &me, &rows, Some(seq)).await?;
-    let items = rows.iter().map(|m| view::view(m, &me, &names, today, &state)).collect();
-    Ok(Json(Page { items, total, page, per_page }))
+    let names = Names::load(state, me, &rows, Some(seq)).await?;
+    let items = rows.iter().map(|m| view::view(m, me, &names, today, state)).collect();
+    super::render(&Page { items, total, page, per_page })
 }

@@ -2,12 +2,11 @@
 use super::view::{self, Names, RequestView};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::clock::china_date;
 use crate::domain::roles::Role;
 use crate::domain::workflow::Status;
 use crate::error::ApiResult;
 use crate::http::PageParams;
-use crate::http::extract::{Json, Query};
+use crate::http::extract::Query;
 use crate::store::chain::Relation;
 use axum::extract::State;
 use entity::request;
@@ -64,15 +63,26 @@ pub struct TasksQuery {
 /// The caller's to-do list: everything waiting on them now, oldest deadline first.
 #[utoipa::path(get, path = "/tasks", tag = "requests", security(("bearer" = [])), params(TasksQuery),
     responses((status = 200, body = Tasks), (status = 401, body = crate::error::ProblemBody), (status = 422, body = crate::error::ProblemBody)))]
-pub(super) async fn tasks(State(state): State<AppState>, me: AuthUser, Query(q): Query<TasksQuery>) -> ApiResult<Json<Tasks>> {
+pub(super) async fn tasks(
+    State(state): State<AppState>,
+    me: AuthUser,
+    uri: axum::http::Uri,
+    Query(q): Query<TasksQuery>,
+) -> ApiResult<axum::response::Response> {
+    PageParams::resolve(q.page, q.per_page)?;
+    super::cached_page(&state, &me, &uri, async |seq, today| render(&state, &me, &q, seq, today).await).await
+}
+
+/// One page of the to-do list, rendered: `seq` is the data version read before anything else.
+async fn render(state: &AppState, me: &AuthUser, q: &TasksQuery, seq: i64, today: chrono::NaiveDate) -> ApiResult<bytes::Bytes> {
     let (page, per_page) = PageParams::resolve(q.page, q.per_page)?;
     use request::Column as C;
     let finance = me.has(Role::Finance);
     use crate::store::requests::{not_related, open_step, related, waiting_on_my_delegators};
     // A delegate never decides their own request, so it is no task of theirs.
     let mine_to_decide = Condition::any()
-        .add(related(&me, Relation::Current))
-        .add(Condition::all().add(waiting_on_my_delegators(&me)).add(C::RequesterId.ne(me.id)));
+        .add(related(me, Relation::Current))
+        .add(Condition::all().add(waiting_on_my_delegators(me)).add(C::RequesterId.ne(me.id)));
     use TaskBucket as B;
     let mut groups: Vec<(TaskBucket, Condition)> = vec![
         (B::ManagerApproval, Condition::all().add(C::Status.eq(Status::PendingManager.as_str())).add(mine_to_decide.clone())),
@@ -82,13 +92,13 @@ pub(super) async fn tasks(State(state): State<AppState>, me: AuthUser, Query(q):
     if finance {
         let not_mine = C::RequesterId.ne(me.id);
         finance_approval =
-            finance_approval.add(Condition::all().add(not_mine.clone()).add(open_step()).add(not_related(&me, Relation::Acted)));
+            finance_approval.add(Condition::all().add(not_mine.clone()).add(open_step()).add(not_related(me, Relation::Acted)));
         let mut payout = Condition::all().add(C::Status.eq(Status::Approved.as_str())).add(not_mine.clone());
         if state.config.four_eyes {
             // Neither the finance sign-off nor the approver it was given for may pay.
             payout = payout
                 .add(Condition::any().add(C::FinanceApprovedBy.is_null()).add(C::FinanceApprovedBy.ne(me.id)))
-                .add(not_related(&me, Relation::SignedOff));
+                .add(not_related(me, Relation::SignedOff));
         }
         groups.push((B::Payout, payout));
         groups.push((B::Refund, Condition::all().add(C::Status.eq(Status::Paid.as_str())).add(not_mine)));
@@ -148,8 +158,7 @@ pub(super) async fn tasks(State(state): State<AppState>, me: AuthUser, Query(q):
     let mut rows =
         if ids.is_empty() { Vec::new() } else { request::Entity::find().filter(C::Id.is_in(ids.clone())).all(&state.db).await? };
     rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
-    let today = china_date(state.clock.now());
-    let names = Names::load(&state, &me, &rows, None).await?;
-    let items: Vec<RequestView> = rows.iter().map(|m| view::view(m, &me, &names, today, &state)).collect();
-    Ok(Json(Tasks { items, total, page, per_page, counts }))
+    let names = Names::load(state, me, &rows, Some(seq)).await?;
+    let items: Vec<RequestView> = rows.iter().map(|m| view::view(m, me, &names, today, state)).collect();
+    super::render(&Tasks { items, total, page, per_page, counts })
 }
