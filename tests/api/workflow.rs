@@ -642,3 +642,20 @@ async fn the_admins_id_number_and_phone_on_a_request_are_encrypted_at_rest() {
     assert_eq!(after["mini_program"]["admin_id_number"], "11010519491231002X");
     assert_eq!(after["mini_program"]["name"], "日升商城二期");
 }
+
+/// Many open twins: the warning names the first ten and still says how many there are.
+#[tokio::test]
+async fn the_duplicate_warning_names_the_first_ten_of_many_twins_and_counts_them_all() {
+    let app = spawn_app().await;
+    let o = org(&app).await;
+    let mut ids = Vec::new();
+    for _ in 0..12 {
+        ids.push(id(&app.create_request(&o.requester.token, request_body("advance_payment", 45_678)).await));
+    }
+    let last = app.create_request(&o.requester.token, request_body("advance_payment", 45_678)).await;
+    let warning = last["warnings"][0].as_str().unwrap_or_default().to_owned();
+    assert!(warning.contains(" 12 张（包括 "), "{warning}");
+    for (i, twin) in ids.iter().enumerate() {
+        assert_eq!(warning.contains(&format!("#{twin}、")) || warning.contains(&format!("#{twin} ")), i < 10, "#{twin} in {warning}");
+    }
+}

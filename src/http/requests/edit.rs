@@ -122,8 +122,9 @@ async fn duplicates_of(state: &AppState, me: &AuthUser, f: &Form, except: Option
     }
     // The first few by number is what a person reads; a pasted-in twin of a thousand others
     // must not load the thousand rows.
-    let readable: Vec<(i32, Option<String>)> = q
-        .filter(visible_to(me))
+    let readable = q.filter(visible_to(me));
+    let first: Vec<(i32, Option<String>)> = readable
+        .clone()
         .select_only()
         .columns([request::Column::Id, request::Column::Number])
         .order_by_asc(request::Column::Id)
@@ -131,10 +132,13 @@ async fn duplicates_of(state: &AppState, me: &AuthUser, f: &Form, except: Option
         .into_tuple()
         .all(&state.db)
         .await?;
-    let names: Vec<String> = readable.into_iter().map(|(id, number)| number.unwrap_or_else(|| format!("#{id}"))).collect();
-    let which = match names.len() as u64 {
+    let names: Vec<String> = first.into_iter().map(|(id, number)| number.unwrap_or_else(|| format!("#{id}"))).collect();
+    let shown = names.len() as u64;
+    let all_readable = shown == twins || (shown == DUPLICATES_NAMED && readable.count(&state.db).await? == twins);
+    let which = match shown {
         0 => String::new(),
         n if n == twins => format!(" {n} 张（{}）", names.join("、")),
+        _ if all_readable => format!(" {twins} 张（包括 {} 等）", names.join("、")),
         _ => format!("（包括 {}）", names.join("、")),
     };
     let warning = format!("已有金额与收款方相同的未完成申请{which}，请确认不是重复申请；否则银行流水将无法自动对应");
