@@ -196,13 +196,24 @@ impl ResponseCache {
         };
         let Some(slot) = slot else { return render().await };
         let mut rendered = false;
-        let body = slot
+        let body = match slot
             .get_or_try_init(async || {
                 rendered = true;
                 render().await
             })
-            .await?
-            .clone();
+            .await
+        {
+            Ok(body) => body.clone(),
+            Err(e) => {
+                // Nothing is kept for a query that fails (a bad filter, a lost database): its
+                // empty slot would otherwise stay until the next write, uncounted in `bytes`.
+                let mut r = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+                if r.entries.get(&key).is_some_and(|s| std::sync::Arc::ptr_eq(s, &slot) && s.get().is_none()) {
+                    r.entries.remove(&key);
+                }
+                return Err(e);
+            }
+        };
         if rendered {
             let mut r = self.inner.lock().unwrap_or_else(|e| e.into_inner());
             if r.version == version && r.today == Some(today) {
@@ -259,6 +270,7 @@ mod tests {
         // A failed rendering is not kept.
         let failed = c.get_or_render("u3|/tasks".into(), 8, next, async || Err::<bytes::Bytes, ()>(())).await;
         assert_eq!(failed, Err(()));
+        assert!(!c.inner.lock().unwrap_or_else(|e| e.into_inner()).entries.contains_key("u3|/tasks"), "no empty slot is left");
         assert_eq!(&get("u3|/tasks", 8, next, b"[ok]").await[..], b"[ok]");
     }
 

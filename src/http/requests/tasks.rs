@@ -69,7 +69,6 @@ pub(super) async fn tasks(
     uri: axum::http::Uri,
     Query(q): Query<TasksQuery>,
 ) -> ApiResult<axum::response::Response> {
-    PageParams::resolve(q.page, q.per_page)?;
     super::cached_page(&state, &me, &uri, async |seq, today| render(&state, &me, &q, seq, today).await).await
 }
 
