@@ -1,7 +1,8 @@
 //! A streaming worksheet: writes typed cells row by row, remembers column widths, keeps
 //! amount totals for the SUM row, and sets the sheet up for paper (DESIGN §3).
 use chrono::NaiveDate;
-use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Formula, Worksheet, XlsxError};
+use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Formula, Workbook, Worksheet, XlsxError};
+use tokio::sync::mpsc::Receiver;
 
 pub enum Cell {
     Text(String),
@@ -23,6 +24,62 @@ impl Cell {
 
     pub fn text(s: impl Into<String>) -> Cell {
         Cell::Text(s.into())
+    }
+}
+
+/// One data row, as the reading side builds it.
+pub struct Row {
+    pub cells: Vec<Cell>,
+    /// Overdue or mismatched: the row is tinted.
+    pub highlight: bool,
+}
+
+/// A sheet to begin: what `SheetWriter::new` needs, owned so it can cross to the writing thread.
+pub struct SheetSpec {
+    pub name: &'static str,
+    pub headers: &'static [&'static str],
+    pub layout: Layout<'static>,
+    /// Data rows to come (an upper bound will do): see `SheetWriter::expect_rows`.
+    pub rows: u64,
+    /// The label of the totals row.
+    pub total_label: &'static str,
+}
+
+/// What the reading side sends the writing thread, in order: a sheet, its rows a page at a
+/// time, the end of the sheet; then the next sheet. The workbook is saved when the sender is
+/// dropped after a completed sheet.
+pub enum Piece {
+    Sheet(Box<SheetSpec>),
+    Rows(Vec<Row>),
+    End,
+}
+
+/// The writing side of an export: builds the sheets `pieces` describes into `wb`. Answers
+/// `false` when the pieces stopped in the middle of a sheet (the reading side failed), in
+/// which case nothing should be saved.
+pub fn write_pieces(wb: &mut Workbook, pieces: &mut Receiver<Piece>, heading: &PrintHeading) -> Result<bool, XlsxError> {
+    let f = Formats::new();
+    loop {
+        let spec = match pieces.blocking_recv() {
+            Some(Piece::Sheet(spec)) => spec,
+            None => return Ok(true),
+            Some(Piece::Rows(_) | Piece::End) => return Ok(false),
+        };
+        let ws = wb.add_worksheet_with_constant_memory();
+        let mut sheet = SheetWriter::new(ws, spec.name, spec.headers, &spec.layout, heading, &f)?;
+        sheet.expect_rows(spec.rows);
+        loop {
+            match pieces.blocking_recv() {
+                Some(Piece::Rows(rows)) => {
+                    for row in rows {
+                        sheet.write(row.cells, row.highlight, &f)?;
+                    }
+                }
+                Some(Piece::End) => break,
+                Some(Piece::Sheet(_)) | None => return Ok(false),
+            }
+        }
+        sheet.finish(spec.total_label, &f)?;
     }
 }
 
@@ -226,6 +283,20 @@ fn char_width(c: char) -> f64 {
     }
 }
 
+/// Decimal digits of `n`.
+fn digits(n: u64) -> f64 {
+    f64::from(n.checked_ilog10().unwrap_or(0) + 1)
+}
+
+/// Characters of `format_yuan(fen)` (`-¥1,234.56`), without building the string: this runs
+/// for every amount of an export.
+fn yuan_width(fen: i64) -> f64 {
+    let yuan = fen.unsigned_abs() / 100;
+    let d = digits(yuan);
+    let commas = ((d as u32 - 1) / 3) as f64;
+    f64::from(u8::from(fen < 0)) + 1.0 + d + commas + 3.0
+}
+
 /// A header over two lines rather than a column widened for it.
 fn header_width(h: &str) -> f64 {
     (display_width(h) / 2.0 + 2.0).max(6.0)
@@ -298,11 +369,23 @@ impl<'a> SheetWriter<'a> {
         }
         for (i, cell) in cells.into_iter().enumerate() {
             let c = i as u16;
+            let fit = self.fits.get(i).copied();
+            // Only a column that fits its widest value needs each value's width.
+            let line = matches!(fit, Some(Fit::Line(_)));
             let width = match cell {
                 Cell::Text(s) => {
-                    let wrap = matches!(self.fits.get(i), Some(Fit::Wrap(_)));
-                    self.ws.write_string_with_format(r, c, &s, f.text_format(highlight, looks_like_formula(&s), wrap))?;
-                    display_width(&s) + 1.0
+                    let width = if line { display_width(&s) + 1.0 } else { 0.0 };
+                    let literal = looks_like_formula(&s);
+                    if !self.fit_rows && !highlight && !literal {
+                        // A sheet too long to print keeps every row one line high, so its text
+                        // needs neither wrapping nor top alignment: the plain cell is the same
+                        // on screen and saves a format lookup per cell.
+                        self.ws.write_string(r, c, s)?;
+                    } else {
+                        let wrap = self.fit_rows && matches!(fit, Some(Fit::Wrap(_)));
+                        self.ws.write_string_with_format(r, c, s, f.text_format(highlight, literal, wrap))?;
+                    }
+                    width
                 }
                 Cell::Money(fen) => {
                     self.ws.write_number_with_format(r, c, fen as f64 / 100.0, if highlight { &f.hi_money } else { &f.money })?;
@@ -310,7 +393,7 @@ impl<'a> SheetWriter<'a> {
                     if let Some(t) = t {
                         *t = Some(t.unwrap_or(0).saturating_add(fen));
                     }
-                    crate::domain::money::format_yuan(fen).chars().count() as f64 + 1.0
+                    yuan_width(fen) + 1.0
                 }
                 Cell::Date(d) => {
                     self.ws.write_datetime_with_format(r, c, d, if highlight { &f.hi_date } else { &f.date })?;
@@ -318,7 +401,7 @@ impl<'a> SheetWriter<'a> {
                 }
                 Cell::Int(n) => {
                     self.ws.write_number_with_format(r, c, n as f64, if highlight { &f.hi_int } else { &f.int })?;
-                    n.to_string().len() as f64 + 1.0
+                    digits(n.unsigned_abs()) + f64::from(u8::from(n < 0)) + 1.0
                 }
                 Cell::Empty => {
                     if highlight {
@@ -327,8 +410,8 @@ impl<'a> SheetWriter<'a> {
                     0.0
                 }
             };
-            if let (Some(w), Some(Fit::Line(max))) = (self.widths.get_mut(i), self.fits.get(i)) {
-                *w = w.max(width.min(*max));
+            if let (Some(w), Some(Fit::Line(max))) = (self.widths.get_mut(i), fit) {
+                *w = w.max(width.min(max));
             }
         }
         self.row += 1;
@@ -419,5 +502,45 @@ mod tests {
             assert!(looks_like_formula(s), "{s:?}");
         }
         assert!(!looks_like_formula("日升"));
+    }
+
+    fn spec() -> Box<SheetSpec> {
+        let layout = Layout { title: "台账".into(), fits: &[Fit::Line(10.0)], printed_columns: 1, one_page: false, sign_off: false };
+        Box::new(SheetSpec { name: "台账", headers: &["单号"], layout, rows: 1, total_label: "合计" })
+    }
+
+    fn heading() -> PrintHeading {
+        PrintHeading { title: "t".into(), company: "全部".into(), period: "全部".into(), exported_at: "2026-12-06 08:00".into() }
+    }
+
+    #[test]
+    fn a_workbook_is_complete_only_when_every_sheet_it_began_ended() {
+        let run = |pieces: Vec<Piece>| {
+            let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+            for p in pieces {
+                assert!(tx.try_send(p).is_ok(), "room in the channel");
+            }
+            drop(tx);
+            let mut wb = Workbook::new();
+            let complete = write_pieces(&mut wb, &mut rx, &heading()).expect("written");
+            (complete, wb.worksheets().len())
+        };
+        let row = || Row { cells: vec![Cell::text("YF202612-0001")], highlight: false };
+        assert_eq!(run(vec![Piece::Sheet(spec()), Piece::Rows(vec![row()]), Piece::End]), (true, 1));
+        // The reading side failed: it stopped sending in the middle of a sheet.
+        assert_eq!(run(vec![Piece::Sheet(spec()), Piece::Rows(vec![row()])]), (false, 1));
+        assert_eq!(run(vec![Piece::Sheet(spec()), Piece::End, Piece::Sheet(spec())]), (false, 2));
+        assert_eq!(run(vec![Piece::Rows(vec![row()])]), (false, 0));
+    }
+
+    #[test]
+    fn widths_are_counted_as_the_text_would_be() {
+        for fen in [0, 1, -1, 99, 100, 99_999, 100_000, 123_456_789, -123_456_789, i64::MAX, i64::MIN] {
+            let text = crate::domain::money::format_yuan(fen);
+            assert_eq!(yuan_width(fen), text.chars().count() as f64, "{fen} -> {text}");
+        }
+        for n in [0u64, 9, 10, 99, 100, 12_345, u64::MAX] {
+            assert_eq!(digits(n), n.to_string().len() as f64, "{n}");
+        }
     }
 }

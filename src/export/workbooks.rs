@@ -1,5 +1,5 @@
 //! The two workbooks and their sheets.
-use super::sheet::{Cell, Fit, Formats, Layout, PrintHeading, SheetWriter};
+use super::sheet::{Cell, Fit, Layout, Piece, PrintHeading, Row, SheetSpec, write_pieces};
 use crate::clock::{china, china_date};
 use crate::domain::calendar::Calendar;
 use crate::domain::flags::{Flag, flags};
@@ -12,6 +12,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::HashMap;
 use std::path::Path;
+use tokio::sync::mpsc::Sender;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportKind {
@@ -67,6 +68,9 @@ pub enum ExportError {
     Db(#[from] DbErr),
     #[error(transparent)]
     Xlsx(#[from] XlsxError),
+    /// The writing thread ended without a workbook (it panicked, or the runtime shut down).
+    #[error("the workbook writer stopped: {0}")]
+    Writer(String),
 }
 
 /// Told after every page: rows written so far, rows in all.
@@ -100,7 +104,6 @@ struct Context<'a> {
     names: Names,
     calendar: Calendar,
     today: NaiveDate,
-    formats: Formats,
     heading: PrintHeading,
     progress: ExportProgress<'a>,
     total: u64,
@@ -127,6 +130,33 @@ impl Context<'_> {
     }
 }
 
+/// The reading side's end of the channel to the writing thread.
+struct Out<'a>(&'a Sender<Piece>);
+
+/// The writing thread is gone: its own result says why.
+struct WriterGone;
+
+impl Out<'_> {
+    async fn send(&self, piece: Piece) -> Result<(), ReadError> {
+        self.0.send(piece).await.map_err(|_| ReadError::WriterGone(WriterGone))
+    }
+}
+
+enum ReadError {
+    Db(DbErr),
+    WriterGone(WriterGone),
+}
+
+impl From<DbErr> for ReadError {
+    fn from(e: DbErr) -> Self {
+        ReadError::Db(e)
+    }
+}
+
+/// Pages of rows in flight between reading and writing: enough to keep both busy, few enough
+/// that memory stays flat.
+const PAGES_IN_FLIGHT: usize = 1;
+
 /// Writes the workbook to `path`; returns the number of requests exported. `scope` names, on
 /// the printed pages, what `filter` selects.
 pub async fn export(
@@ -147,33 +177,60 @@ pub async fn export(
         names: Names::load(db).await?,
         calendar: crate::store::calendar::load(db).await?,
         today: china_date(now),
-        formats: Formats::new(),
         heading: scope.heading(kind, now),
         progress,
         total,
         done: 0,
     };
-    let mut wb = Workbook::new();
-    let naive_now = now.naive_utc();
-    wb.set_properties(
-        &DocProperties::new()
-            .set_title(kind.title())
-            .set_subject("日升集团应(预)付款审批单")
-            .set_author("verifund")
-            .set_company("日升集团")
-            .set_creation_datetime(&naive_now),
-    );
-    match kind {
-        ExportKind::Ledger => ledger_sheet(db, &mut wb, &rows_filter, &mut ctx).await?,
-        ExportKind::Reconciliation => {
-            reconciliation_sheet(db, &mut wb, &rows_filter, &mut ctx, "对账", false).await?;
-            let outstanding = rows_filter.clone().add(request::Column::Status.eq(Status::Paid.as_str()));
-            reconciliation_sheet(db, &mut wb, &outstanding, &mut ctx, "未退款", true).await?;
+    // Reading (the database, the row's cells) and writing (the sheet's XML, then the zip)
+    // each take about half the time: the writing runs on its own thread, a page or two behind.
+    let (tx, mut rx) = tokio::sync::mpsc::channel(PAGES_IN_FLIGHT);
+    let heading = ctx.heading.clone();
+    let properties = DocProperties::new()
+        .set_title(kind.title())
+        .set_subject("日升集团应(预)付款审批单")
+        .set_author("verifund")
+        .set_company("日升集团")
+        .set_creation_datetime(&now.naive_utc());
+    let path = path.to_path_buf();
+    let writer = tokio::task::spawn_blocking(move || -> Result<(), XlsxError> {
+        let mut wb = Workbook::new();
+        wb.set_properties(&properties);
+        if write_pieces(&mut wb, &mut rx, &heading)? {
+            wb.save(&path)?;
+        }
+        Ok(())
+    });
+    let read = read_sheets(db, kind, &rows_filter, &mut ctx, &Out(&tx)).await;
+    drop(tx);
+    let written = writer.await.map_err(|e| ExportError::Writer(e.to_string()))?;
+    match read {
+        Ok(()) => written.map(|()| total).map_err(ExportError::from),
+        Err(ReadError::Db(e)) => Err(e.into()),
+        Err(ReadError::WriterGone(WriterGone)) => {
+            written?;
+            Err(ExportError::Writer("stopped before the last sheet".into()))
         }
     }
-    summary_sheet(db, &mut wb, &rows_filter, &ctx, kind).await?;
-    wb.save(path)?;
-    Ok(total)
+}
+
+/// The reading side: every sheet of `kind`, sent to the writer.
+async fn read_sheets(
+    db: &DatabaseConnection,
+    kind: ExportKind,
+    rows_filter: &Condition,
+    ctx: &mut Context<'_>,
+    out: &Out<'_>,
+) -> Result<(), ReadError> {
+    match kind {
+        ExportKind::Ledger => ledger_sheet(db, rows_filter, ctx, out).await?,
+        ExportKind::Reconciliation => {
+            reconciliation_sheet(db, rows_filter, ctx, out, "对账", false).await?;
+            let outstanding = rows_filter.clone().add(request::Column::Status.eq(Status::Paid.as_str()));
+            reconciliation_sheet(db, &outstanding, ctx, out, "未退款", true).await?;
+        }
+    }
+    summary_sheet(db, rows_filter, ctx, kind, out).await
 }
 
 const LEDGER_HEADERS: [&str; 26] = [
@@ -311,12 +368,13 @@ fn mini_program_name(m: &request::Model) -> String {
     m.mini_program.as_ref().and_then(|v| v.get("name")).and_then(|n| n.as_str()).unwrap_or("").to_owned()
 }
 
-async fn ledger_sheet(db: &DatabaseConnection, wb: &mut Workbook, filter: &Condition, ctx: &mut Context<'_>) -> Result<(), ExportError> {
-    let ws = wb.add_worksheet_with_constant_memory();
+async fn ledger_sheet(db: &DatabaseConnection, filter: &Condition, ctx: &mut Context<'_>, out: &Out<'_>) -> Result<(), ReadError> {
     let layout =
         Layout { title: ctx.heading.title.clone(), fits: &LEDGER_FITS, printed_columns: LEDGER_PRINTED, one_page: false, sign_off: false };
-    let mut sheet = SheetWriter::new(ws, "台账", &LEDGER_HEADERS, &layout, &ctx.heading, &ctx.formats)?;
-    sheet.expect_rows(ctx.total);
+    out.send(Piece::Sheet(Box::new(SheetSpec {
+        name: "台账", headers: &LEDGER_HEADERS, layout, rows: ctx.total, total_label: "合计"
+    })))
+    .await?;
     let mut last_id = 0;
     loop {
         let page = request::Entity::find()
@@ -329,43 +387,53 @@ async fn ledger_sheet(db: &DatabaseConnection, wb: &mut Workbook, filter: &Condi
         let Some(last) = page.last() else { break };
         last_id = last.id;
         let moves = handoffs(db, page.iter().map(|m| m.id).collect(), &ctx.names).await?;
-        for m in &page {
-            let fl = flags(m, ctx.today);
+        let n = page.len() as u64;
+        let mut rows = Vec::with_capacity(page.len());
+        for mut m in page {
+            let fl = flags(&m, ctx.today);
+            // What is computed from the row first; then its strings move into their cells.
+            let derived = [
+                Cell::text(Kind::parse(&m.kind).map(|k| k.label_zh()).unwrap_or("")),
+                Cell::text(fl.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(",")),
+                Cell::text(approval_path(&m, &ctx.names, moves.get(&m.id).map(Vec::as_slice).unwrap_or(&[]))),
+                Cell::text(resolution_text(&m)),
+            ];
+            let (difference, days_overdue) = (difference(&m), ctx.days_overdue(&m));
             let status = Status::parse(&m.status).map(|s| s.label_zh()).unwrap_or("");
-            let cells = vec![
-                Cell::text(m.number.clone().unwrap_or_default()),
+            let mini_program = mini_program_name(&m);
+            let account = format!("{} {}", m.payer_bank, m.payer_account);
+            let mut cells = Vec::with_capacity(LEDGER_HEADERS.len());
+            cells.extend([
+                Cell::text(m.number.take().unwrap_or_default()),
                 Cell::Date(china_date(m.submitted_at.unwrap_or(m.created_at))),
                 Cell::text(ctx.names.user(Some(m.requester_id))),
                 Cell::text(ctx.names.department(m.department_id)),
-                Cell::text(m.payer_entity.clone()),
-                Cell::text(format!("{} {}", m.payer_bank, m.payer_account)),
-                Cell::text(m.payee_name.clone()),
-                Cell::text(m.payee_account.clone()),
+                Cell::text(std::mem::take(&mut m.payer_entity)),
+                Cell::text(account),
+                Cell::text(std::mem::take(&mut m.payee_name)),
+                Cell::text(std::mem::take(&mut m.payee_account)),
                 Cell::Money(m.amount_fen),
                 Cell::text(amount_in_words(m.amount_fen)),
-                Cell::text(m.purpose.clone()),
-                Cell::text(mini_program_name(m)),
+                Cell::text(std::mem::take(&mut m.purpose)),
+                Cell::text(mini_program),
                 Cell::text(status),
                 Cell::text(ctx.names.user(m.manager_approved_by)),
                 Cell::text(ctx.names.user(m.finance_approved_by)),
                 Cell::opt_date(m.paid_at),
-                Cell::text(m.payout_reference.clone().unwrap_or_default()),
+                Cell::text(m.payout_reference.take().unwrap_or_default()),
                 Cell::opt_date(m.refund_due),
                 Cell::opt_date(m.refunded_at),
                 Cell::opt_money(m.refund_amount_fen),
-                Cell::opt_money(difference(m)),
-                Cell::Int(ctx.days_overdue(m)),
-                Cell::text(Kind::parse(&m.kind).map(|k| k.label_zh()).unwrap_or("")),
-                Cell::text(fl.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(",")),
-                Cell::text(approval_path(m, &ctx.names, moves.get(&m.id).map(Vec::as_slice).unwrap_or(&[]))),
-                Cell::text(resolution_text(m)),
-            ];
-            sheet.write(cells, highlighted(&fl), &ctx.formats)?;
+                Cell::opt_money(difference),
+                Cell::Int(days_overdue),
+            ]);
+            cells.extend(derived);
+            rows.push(Row { cells, highlight: highlighted(&fl) });
         }
-        ctx.tick(page.len() as u64);
+        out.send(Piece::Rows(rows)).await?;
+        ctx.tick(n);
     }
-    sheet.finish("合计", &ctx.formats)?;
-    Ok(())
+    out.send(Piece::End).await
 }
 
 const RECONCILIATION_HEADERS: [&str; 15] = [
@@ -407,13 +475,12 @@ const RECONCILIATION_FITS: [Fit; 15] = [
 
 async fn reconciliation_sheet(
     db: &DatabaseConnection,
-    wb: &mut Workbook,
     filter: &Condition,
     ctx: &mut Context<'_>,
-    name: &str,
+    out: &Out<'_>,
+    name: &'static str,
     oldest_first: bool,
-) -> Result<(), ExportError> {
-    let ws = wb.add_worksheet_with_constant_memory();
+) -> Result<(), ReadError> {
     // The 对账 sheet is what finance signs; 未退款 is its follow-up list.
     let layout = Layout {
         title: if oldest_first { format!("{}（{name}）", ctx.heading.title) } else { ctx.heading.title.clone() },
@@ -422,8 +489,8 @@ async fn reconciliation_sheet(
         one_page: false,
         sign_off: !oldest_first,
     };
-    let mut sheet = SheetWriter::new(ws, name, &RECONCILIATION_HEADERS, &layout, &ctx.heading, &ctx.formats)?;
-    sheet.expect_rows(ctx.total);
+    out.send(Piece::Sheet(Box::new(SheetSpec { name, headers: &RECONCILIATION_HEADERS, layout, rows: ctx.total, total_label: "合计" })))
+        .await?;
     // Keyset pagination: by id, or by (paid_at, id) for the oldest-first sheet.
     let mut cursor: Option<(NaiveDate, i32)> = None;
     let mut last_id = 0;
@@ -445,6 +512,7 @@ async fn reconciliation_sheet(
         let Some(last) = page.last() else { break };
         last_id = last.id;
         cursor = last.paid_at.map(|p| (p, last.id));
+        let mut rows = Vec::with_capacity(page.len());
         for m in &page {
             let fl = flags(m, ctx.today);
             let cells = vec![
@@ -464,24 +532,24 @@ async fn reconciliation_sheet(
                 Cell::text(Status::parse(&m.status).map(|s| s.label_zh()).unwrap_or("")),
                 Cell::text(resolution_text(m)),
             ];
-            sheet.write(cells, highlighted(&fl), &ctx.formats)?;
+            rows.push(Row { cells, highlight: highlighted(&fl) });
         }
+        out.send(Piece::Rows(rows)).await?;
         if !oldest_first {
             ctx.tick(page.len() as u64);
         }
     }
-    sheet.finish("合计", &ctx.formats)?;
-    Ok(())
+    out.send(Piece::End).await
 }
 
 /// Count and sum per status and per department, computed by the database.
 async fn summary_sheet(
     db: &DatabaseConnection,
-    wb: &mut Workbook,
     filter: &Condition,
     ctx: &Context<'_>,
     kind: ExportKind,
-) -> Result<(), ExportError> {
+    out: &Out<'_>,
+) -> Result<(), ReadError> {
     let by_status: Vec<(String, i64, Option<i64>)> = request::Entity::find()
         .select_only()
         .column(request::Column::Status)
@@ -502,27 +570,34 @@ async fn summary_sheet(
         .into_tuple()
         .all(db)
         .await?;
-    let ws = wb.add_worksheet_with_constant_memory();
-    let layout = Layout {
-        title: format!("{}（汇总）", kind.title()),
-        fits: &[Fit::Line(8.0), Fit::Wrap(30.0), Fit::Line(8.0), Fit::Line(18.0)],
-        printed_columns: 4,
-        one_page: true,
-        sign_off: false,
-    };
-    let mut sheet = SheetWriter::new(ws, "汇总", &["分组", "名称", "笔数", "金额"], &layout, &ctx.heading, &ctx.formats)?;
+    let layout =
+        Layout { title: format!("{}（汇总）", kind.title()), fits: &SUMMARY_FITS, printed_columns: 4, one_page: true, sign_off: false };
+    // Each request is counted once per grouping; the totals row adds both groupings, so it is
+    // labelled accordingly.
+    let spec =
+        SheetSpec {
+            name: "汇总", headers: &["分组", "名称", "笔数", "金额"], layout, rows: 0, total_label: "合计（两种分组各计一次）"
+        };
+    out.send(Piece::Sheet(Box::new(spec))).await?;
+    let mut rows = Vec::new();
     let mut statuses: Vec<_> = by_status.into_iter().collect();
     statuses.sort_by_key(|(s, _, _)| Status::ALL.iter().position(|x| x.as_str() == s).unwrap_or(99));
     for (status, n, total) in statuses {
         let label = Status::parse(&status).map(|s| s.label_zh()).unwrap_or("");
-        sheet.write(vec![Cell::text("按状态"), Cell::text(label), Cell::Int(n), Cell::Money(total.unwrap_or(0))], false, &ctx.formats)?;
+        rows.push(Row {
+            cells: vec![Cell::text("按状态"), Cell::text(label), Cell::Int(n), Cell::Money(total.unwrap_or(0))],
+            highlight: false,
+        });
     }
     for (dept, n, total) in by_dept {
         let name = if dept.is_some() { ctx.names.department(dept) } else { "（无部门）".to_owned() };
-        sheet.write(vec![Cell::text("按部门"), Cell::text(name), Cell::Int(n), Cell::Money(total.unwrap_or(0))], false, &ctx.formats)?;
+        rows.push(Row {
+            cells: vec![Cell::text("按部门"), Cell::text(name), Cell::Int(n), Cell::Money(total.unwrap_or(0))],
+            highlight: false,
+        });
     }
-    // Each request is counted once per grouping; the totals row adds both groupings, so it is
-    // labelled accordingly.
-    sheet.finish("合计（两种分组各计一次）", &ctx.formats)?;
-    Ok(())
+    out.send(Piece::Rows(rows)).await?;
+    out.send(Piece::End).await
 }
+
+const SUMMARY_FITS: [Fit; 4] = [Fit::Line(8.0), Fit::Wrap(30.0), Fit::Line(8.0), Fit::Line(18.0)];
