@@ -10,6 +10,7 @@ use crate::http::extract::Query;
 use crate::store::chain::Relation;
 use axum::extract::State;
 use entity::request;
+use futures_util::future::try_join_all;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 
@@ -103,25 +104,15 @@ async fn render(state: &AppState, me: &AuthUser, q: &TasksQuery, seq: i64, today
         groups.push((B::Refund, Condition::all().add(C::Status.eq(Status::Paid.as_str())).add(not_mine)));
     }
     groups.push((B::FinanceApproval, Condition::all().add(C::Status.eq(Status::PendingFinance.as_str())).add(finance_approval)));
+    // The buckets' counts, then their first pages, are independent queries: each set runs at
+    // once on its own pooled connection, so a page rendered again after a write takes about
+    // the longest of them rather than their sum.
+    let counted = try_join_all(groups.iter().map(|(bucket, cond)| count_bucket(state, me, *bucket, cond))).await?;
     let mut counts = TaskCounts::default();
     // The buckets are disjoint (each is one status), so the total is their sum.
     let mut total = 0;
     let mut wanted = Vec::new();
-    for (bucket, cond) in &groups {
-        let n = match bucket {
-            // Every paid request but the caller's own: the stored per-status count less theirs
-            // (an index seek), not a count of a large share of all requests.
-            B::Refund => {
-                let all = crate::store::list::stored_count(&state.db, Status::Paid).await?;
-                let own = request::Entity::find()
-                    .filter(C::Status.eq(Status::Paid.as_str()))
-                    .filter(C::RequesterId.eq(me.id))
-                    .count(&state.db)
-                    .await?;
-                all.saturating_sub(own)
-            }
-            _ => request::Entity::find().filter(cond.clone()).count(&state.db).await?,
-        };
+    for ((bucket, cond), n) in groups.iter().zip(counted) {
         *match bucket {
             B::ManagerApproval => &mut counts.manager_approval,
             B::Resubmit => &mut counts.resubmit,
@@ -138,20 +129,19 @@ async fn render(state: &AppState, me: &AuthUser, q: &TasksQuery, seq: i64, today
     // merged: one OR over every bucket would walk the whole deadline index for a caller with
     // few tasks. A bucket this caller has no part in (payouts for a non-finance user) adds nothing.
     let end = page * per_page;
-    let mut keys: Vec<(chrono::NaiveDate, i32)> = Vec::new();
-    for cond in wanted {
-        let part: Vec<(chrono::NaiveDate, i32)> = request::Entity::find()
+    let parts = try_join_all(wanted.into_iter().map(|cond| {
+        request::Entity::find()
             .select_only()
             .columns([C::PayBy, C::Id])
             .filter(cond)
             .order_by_asc(C::PayBy)
             .order_by_asc(C::Id)
             .limit(end)
-            .into_tuple()
+            .into_tuple::<(chrono::NaiveDate, i32)>()
             .all(&state.db)
-            .await?;
-        keys.extend(part);
-    }
+    }))
+    .await?;
+    let mut keys: Vec<(chrono::NaiveDate, i32)> = parts.into_iter().flatten().collect();
     keys.sort_unstable();
     let ids: Vec<i32> = keys.into_iter().skip(((page - 1) * per_page) as usize).take(per_page as usize).map(|(_, id)| id).collect();
     let mut rows =
@@ -160,4 +150,23 @@ async fn render(state: &AppState, me: &AuthUser, q: &TasksQuery, seq: i64, today
     let names = Names::load(state, me, &rows, Some(seq)).await?;
     let items: Vec<RequestView> = rows.iter().map(|m| view::view(m, me, &names, today, state)).collect();
     super::render(&Tasks { items, total, page, per_page, counts })
+}
+
+/// How many tasks of `bucket` (selected by `cond`) wait on the caller.
+async fn count_bucket(state: &AppState, me: &AuthUser, bucket: TaskBucket, cond: &Condition) -> Result<u64, sea_orm::DbErr> {
+    use request::Column as C;
+    match bucket {
+        // Every paid request but the caller's own: the stored per-status count less theirs
+        // (an index seek), not a count of a large share of all requests.
+        TaskBucket::Refund => {
+            let all = crate::store::list::stored_count(&state.db, Status::Paid).await?;
+            let own = request::Entity::find()
+                .filter(C::Status.eq(Status::Paid.as_str()))
+                .filter(C::RequesterId.eq(me.id))
+                .count(&state.db)
+                .await?;
+            Ok(all.saturating_sub(own))
+        }
+        _ => request::Entity::find().filter(cond.clone()).count(&state.db).await,
+    }
 }
