@@ -37,32 +37,47 @@ async fn render(state: &AppState, me: &AuthUser, q: &ListQuery, seq: i64, today:
         "{viewer}|{today}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
         q.status, q.kind, q.flag, q.q, q.from, q.to, q.department_id, q.requester_id
     );
-    let stored = if me.roles.sees_all_requests() { crate::store::list::stored_total(&state.db, q, today).await? } else { None };
-    let total = match stored.or_else(|| state.counts.get(&key, seq)) {
-        Some(n) => n,
-        None => {
-            let n = if crate::store::list::searches_text(q) {
-                crate::store::list::count_at_most(&state.db, matching.clone(), crate::store::list::SEARCH_TOTAL_CAP).await?
-            } else {
-                matching.clone().count(&state.db).await?
-            };
-            state.counts.put(key, seq, n);
-            n
+    let direct = crate::store::list::index_only_search(q, backend, me.roles.sees_all_requests());
+    let newest_first = matches!((col, &order), (request::Column::Id, Order::Desc));
+    // The total and the page's ids are independent: they run at once on two pooled
+    // connections, so a page rendered again after a write waits for the slower only.
+    let total = async {
+        let stored = if me.roles.sees_all_requests() { crate::store::list::stored_total(&state.db, q, today).await? } else { None };
+        if let Some(n) = stored.or_else(|| state.counts.get(&key, seq)) {
+            return Ok::<u64, sea_orm::DbErr>(n);
         }
+        let n = if let Some(phrase) = &direct {
+            crate::store::list::index_only_total(&state.db, phrase, crate::store::list::SEARCH_TOTAL_CAP).await?
+        } else if crate::store::list::searches_text(q) {
+            crate::store::list::count_at_most(&state.db, matching.clone(), crate::store::list::SEARCH_TOTAL_CAP).await?
+        } else {
+            matching.clone().count(&state.db).await?
+        };
+        state.counts.put(key, seq, n);
+        Ok(n)
     };
     // The page's ids first, which an index answers, then just those rows: the database never
     // walks wide rows only to skip them (PostgreSQL otherwise prefers the primary key in id
     // order and filters, which is slow when the status is clustered in time, as it is).
-    let ids: Vec<i32> = matching
-        .select_only()
-        .column(request::Column::Id)
-        .order_by(col, order)
-        .order_by(request::Column::Id, Order::Desc)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-        .into_tuple()
-        .all(&state.db)
-        .await?;
+    let ids = async {
+        match &direct {
+            Some(phrase) if newest_first => crate::store::list::index_only_page(&state.db, phrase, per_page, (page - 1) * per_page).await,
+            _ => {
+                matching
+                    .clone()
+                    .select_only()
+                    .column(request::Column::Id)
+                    .order_by(col, order)
+                    .order_by(request::Column::Id, Order::Desc)
+                    .limit(per_page)
+                    .offset((page - 1) * per_page)
+                    .into_tuple::<i32>()
+                    .all(&state.db)
+                    .await
+            }
+        }
+    };
+    let (total, ids) = tokio::try_join!(total, ids)?;
     let mut rows = if ids.is_empty() {
         Vec::new()
     } else {
