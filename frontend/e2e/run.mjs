@@ -75,10 +75,20 @@ async function login(username, password = PASSWORD) {
   await page.locator(tid('user-menu')).waitFor()
 }
 
+// A click on 退出登录 while the menu is still opening can be lost (seen once under load: the
+// item hovered, the menu open, no navigation); the helper clicks again as a user would.
 async function logout() {
-  await page.locator(tid('user-menu')).click()
-  await page.locator(tid('logout')).click()
-  await page.waitForURL(/\/login/)
+  for (let attempt = 1; ; attempt++) {
+    const item = page.locator(`${tid('logout')}:visible`)
+    if ((await item.count()) === 0) await page.locator(tid('user-menu')).click()
+    await item.click()
+    try {
+      await page.waitForURL(/\/login/, { timeout: 10_000 })
+      return
+    } catch (e) {
+      if (attempt === 3) throw e
+    }
+  }
 }
 
 async function openRequest(id) {
@@ -286,7 +296,12 @@ try {
     await fill('payee-account', '755915707910607')
     await fill('transfer-remark', '100002')
     // 选择已登记的小程序: the record fills the mini-program fields (read-only while linked).
+    // Pick only once the typed search has answered: the options are replaced when it does.
+    const searched = page.waitForResponse(
+      (r) => r.url().includes('/api/v1/mini-programs?') && r.url().includes(`q=${encodeURIComponent(tag)}`),
+    )
     await page.locator(`${tid('mp-picker')} input`).fill(tag)
+    await searched
     await page.locator('.el-select-dropdown__item:visible', { hasText: mpName }).click()
     await page.locator(tid('mp-linked')).waitFor()
     expect((await page.locator(tid('mp-name')).inputValue()) === mpName, 'picker did not fill the name')
