@@ -17,6 +17,7 @@ mod m20261206_000020_shared_state;
 mod m20261206_000030_search_index;
 mod m20261206_000031_request_counts;
 mod m20261206_000032_sort_indexes;
+mod m20261206_000033_search_without_pending_list;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000030_search_index::Migration),
             Box::new(m20261206_000031_request_counts::Migration),
             Box::new(m20261206_000032_sort_indexes::Migration),
+            Box::new(m20261206_000033_search_without_pending_list::Migration),
         ]
     }
 }
