@@ -133,18 +133,16 @@ impl Context<'_> {
 /// The reading side's end of the channel to the writing thread.
 struct Out<'a>(&'a Sender<Piece>);
 
-/// The writing thread is gone: its own result says why.
-struct WriterGone;
-
 impl Out<'_> {
     async fn send(&self, piece: Piece) -> Result<(), ReadError> {
-        self.0.send(piece).await.map_err(|_| ReadError::WriterGone(WriterGone))
+        self.0.send(piece).await.map_err(|_| ReadError::WriterGone)
     }
 }
 
 enum ReadError {
     Db(DbErr),
-    WriterGone(WriterGone),
+    /// The writing thread is gone: its own result says why.
+    WriterGone,
 }
 
 impl From<DbErr> for ReadError {
@@ -207,7 +205,7 @@ pub async fn export(
     match read {
         Ok(()) => written.map(|()| total).map_err(ExportError::from),
         Err(ReadError::Db(e)) => Err(e.into()),
-        Err(ReadError::WriterGone(WriterGone)) => {
+        Err(ReadError::WriterGone) => {
             written?;
             Err(ExportError::Writer("stopped before the last sheet".into()))
         }

@@ -71,6 +71,12 @@ pub fn filter_condition(q: &ListQuery, today: NaiveDate, backend: DatabaseBacken
     Ok(cond)
 }
 
+/// Whether `q` filters by anything but its status and its text: the shortcuts that read
+/// stored totals or the search index alone know only those two.
+fn narrows_beyond_status_and_text(q: &ListQuery) -> bool {
+    q.kind.is_some() || q.flag.is_some() || q.from.is_some() || q.to.is_some() || q.department_id.is_some() || q.requester_id.is_some()
+}
+
 /// The trimmed `q`, when there is one.
 fn search_text(q: &ListQuery) -> Option<&str> {
     q.q.as_deref().map(str::trim).filter(|t| !t.is_empty())
@@ -135,13 +141,7 @@ fn match_phrase(text: &str) -> String {
 /// searching a payee (星火传媒, 8% of all requests) is the common case. Answers the phrase.
 pub fn index_only_search(q: &ListQuery, backend: DatabaseBackend, sees_all: bool) -> Option<String> {
     let text = search_text(q)?.replace('\0', "");
-    let alone = q.status.is_none()
-        && q.kind.is_none()
-        && q.flag.is_none()
-        && q.from.is_none()
-        && q.to.is_none()
-        && q.department_id.is_none()
-        && q.requester_id.is_none();
+    let alone = q.status.is_none() && !narrows_beyond_status_and_text(q);
     (backend == DatabaseBackend::Sqlite && sees_all && alone && text.chars().count() >= 3 && index_matches_exactly(&text))
         .then(|| match_phrase(&text))
 }
@@ -181,14 +181,7 @@ fn index_matches_exactly(text: &str) -> bool {
 /// the same transaction as every write) instead of counted: for a caller who sees every
 /// request, with no filter or a status filter only. `None` for every other shape.
 pub async fn stored_total(db: &impl ConnectionTrait, q: &ListQuery, today: NaiveDate) -> Result<Option<u64>, DbErr> {
-    if q.kind.is_some()
-        || q.flag.is_some()
-        || q.from.is_some()
-        || q.to.is_some()
-        || q.department_id.is_some()
-        || q.requester_id.is_some()
-        || search_text(q).is_some()
-    {
+    if narrows_beyond_status_and_text(q) || search_text(q).is_some() {
         return Ok(None);
     }
     let rows = db.query_all_raw(crate::db::stmt(db.get_database_backend(), "SELECT status, n FROM request_counts", vec![])).await?;
