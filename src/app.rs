@@ -35,6 +35,9 @@ pub struct AppState {
     pub names: Arc<crate::store::cache::NameCache>,
     /// Rendered list responses until the next audited write (`store::cache::ResponseCache`).
     pub responses: Arc<crate::store::cache::ResponseCache>,
+    /// Rendered lists that cannot show a draft, until the next audited write of anything but
+    /// a draft (`store::cache::Versions::shared`).
+    pub shared_responses: Arc<crate::store::cache::ResponseCache>,
     /// The OpenID provider, when single sign-on is configured.
     pub oidc: Option<Arc<crate::auth::oidc::OidcProvider>>,
 }
@@ -72,6 +75,7 @@ impl AppState {
             counts: Arc::default(),
             names: Arc::default(),
             responses: Arc::default(),
+            shared_responses: Arc::default(),
             db,
             jwt: Arc::new(jwt),
             limiter: Arc::new(LoginLimiter::new(config.login.clone())),

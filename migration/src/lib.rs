@@ -18,6 +18,8 @@ mod m20261206_000030_search_index;
 mod m20261206_000031_request_counts;
 mod m20261206_000032_sort_indexes;
 mod m20261206_000033_search_without_pending_list;
+mod m20261206_000034_search_mini_program_and_short_text;
+mod m20261206_000035_shared_data_version;
 
 pub struct Migrator;
 
@@ -42,6 +44,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000031_request_counts::Migration),
             Box::new(m20261206_000032_sort_indexes::Migration),
             Box::new(m20261206_000033_search_without_pending_list::Migration),
+            Box::new(m20261206_000034_search_mini_program_and_short_text::Migration),
+            Box::new(m20261206_000035_shared_data_version::Migration),
         ]
     }
 }

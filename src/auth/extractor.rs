@@ -20,10 +20,10 @@ pub struct AuthUser {
     /// The China calendar day of this request (the application clock): delegations and
     /// deadlines are judged against it.
     pub today: chrono::NaiveDate,
-    /// The data version (`store::cache::data_version`) read with the user, before anything
-    /// else of the request: lists use it to know whether what they hold is current. `None`
-    /// for a caller made up by the server itself (the demo, a batch acting as someone).
-    pub data_version: Option<i64>,
+    /// The data versions (`store::cache::Versions`) read with the user, before anything else
+    /// of the request: lists use them to know whether what they hold is current. `None` for a
+    /// caller made up by the server itself (the demo, a batch acting as someone).
+    pub data_version: Option<crate::store::cache::Versions>,
 }
 
 fn unauthorized(zh: &'static str, en: &'static str) -> ApiError {
@@ -54,13 +54,17 @@ impl FromRequestParts<AppState> for AuthUser {
             .db
             .query_one_raw(crate::db::stmt(
                 backend,
-                "SELECT users.*, (SELECT last_seq FROM audit_head WHERE audit_head.id = 1) AS data_version FROM users WHERE users.id = $1",
+                "SELECT users.*, h.last_seq AS data_version, h.shared_seq AS shared_version \
+                 FROM users LEFT JOIN audit_head h ON h.id = 1 WHERE users.id = $1",
                 vec![id.into()],
             ))
             .await?
             .ok_or_else(|| unauthorized("令牌无效", "invalid token"))?;
         let user = entity::user::Model::from_query_result(&row, "")?;
-        let data_version: Option<i64> = row.try_get("", "data_version")?;
+        let data_version = match (row.try_get::<Option<i64>>("", "data_version")?, row.try_get::<Option<i64>>("", "shared_version")?) {
+            (Some(all), Some(shared)) => Some(crate::store::cache::Versions { all, shared }),
+            _ => None,
+        };
         if user.disabled {
             return Err(unauthorized("账户已停用", "this account is disabled"));
         }

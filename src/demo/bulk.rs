@@ -359,6 +359,7 @@ async fn seed_batch(
             comment,
             before,
             after,
+            drafts_only: false,
         };
         events.push((ev(Some((who.id, &who.name)), AuditAction::Create, None, None, Some(summary)), p.created));
         let mut status = "draft";

@@ -25,6 +25,10 @@ pub struct NewEvent {
     pub comment: Option<String>,
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
+    /// The write changes a draft and nothing else (its row and what only it holds): it moves
+    /// the data version but not the shared one (`store::cache::Versions`), so lists that can
+    /// never show a draft stay as rendered. Off unless the writer says so.
+    pub drafts_only: bool,
 }
 
 impl NewEvent {
@@ -108,10 +112,12 @@ impl AuditCursor {
         .exec_without_returning(tx)
         .await?;
         let backend = tx.get_database_backend();
+        // A draft's own write leaves `shared_seq` as it is (`$3` is NULL).
+        let shared = if ev.drafts_only { None } else { Some(seq) };
         tx.execute_raw(stmt(
             backend,
-            "UPDATE audit_head SET last_seq = $1, last_hash = $2 WHERE id = 1",
-            vec![seq.into(), model.hash.clone().into()],
+            "UPDATE audit_head SET last_seq = $1, last_hash = $2, shared_seq = COALESCE($3, shared_seq) WHERE id = 1",
+            vec![seq.into(), model.hash.clone().into(), shared.into()],
         ))
         .await?;
         self.last_seq = seq;
@@ -186,8 +192,8 @@ impl AuditCursor {
         }
         tx.execute_raw(stmt(
             backend,
-            "UPDATE audit_head SET last_seq = $1, last_hash = $2 WHERE id = 1",
-            vec![self.last_seq.into(), self.last_hash.clone().into()],
+            "UPDATE audit_head SET last_seq = $1, last_hash = $2, shared_seq = $3 WHERE id = 1",
+            vec![self.last_seq.into(), self.last_hash.clone().into(), self.last_seq.into()],
         ))
         .await?;
         Ok(())

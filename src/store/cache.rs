@@ -228,13 +228,28 @@ impl ResponseCache {
     }
 }
 
-/// The sequence number of the latest audited write.
-pub async fn data_version(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
+/// The data versions a list is kept for: the sequence number of the latest audited write
+/// (`all`), and of the latest one that changed anything but a draft (`shared`; a draft is
+/// created, edited and deleted by its requester alone, `NewEvent::drafts_only`). A list that
+/// can never show a draft (the to-do list, a list of another status) depends on `shared`
+/// only; so do display names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Versions {
+    pub all: i64,
+    pub shared: i64,
+}
+
+/// The SQL that reads both data versions (one primary-key lookup), as `data_version` and
+/// `shared_version`.
+pub const VERSIONS_SQL: &str = "SELECT last_seq AS data_version, shared_seq AS shared_version FROM audit_head WHERE id = 1";
+
+/// The data versions now.
+pub async fn data_versions(db: &impl ConnectionTrait) -> Result<Versions, DbErr> {
     let row = db
-        .query_one_raw(crate::db::stmt(db.get_database_backend(), "SELECT last_seq FROM audit_head WHERE id = 1", vec![]))
+        .query_one_raw(crate::db::stmt(db.get_database_backend(), VERSIONS_SQL, vec![]))
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("audit_head".into()))?;
-    row.try_get("", "last_seq")
+    Ok(Versions { all: row.try_get("", "data_version")?, shared: row.try_get("", "shared_version")? })
 }
 
 #[cfg(test)]

@@ -71,6 +71,13 @@ pub fn filter_condition(q: &ListQuery, today: NaiveDate, backend: DatabaseBacken
     Ok(cond)
 }
 
+/// Whether the list `q` asks for can never hold a draft: one of another status, or of a flag
+/// only requests past their submission carry (a draft may be a suspected duplicate).
+pub fn never_shows_drafts(q: &ListQuery) -> bool {
+    matches!(q.status, Some(s) if s != Status::Draft)
+        || q.flag.as_deref().and_then(Flag::parse).is_some_and(|f| f != Flag::DuplicateSuspect)
+}
+
 /// Whether `q` filters by anything but its status and its text: the shortcuts that read
 /// stored totals or the search index alone know only those two.
 fn narrows_beyond_status_and_text(q: &ListQuery) -> bool {
@@ -82,51 +89,79 @@ fn search_text(q: &ListQuery) -> Option<&str> {
     q.q.as_deref().map(str::trim).filter(|t| !t.is_empty())
 }
 
-/// `q`: the text in the number, title, payer, payee or purpose, as `LIKE '%text%'` (literal,
-/// ASCII case-insensitive on SQLite, case-sensitive on PostgreSQL).
+/// The searched columns: the request's number, title, payer, payee and purpose, and its
+/// mini-program's name and AppID (`search_mini_program`, a column generated from the
+/// `mini_program` JSON; not in the entity, nothing writes it).
+fn searched_columns() -> [Expr; 6] {
+    let col = |c: request::Column| Expr::col((request::Entity, c));
+    [
+        col(request::Column::Number),
+        col(request::Column::Title),
+        col(request::Column::PayerEntity),
+        col(request::Column::PayeeName),
+        col(request::Column::Purpose),
+        Expr::col((request::Entity, Alias::new("search_mini_program"))),
+    ]
+}
+
+/// `q`: the text in any searched column, as `LIKE '%text%'` (literal, ASCII case-insensitive
+/// on SQLite, case-sensitive on PostgreSQL).
 ///
-/// The index answers it: on PostgreSQL the `pg_trgm` GIN indexes serve the `LIKE` itself; on
-/// SQLite the FTS5 trigram table `requests_search` narrows the rows first (a phrase of three
-/// or more characters; the trigram table folds case at least as widely as `LIKE`, so it
-/// finds a superset) and the `LIKE` keeps the meaning exact. Shorter text (腾讯, `07`) has
-/// no trigram and is matched by the `LIKE` alone.
+/// An index answers it:
+/// - text of three or more characters: on PostgreSQL the `pg_trgm` GIN indexes serve the
+///   `LIKE` itself; on SQLite the FTS5 trigram table `requests_search` narrows the rows first
+///   (it folds case at least as widely as `LIKE`, so it finds a superset) and the `LIKE`
+///   keeps the meaning exact where the two could differ (`index_matches_exactly`);
+/// - text of one or two characters (腾讯, `07`), which has no trigram: on SQLite the FTS5
+///   table `requests_grams`, whose tokens are the two-character substrings, for letters,
+///   digits and Chinese characters (`gram_phrase`). Other short text (`-1`), and all of it
+///   on PostgreSQL, is matched by the `LIKE` alone, in the list's order (a common word's
+///   page at once, a rare one by a scan; the total counts up to `SEARCH_TOTAL_CAP`).
 pub fn text_condition(text: &str, backend: DatabaseBackend) -> Condition {
-    let columns = [
-        request::Column::Number,
-        request::Column::Title,
-        request::Column::PayerEntity,
-        request::Column::PayeeName,
-        request::Column::Purpose,
-    ];
-    let like = columns.into_iter().fold(Condition::any(), |c, col| c.add(crate::store::contains_text(col, text)));
     let text = text.replace('\0', "");
+    let pattern = format!("%{}%", crate::store::escape_like(&text));
+    let like = searched_columns()
+        .into_iter()
+        .fold(Condition::any(), |c, col| c.add(col.like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\'))));
     let short = text.chars().count() < 3;
-    if backend == DatabaseBackend::Postgres && short {
-        // No trigram to look up: a GIN scan would visit every entry and recheck every row.
-        // `COALESCE(col, '')` (the same match: a NULL number matches nothing either way) keeps
-        // the planner on the list's own order, which finds a common short word's first page
-        // at once and a rare one by a scan.
-        let pattern = format!("%{}%", crate::store::escape_like(&text));
-        return columns.into_iter().fold(Condition::any(), |c, col| {
-            c.add(
-                Expr::expr(sea_orm::sea_query::Func::coalesce([Expr::col((request::Entity, col)), Expr::val("")]))
-                    .like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\')),
-            )
-        });
+    match backend {
+        DatabaseBackend::Postgres if short => {
+            // No trigram to look up: a GIN scan would visit every entry and recheck every row.
+            // `COALESCE(col, '')` (the same match: a NULL matches nothing either way) keeps the
+            // planner on the list's own order, which finds a common short word's first page at
+            // once (腾讯 is in most requests) and a rare one by a scan.
+            searched_columns().into_iter().fold(Condition::any(), |c, col| {
+                c.add(
+                    Expr::expr(sea_orm::sea_query::Func::coalesce([col, Expr::val("")]))
+                        .like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\')),
+                )
+            })
+        }
+        DatabaseBackend::Sqlite => {
+            let (table, phrase) = match sqlite_index_phrase(&text) {
+                Some(found) => found,
+                None => return like,
+            };
+            let matched = Query::select()
+                .expr(Expr::cust("rowid"))
+                .from(Alias::new(table))
+                .and_where(Expr::col(Alias::new(table)).binary(BinOper::Custom("MATCH"), phrase))
+                .to_owned();
+            let indexed = Condition::all().add(Expr::col((request::Entity, request::Column::Id)).in_subquery(matched));
+            // Without the `LIKE` the rows themselves need not be read: counting the matches of
+            // a common word (星火传媒 in 8% of 100,000 requests) took 17 ms with it and 5 ms
+            // without.
+            if index_matches_exactly(&text) { indexed } else { indexed.add(like) }
+        }
+        _ => like,
     }
-    if backend != DatabaseBackend::Sqlite || short {
-        return like;
-    }
-    let phrase = match_phrase(&text);
-    let matched = Query::select()
-        .expr(Expr::cust("rowid"))
-        .from(Alias::new("requests_search"))
-        .and_where(Expr::col(Alias::new("requests_search")).binary(BinOper::Custom("MATCH"), phrase))
-        .to_owned();
-    let indexed = Condition::all().add(Expr::col((request::Entity, request::Column::Id)).in_subquery(matched));
-    // Without the `LIKE` the rows themselves need not be read: counting the matches of a common
-    // word (星火传媒 in 8% of 100,000 requests) took 17 ms with it and 5 ms without.
-    if index_matches_exactly(&text) { indexed } else { indexed.add(like) }
+}
+
+/// The SQLite FTS5 table and query that find (a superset of) the requests whose searched text
+/// holds `text`: the trigram table for three characters or more, the two-character table for
+/// one or two letters, digits or Chinese characters; `None` for other short text.
+fn sqlite_index_phrase(text: &str) -> Option<(&'static str, String)> {
+    if text.chars().count() >= 3 { Some(("requests_search", match_phrase(text))) } else { gram_phrase(text).map(|p| ("requests_grams", p)) }
 }
 
 /// `text` as one FTS5 phrase: a literal substring, quotes doubled.
@@ -134,33 +169,52 @@ fn match_phrase(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
 }
 
-/// A search the SQLite trigram index answers on its own: text alone (no other filter) by a
-/// caller who sees every request, text of three or more characters that the index matches
-/// exactly (`index_matches_exactly`). Then the index's own rowids are the matching requests,
-/// newest first, and neither the total nor the page reads the requests table: finance
-/// searching a payee (星火传媒, 8% of all requests) is the common case. Answers the phrase.
-pub fn index_only_search(q: &ListQuery, backend: DatabaseBackend, sees_all: bool) -> Option<String> {
-    let text = search_text(q)?.replace('\0', "");
-    let alone = q.status.is_none() && !narrows_beyond_status_and_text(q);
-    (backend == DatabaseBackend::Sqlite && sees_all && alone && text.chars().count() >= 3 && index_matches_exactly(&text))
-        .then(|| match_phrase(&text))
+/// The `requests_grams` query for text of one or two characters, each an ASCII letter or digit
+/// or a Chinese character (the `unicode61` tokenizer keeps exactly those together; it splits
+/// at a space or punctuation, so `-1` has no token of its own). Two characters are one token;
+/// one character is the start of a token: every character of the text starts the token of
+/// its two-character substring (or is the last one, alone).
+fn gram_phrase(text: &str) -> Option<String> {
+    let n = text.chars().count();
+    let kept =
+        |c: char| c.is_ascii_alphanumeric() || matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}');
+    ((1..=2).contains(&n) && text.chars().all(kept)).then(|| if n == 2 { format!("\"{text}\"") } else { format!("\"{text}\"*") })
 }
 
-/// How many requests an `index_only_search` phrase matches, counting no further than `cap`.
-pub async fn index_only_total(db: &impl ConnectionTrait, phrase: &str, cap: u64) -> Result<u64, DbErr> {
-    let sql = "SELECT COUNT(*) AS n FROM (SELECT rowid FROM requests_search WHERE requests_search MATCH $1 LIMIT $2)";
+/// A search the SQLite index answers on its own: text alone (no other filter) by a caller who
+/// sees every request, text that the index matches exactly (`index_matches_exactly`). Then
+/// the index's own rowids are the matching requests, newest first, and neither the total nor
+/// the page reads the requests table: finance searching a payee (星火传媒, 8% of all
+/// requests) is the common case. Answers the FTS5 table and its query.
+pub fn index_only_search(q: &ListQuery, backend: DatabaseBackend, sees_all: bool) -> Option<(&'static str, String)> {
+    let text = search_text(q)?.replace('\0', "");
+    let alone = q.status.is_none() && !narrows_beyond_status_and_text(q);
+    if backend != DatabaseBackend::Sqlite || !sees_all || !alone || !index_matches_exactly(&text) {
+        return None;
+    }
+    sqlite_index_phrase(&text)
+}
+
+/// How many requests an `index_only_search` matches, counting no further than `cap`.
+pub async fn index_only_total(db: &impl ConnectionTrait, (table, phrase): &(&str, String), cap: u64) -> Result<u64, DbErr> {
+    let sql = format!("SELECT COUNT(*) AS n FROM (SELECT rowid FROM {table} WHERE {table} MATCH $1 LIMIT $2)");
     let row = db
-        .query_one_raw(crate::db::stmt(db.get_database_backend(), sql, vec![phrase.into(), (cap as i64).into()]))
+        .query_one_raw(crate::db::stmt(db.get_database_backend(), &sql, vec![phrase.as_str().into(), (cap as i64).into()]))
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("count".into()))?;
     Ok(u64::try_from(row.try_get::<i64>("", "n")?).unwrap_or(0))
 }
 
 /// A page of an `index_only_search` in the list's default order (newest first).
-pub async fn index_only_page(db: &impl ConnectionTrait, phrase: &str, limit: u64, offset: u64) -> Result<Vec<i32>, DbErr> {
-    let sql = "SELECT rowid AS id FROM requests_search WHERE requests_search MATCH $1 ORDER BY rowid DESC LIMIT $2 OFFSET $3";
-    let values = vec![phrase.into(), (limit as i64).into(), (offset as i64).into()];
-    let rows = db.query_all_raw(crate::db::stmt(db.get_database_backend(), sql, values)).await?;
+pub async fn index_only_page(
+    db: &impl ConnectionTrait,
+    (table, phrase): &(&str, String),
+    limit: u64,
+    offset: u64,
+) -> Result<Vec<i32>, DbErr> {
+    let sql = format!("SELECT rowid AS id FROM {table} WHERE {table} MATCH $1 ORDER BY rowid DESC LIMIT $2 OFFSET $3");
+    let values = vec![phrase.as_str().into(), (limit as i64).into(), (offset as i64).into()];
+    let rows = db.query_all_raw(crate::db::stmt(db.get_database_backend(), &sql, values)).await?;
     rows.iter().map(|r| r.try_get::<i32>("", "id")).collect()
 }
 
@@ -310,7 +364,7 @@ pub fn sort_order(sort: Option<&str>) -> ApiResult<(request::Column, Order)> {
 
 #[cfg(test)]
 mod tests {
-    use super::index_matches_exactly;
+    use super::{gram_phrase, index_matches_exactly};
 
     #[test]
     fn the_index_answers_alone_only_where_it_folds_case_as_like_does() {
@@ -320,6 +374,17 @@ mod tests {
         }
         for rechecked in ["Ärger", "kelvin", "risun", "WeChat Pay Kit", "ΣΑΣ", "Ｍall"] {
             assert!(!index_matches_exactly(rechecked), "{rechecked}");
+        }
+    }
+
+    #[test]
+    fn short_text_of_letters_digits_and_chinese_is_one_token_or_a_prefix_of_some() {
+        for (text, phrase) in [("腾讯", "\"腾讯\""), ("07", "\"07\""), ("Ki", "\"Ki\""), ("商", "\"商\"*"), ("F", "\"F\"*")] {
+            assert_eq!(gram_phrase(text).as_deref(), Some(phrase), "{text}");
+        }
+        // The tokenizer splits at these, or they are not short: `LIKE` alone (or trigrams).
+        for text in ["-1", "%_", "a ", "（深", "１２", "Ä", "abc", ""] {
+            assert_eq!(gram_phrase(text), None, "{text}");
         }
     }
 }

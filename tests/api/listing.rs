@@ -41,6 +41,9 @@ async fn the_indexed_search_finds_exactly_what_a_substring_match_finds() {
     let zhangsan = app.login("zhangsan", verifund::demo::DEMO_PASSWORD).await;
     let mut body = request_body("verification_transfer", 12_345);
     body["title"] = json!("Risun \"Mall\" 100%_off 腾讯");
+    // The mini-program is searched by its name and AppID too.
+    body["mini_program"]["name"] = json!("青柠Ki记账");
+    body["mini_program"]["appid"] = json!("wx9f3a5c7e1b2d4a6f");
     let created = app.create_request(&zhangsan, body).await;
     let id = created["id"].as_i64().unwrap();
     let res = app
@@ -74,12 +77,27 @@ async fn the_indexed_search_finds_exactly_what_a_substring_match_finds() {
         "07",
         "科技（深圳）",
         "no such text anywhere",
+        // The mini-program's name and AppID.
+        "青柠Ki记账",
+        "wx9f3a5c7e",
+        // One and two characters: the short-text index, and the scan for what it does not hold.
+        "青柠",
+        "柠",
+        "Ki",
+        "kI",
+        "9f",
+        "F",
+        "讯云",
+        "腾",
+        "-1",
+        "%_",
     ] {
         let want: BTreeSet<i64> = rows
             .iter()
             .filter(|r| {
+                let mp = |key: &str| r.mini_program.as_ref().and_then(|m| m[key].as_str()).unwrap_or_default().to_owned();
                 r.number.as_deref().is_some_and(|n| contains(n, q))
-                    || [&r.title, &r.payer_entity, &r.payee_name, &r.purpose].iter().any(|f| contains(f, q))
+                    || [&r.title, &r.payer_entity, &r.payee_name, &r.purpose, &mp("name"), &mp("appid")].iter().any(|f| contains(f, q))
             })
             .map(|r| i64::from(r.id))
             .collect();
@@ -231,4 +249,79 @@ async fn a_list_asked_again_shows_every_write_rename_and_new_day_at_once() {
     let shown = list(&o.finance1.token, finance_list).await;
     assert_eq!(shown["items"][0]["status"], "expired", "{shown}");
     assert_eq!(list(&o.finance1.token, "/api/v1/requests?status=expired").await["total"], 1);
+}
+
+/// Lists that can never show a draft (the to-do lists, a list of another status) are kept
+/// while requesters only save drafts. Every list that can show a draft shows the draft's
+/// writes at once, and every other write (a submission, a returned request edited, a rename)
+/// shows everywhere at once.
+#[tokio::test]
+async fn a_saved_draft_shows_where_drafts_show_and_every_other_write_everywhere() {
+    let app = spawn_app().await;
+    let o = org(&app).await;
+    let list = async |token: &str, path: &str| {
+        let (s, v) = app.json(app.get(Some(token), path).await).await;
+        assert_eq!(s, StatusCode::OK, "{path}: {v}");
+        v
+    };
+    let edit = async |id: i64, title: &str| {
+        let (_, current) = app.json(app.get(Some(&o.requester.token), &format!("/api/v1/requests/{id}")).await).await;
+        let path = format!("/api/v1/requests/{id}");
+        let (s, v) =
+            app.json(app.patch(Some(&o.requester.token), &path, json!({"version": current["version"], "title": title})).await).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    };
+    let first = app.create_request(&o.requester.token, request_body("verification_transfer", 10_101)).await;
+    let first = first["id"].as_i64().unwrap();
+    let (s, e) = app.act(&o.requester.token, first, "submit", json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let tasks = list(&o.manager.token, "/api/v1/tasks").await;
+    assert_eq!(tasks["total"], 1, "{tasks}");
+    let pending = list(&o.finance1.token, "/api/v1/requests?status=pending_manager").await;
+    assert_eq!(pending["total"], 1, "{pending}");
+
+    // A draft saved, saved again and deleted: the lists that show drafts follow each write.
+    let draft = app.create_request(&o.requester.token, request_body("verification_transfer", 20_202)).await;
+    let draft = draft["id"].as_i64().unwrap();
+    let drafts = list(&o.finance1.token, "/api/v1/requests?status=draft").await;
+    assert_eq!((drafts["total"].as_u64(), drafts["items"][0]["id"].as_i64()), (Some(1), Some(draft)), "{drafts}");
+    assert_eq!(list(&o.requester.token, "/api/v1/requests").await["total"], 2);
+    edit(draft, "改过的草稿").await;
+    assert_eq!(list(&o.finance1.token, "/api/v1/requests?status=draft").await["items"][0]["title"], "改过的草稿");
+    let q: String = form_urlencoded::byte_serialize("改过的草稿".as_bytes()).collect();
+    assert_eq!(list(&o.finance1.token, &format!("/api/v1/requests?q={q}")).await["total"], 1);
+    // …and nobody's to-do list or list of another status changed.
+    assert_eq!(list(&o.manager.token, "/api/v1/tasks").await, tasks);
+    assert_eq!(list(&o.finance1.token, "/api/v1/requests?status=pending_manager").await, pending);
+    let other = app.create_request(&o.requester.token, request_body("verification_transfer", 30_303)).await;
+    let other = other["id"].as_i64().unwrap();
+    let (s, v) = app.json(app.send(Method::DELETE, Some(&o.requester.token), &format!("/api/v1/requests/{other}"), None).await).await;
+    assert!(s.is_success(), "{s} {v}");
+    assert_eq!(list(&o.finance1.token, "/api/v1/requests?status=draft").await["total"], 1);
+
+    // The draft is submitted: it is everybody's business now.
+    let (s, e) = app.act(&o.requester.token, draft, "submit", json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let tasks = list(&o.manager.token, "/api/v1/tasks").await;
+    assert_eq!(tasks["total"], 2, "{tasks}");
+    assert!(tasks["items"].as_array().unwrap().iter().any(|r| r["id"] == draft), "{tasks}");
+    assert_eq!(list(&o.finance1.token, "/api/v1/requests?status=pending_manager").await["total"], 2);
+    assert_eq!(list(&o.finance1.token, "/api/v1/requests?status=draft").await["total"], 0);
+
+    // Returned and edited: not a draft, so the list of returned requests shows the edit.
+    let (s, e) = app.act(&o.manager.token, draft, "reject", json!({"comment": "请补充用途"})).await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let returned = list(&o.finance1.token, "/api/v1/requests?status=returned").await;
+    assert_eq!(returned["items"][0]["title"], "改过的草稿", "{returned}");
+    assert_eq!(list(&o.requester.token, "/api/v1/tasks").await["counts"]["resubmit"], 1);
+    edit(draft, "退回后改过").await;
+    assert_eq!(list(&o.finance1.token, "/api/v1/requests?status=returned").await["items"][0]["title"], "退回后改过");
+    assert_eq!(list(&o.requester.token, "/api/v1/tasks").await["items"][0]["title"], "退回后改过");
+
+    // A rename shows in the kept lists at once.
+    let path = format!("/api/v1/users/{}", o.requester.id);
+    let (s, e) = app.json(app.patch(Some(&o.admin.token), &path, json!({"display_name": "张三（改名）"})).await).await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    assert_eq!(list(&o.manager.token, "/api/v1/tasks").await["items"][0]["requester_name"], "张三（改名）");
+    assert_eq!(list(&o.finance1.token, "/api/v1/requests?status=pending_manager").await["items"][0]["requester_name"], "张三（改名）");
 }

@@ -22,11 +22,13 @@ pub(super) async fn list_requests(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<axum::response::Response> {
     // Bad parameters fail inside `render`; a failed rendering is not kept.
-    super::cached_page(&state, &me, &uri, async |seq, today| render(&state, &me, &q, seq, today).await).await
+    let shows = if crate::store::list::never_shows_drafts(&q) { super::Shows::NoDrafts } else { super::Shows::Anything };
+    super::cached_page(&state, &me, &uri, shows, async |seq, names, today| render(&state, &me, &q, seq, names, today).await).await
 }
 
-/// One page of the list, rendered: `seq` is the data version read before anything else.
-async fn render(state: &AppState, me: &AuthUser, q: &ListQuery, seq: i64, today: chrono::NaiveDate) -> ApiResult<bytes::Bytes> {
+/// One page of the list, rendered: `seq` is the data version read before anything else (the
+/// one the page depends on), `names` the display names' (`store::cache::Versions`).
+async fn render(state: &AppState, me: &AuthUser, q: &ListQuery, seq: i64, names: i64, today: chrono::NaiveDate) -> ApiResult<bytes::Bytes> {
     let (page, per_page) = crate::http::PageParams::resolve(q.page, q.per_page)?;
     let (col, order) = sort_order(q.sort.as_deref())?;
     let backend = state.db.get_database_backend();
@@ -84,7 +86,7 @@ async fn render(state: &AppState, me: &AuthUser, q: &ListQuery, seq: i64, today:
         request::Entity::find().filter(request::Column::Id.is_in(ids.clone())).all(&state.db).await?
     };
     rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
-    let names = Names::load(state, me, &rows, Some(seq)).await?;
+    let names = Names::load(state, me, &rows, Some(names)).await?;
     let items = rows.iter().map(|m| view::view(m, me, &names, today, state)).collect();
     super::render(&Page { items, total, page, per_page })
 }

@@ -32,24 +32,40 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(print::router())
 }
 
-/// A list page for `me` at `uri`: the one `store::cache::ResponseCache` holds for the data
-/// version read with the caller's account and for today, or else `render`'s.
+/// What a list page can show, and so which writes make it out of date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shows {
+    /// Any request, drafts included: every audited write.
+    Anything,
+    /// Never a draft (the to-do list, a list of another status): a write of anything but a
+    /// draft (`store::cache::Versions::shared`).
+    NoDrafts,
+}
+
+/// A list page for `me` at `uri`: the one a `store::cache::ResponseCache` holds for the data
+/// version read with the caller's account (the one `shows` depends on) and for today, or else
+/// `render`'s, which is given that version and the display names' one.
 async fn cached_page<F>(
     state: &AppState,
     me: &crate::auth::AuthUser,
     uri: &axum::http::Uri,
+    shows: Shows,
     render: F,
 ) -> crate::error::ApiResult<axum::response::Response>
 where
-    F: AsyncFnOnce(i64, chrono::NaiveDate) -> crate::error::ApiResult<bytes::Bytes>,
+    F: AsyncFnOnce(i64, i64, chrono::NaiveDate) -> crate::error::ApiResult<bytes::Bytes>,
 {
     let today = crate::clock::china_date(state.clock.now());
     // Read before anything else of the list, so that nothing on the page is older than it.
-    let seq = match me.data_version {
+    let versions = match me.data_version {
         Some(v) => v,
-        None => crate::store::cache::data_version(&state.db).await?,
+        None => crate::store::cache::data_versions(&state.db).await?,
     };
-    let body = state.responses.get_or_render(format!("{}|{uri}", me.id), seq, today, async || render(seq, today).await).await?;
+    let (cache, seq) = match shows {
+        Shows::Anything => (&state.responses, versions.all),
+        Shows::NoDrafts => (&state.shared_responses, versions.shared),
+    };
+    let body = cache.get_or_render(format!("{}|{uri}", me.id), seq, today, async || render(seq, versions.shared, today).await).await?;
     Ok(json_bytes(body))
 }
 

@@ -70,11 +70,13 @@ pub(super) async fn tasks(
     uri: axum::http::Uri,
     Query(q): Query<TasksQuery>,
 ) -> ApiResult<axum::response::Response> {
-    super::cached_page(&state, &me, &uri, async |seq, today| render(&state, &me, &q, seq, today).await).await
+    // A draft is nobody's task.
+    super::cached_page(&state, &me, &uri, super::Shows::NoDrafts, async |_, names, today| render(&state, &me, &q, names, today).await).await
 }
 
-/// One page of the to-do list, rendered: `seq` is the data version read before anything else.
-async fn render(state: &AppState, me: &AuthUser, q: &TasksQuery, seq: i64, today: chrono::NaiveDate) -> ApiResult<bytes::Bytes> {
+/// One page of the to-do list, rendered: `names` is the display names' data version, read
+/// before anything else.
+async fn render(state: &AppState, me: &AuthUser, q: &TasksQuery, names: i64, today: chrono::NaiveDate) -> ApiResult<bytes::Bytes> {
     let (page, per_page) = PageParams::resolve(q.page, q.per_page)?;
     use request::Column as C;
     let finance = me.has(Role::Finance);
@@ -147,7 +149,7 @@ async fn render(state: &AppState, me: &AuthUser, q: &TasksQuery, seq: i64, today
     let mut rows =
         if ids.is_empty() { Vec::new() } else { request::Entity::find().filter(C::Id.is_in(ids.clone())).all(&state.db).await? };
     rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
-    let names = Names::load(state, me, &rows, Some(seq)).await?;
+    let names = Names::load(state, me, &rows, Some(names)).await?;
     let items: Vec<RequestView> = rows.iter().map(|m| view::view(m, me, &names, today, state)).collect();
     super::render(&Tasks { items, total, page, per_page, counts })
 }

@@ -161,12 +161,14 @@ pub struct Names {
 }
 
 impl Names {
-    /// `version`: the data version the caller read before loading `rows` (read here if `None`).
+    /// `version`: the shared data version (`store::cache::Versions::shared`: names change
+    /// with users, departments and companies, never with a draft) the caller read before
+    /// loading `rows` (read here if `None`).
     pub async fn load(state: &crate::app::AppState, me: &AuthUser, rows: &[request::Model], version: Option<i64>) -> Result<Names, DbErr> {
         let db = &state.db;
-        let version = match version {
+        let version = match version.or(me.data_version.map(|v| v.shared)) {
             Some(v) => v,
-            None => crate::store::cache::data_version(db).await?,
+            None => crate::store::cache::data_versions(db).await?.shared,
         };
         let chains: HashMap<i32, Chain> = rows.iter().map(|r| (r.id, chain_of(r))).collect();
         let open_finance = chains.values().any(|c| c.current_step().is_some_and(|s| s.open_to_finance()))

@@ -14,7 +14,16 @@ pub async fn create(ctx: Ctx<'_>, me: &AuthUser, draft: request::ActiveModel) ->
     let (tx, mut cursor) = audit::begin(ctx.db).await?;
     let m = draft.insert(&tx).await?;
     cursor
-        .append(&tx, NewEvent { request_id: Some(m.id), after: Some(summary(&m)), ..NewEvent::by(me, AuditAction::Create) }, ctx.now)
+        .append(
+            &tx,
+            NewEvent {
+                request_id: Some(m.id),
+                after: Some(summary(&m)),
+                drafts_only: m.status == Status::Draft.as_str(),
+                ..NewEvent::by(me, AuditAction::Create)
+            },
+            ctx.now,
+        )
         .await?;
     crate::store::mini_programs::follow_request(&tx, &mut cursor, &m, (Some(me.id), &me.display_name), ctx.now).await?;
     tx.commit().await?;
@@ -42,7 +51,12 @@ pub async fn delete_draft(ctx: Ctx<'_>, me: &AuthUser, current: request::Model) 
     cursor
         .append(
             &tx,
-            NewEvent { request_id: Some(current.id), before: Some(summary(&current)), ..NewEvent::by(me, AuditAction::Delete) },
+            NewEvent {
+                request_id: Some(current.id),
+                before: Some(summary(&current)),
+                drafts_only: true,
+                ..NewEvent::by(me, AuditAction::Delete)
+            },
             ctx.now,
         )
         .await?;

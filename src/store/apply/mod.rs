@@ -624,6 +624,10 @@ async fn write(
                 comment,
                 before: Some(before),
                 after: Some(after),
+                // A draft saved again (as its requester does) changes nothing anyone else lists.
+                drafts_only: matches!(order.change, Change::Edit { .. })
+                    && current.status == Status::Draft.as_str()
+                    && updated.status == Status::Draft.as_str(),
             },
             now,
         )
