@@ -8,19 +8,13 @@ use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::{Multipart, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use std::io::{Cursor, Read};
 
 /// The transport cap for multipart bodies; the configured (smaller) limit is enforced while reading.
 pub const TRANSPORT_CAP: usize = 64 * 1024 * 1024;
 
-/// An xlsx (a zip) may not inflate beyond this many bytes in all…
-pub const MAX_INFLATED: u64 = 200 * 1024 * 1024;
-/// …nor beyond this many times its own size (spreadsheet XML compresses 10–50×)…
-pub const MAX_RATIO: u64 = 200;
-/// …though a small file may always unpack to this much.
-pub const MIN_INFLATED_ALLOWANCE: u64 = 1024 * 1024;
-/// Parts in one archive.
-pub const MAX_ENTRIES: usize = 2000;
+pub use verifund_parsers::archive::{
+    ArchiveProblem, MAX_ENTRIES, MAX_INFLATED, MAX_RATIO, MIN_INFLATED_ALLOWANCE, check_archive, inflate_limit,
+};
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -41,57 +35,6 @@ fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static [&'static str])> {
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-/// Why an archive is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ArchiveProblem {
-    /// Not a readable zip archive.
-    Unreadable,
-    TooManyParts,
-    /// It inflates past the limit (whatever its headers claim).
-    TooLargeUnpacked,
-}
-
-/// How many bytes an archive of `packed_len` bytes may inflate to.
-pub fn inflate_limit(packed_len: usize) -> u64 {
-    (packed_len as u64).saturating_mul(MAX_RATIO).clamp(MIN_INFLATED_ALLOWANCE, MAX_INFLATED)
-}
-
-/// Inflates every part of the archive through a bounded reader and counts the bytes that
-/// really come out: the sizes in the local and central headers are the sender's claim, and a
-/// 1 MB file claiming 4 KiB can inflate to 1 GiB. Reading stops one byte past `limit`, so
-/// checking costs at most `limit` bytes of work and a fixed buffer of memory.
-pub fn check_archive(bytes: &[u8], limit: u64) -> Result<(), ArchiveProblem> {
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| ArchiveProblem::Unreadable)?;
-    if zip.len() > MAX_ENTRIES {
-        return Err(ArchiveProblem::TooManyParts);
-    }
-    // The claim alone already refuses an honest bomb without inflating anything.
-    let mut claimed = 0u64;
-    for i in 0..zip.len() {
-        claimed = claimed.saturating_add(zip.by_index_raw(i).map_err(|_| ArchiveProblem::Unreadable)?.size());
-    }
-    if claimed > limit {
-        return Err(ArchiveProblem::TooLargeUnpacked);
-    }
-    let mut inflated = 0u64;
-    let mut buf = vec![0u8; 64 * 1024];
-    for i in 0..zip.len() {
-        let part = zip.by_index(i).map_err(|_| ArchiveProblem::Unreadable)?;
-        let mut bounded = part.take(limit - inflated + 1);
-        loop {
-            let n = bounded.read(&mut buf).map_err(|_| ArchiveProblem::Unreadable)?;
-            if n == 0 {
-                break;
-            }
-            inflated += n as u64;
-            if inflated > limit {
-                return Err(ArchiveProblem::TooLargeUnpacked);
-            }
-        }
-    }
-    Ok(())
 }
 
 /// `check_archive` for an uploaded xlsx, as the 422 naming `file` a client sees.
@@ -256,6 +199,7 @@ pub fn content_disposition(kind: &str, filename: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Cursor;
 
     #[test]
     fn client_file_names_cannot_escape_or_inject() {

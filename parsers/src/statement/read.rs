@@ -36,7 +36,7 @@ pub fn read_rows(filename: &str, bytes: &[u8]) -> Result<Vec<Row>, ParseError> {
 }
 
 fn read_xlsx(bytes: &[u8]) -> Result<Vec<Row>, ParseError> {
-    use crate::upload::{ArchiveProblem, check_archive, inflate_limit};
+    use crate::archive::{ArchiveProblem, check_archive, inflate_limit};
     // Measured by what it really inflates to, before calamine sees it (the zip-bomb guard).
     check_archive(bytes, inflate_limit(bytes.len())).map_err(|p| match p {
         ArchiveProblem::Unreadable => {

@@ -3,7 +3,7 @@ use super::*;
 use std::path::PathBuf;
 
 fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/statements")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/statements")
 }
 
 fn read(name: &str) -> Vec<u8> {

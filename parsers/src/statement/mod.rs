@@ -1,7 +1,7 @@
 //! Bank statements: a bank's export file (xlsx, xls, csv in UTF-8 or GBK) as typed lines (date,
 //! signed amount, counterparty, reference), recognising the banks' own layouts (`presets`) or
 //! following a column mapping. Pure: bytes in, lines out; the store matches lines to requests.
-use super::money::parse_yuan;
+use crate::money::parse_yuan;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
