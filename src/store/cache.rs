@@ -24,6 +24,12 @@ impl CountCache {
         entries.get(key).filter(|(s, _)| *s == seq).map(|(_, n)| *n)
     }
 
+    /// The total last kept for `key`, at whichever data version it was counted.
+    pub fn latest(&self, key: &str) -> Option<(i64, u64)> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.get(key).copied()
+    }
+
     pub fn put(&self, key: String, seq: i64, total: u64) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= CAPACITY {

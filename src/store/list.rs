@@ -291,6 +291,47 @@ pub async fn count_at_most(db: &impl ConnectionTrait, select: sea_orm::Select<re
     Ok(u64::try_from(row.try_get::<i64>("", "n")?).unwrap_or(0))
 }
 
+/// The most writes `total_after_creations` reads through; after more, the total is counted.
+const CREATIONS_READ: i64 = 64;
+
+/// A total kept at an earlier data version, brought up to `seq` without counting again, when
+/// every audited write since created a request and did nothing else (a requester saving new
+/// drafts is most of what a finance office writes). Nothing counted before changed then: the
+/// total grows by the new requests that `matching` finds, and a total that had reached `cap`
+/// stays there. `None` when anything else was written, or more than `CREATIONS_READ` events.
+pub async fn total_after_creations(
+    db: &impl ConnectionTrait,
+    counts: &crate::store::cache::CountCache,
+    key: &str,
+    seq: i64,
+    matching: sea_orm::Select<request::Entity>,
+    cap: Option<u64>,
+) -> Result<Option<u64>, DbErr> {
+    let Some((then, before)) = counts.latest(key) else { return Ok(None) };
+    if then >= seq || seq - then > CREATIONS_READ {
+        return Ok(None);
+    }
+    let sql = "SELECT action, request_id FROM audit_events WHERE seq > $1 AND seq <= $2";
+    let rows = db.query_all_raw(crate::db::stmt(db.get_database_backend(), sql, vec![then.into(), seq.into()])).await?;
+    if rows.len() as i64 != seq - then {
+        return Ok(None);
+    }
+    let mut created = Vec::with_capacity(rows.len());
+    for r in &rows {
+        match (r.try_get::<String>("", "action")?, r.try_get::<Option<i32>>("", "request_id")?) {
+            (action, Some(id)) if action == crate::domain::audit::AuditAction::Create.as_str() => created.push(id),
+            _ => return Ok(None),
+        }
+    }
+    if let Some(cap) = cap
+        && before >= cap
+    {
+        return Ok(Some(cap));
+    }
+    let added = matching.filter(request::Column::Id.is_in(created)).count(db).await?;
+    Ok(Some(cap.map_or(before + added, |cap| std::cmp::min(before + added, cap))))
+}
+
 /// Whether the list query searches text (its total is then counted up to `SEARCH_TOTAL_CAP`).
 pub fn searches_text(q: &ListQuery) -> bool {
     search_text(q).is_some()

@@ -325,3 +325,56 @@ async fn a_saved_draft_shows_where_drafts_show_and_every_other_write_everywhere(
     assert_eq!(list(&o.manager.token, "/api/v1/tasks").await["items"][0]["requester_name"], "张三（改名）");
     assert_eq!(list(&o.finance1.token, "/api/v1/requests?status=pending_manager").await["items"][0]["requester_name"], "张三（改名）");
 }
+
+/// A counted total (a search, a filter) kept from before follows the requests created since,
+/// those that match and those that do not, and is counted afresh after any other write.
+#[tokio::test]
+async fn a_counted_total_follows_creations_edits_and_deletes() {
+    let app = spawn_app().await;
+    let o = org(&app).await;
+    let total = async |query: &str| {
+        let (s, v) = app.json(app.get(Some(&o.finance1.token), &format!("/api/v1/requests?per_page=1&{query}")).await).await;
+        assert_eq!(s, StatusCode::OK, "{query}: {v}");
+        v["total"].as_u64().unwrap()
+    };
+    let payee = form_urlencoded::byte_serialize("星火传媒".as_bytes()).collect::<String>();
+    let short = form_urlencoded::byte_serialize("星火".as_bytes()).collect::<String>();
+    let mine = format!("requester_id={}", o.requester.id);
+    let queries = [format!("q={payee}"), format!("q={short}"), mine.clone(), format!("q={payee}&kind=advance_payment")];
+    let totals = async || {
+        let mut out = Vec::new();
+        for q in &queries {
+            out.push(total(q).await);
+        }
+        out
+    };
+    assert_eq!(totals().await, [0, 0, 0, 0]);
+    let create = async |payee: &str, kind: &str| {
+        let mut body = request_body(kind, 10_101);
+        body["payee_name"] = json!(payee);
+        app.create_request(&o.requester.token, body).await["id"].as_i64().unwrap()
+    };
+    let a = create("深圳市星火传媒有限公司", "advance_payment").await;
+    assert_eq!(totals().await, [1, 1, 1, 1]);
+    create("深圳市星火传媒有限公司", "verification_transfer").await;
+    create("财付通支付科技有限公司", "advance_payment").await;
+    assert_eq!(totals().await, [2, 2, 3, 1]);
+    // Another requester's request: finance counts it, the requester filter does not.
+    let mut body = request_body("advance_payment", 20_202);
+    body["payee_name"] = json!("星火传媒（广州）");
+    app.create_request(&o.finance2.token, body).await;
+    assert_eq!(totals().await, [3, 3, 3, 2]);
+    // An edit that moves a request out of the search.
+    let (_, current) = app.json(app.get(Some(&o.requester.token), &format!("/api/v1/requests/{a}")).await).await;
+    let path = format!("/api/v1/requests/{a}");
+    let (s, v) = app
+        .json(app.patch(Some(&o.requester.token), &path, json!({"version": current["version"], "payee_name": "另一家公司"})).await)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(totals().await, [2, 2, 3, 1]);
+    create("深圳市星火传媒有限公司", "advance_payment").await;
+    assert_eq!(totals().await, [3, 3, 4, 2]);
+    let (s, v) = app.json(app.send(Method::DELETE, Some(&o.requester.token), &path, None).await).await;
+    assert!(s.is_success(), "{s} {v}");
+    assert_eq!(totals().await, [3, 3, 3, 2]);
+}

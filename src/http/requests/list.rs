@@ -48,7 +48,11 @@ async fn render(state: &AppState, me: &AuthUser, q: &ListQuery, seq: i64, names:
         if let Some(n) = stored.or_else(|| state.counts.get(&key, seq)) {
             return Ok::<u64, sea_orm::DbErr>(n);
         }
-        let n = if let Some(phrase) = &direct {
+        let cap = crate::store::list::searches_text(q).then_some(crate::store::list::SEARCH_TOTAL_CAP);
+        let grown = crate::store::list::total_after_creations(&state.db, &state.counts, &key, seq, matching.clone(), cap).await?;
+        let n = if let Some(n) = grown {
+            n
+        } else if let Some(phrase) = &direct {
             crate::store::list::index_only_total(&state.db, phrase, crate::store::list::SEARCH_TOTAL_CAP).await?
         } else if crate::store::list::searches_text(q) {
             crate::store::list::count_at_most(&state.db, matching.clone(), crate::store::list::SEARCH_TOTAL_CAP).await?
