@@ -15,27 +15,33 @@ const CAPACITY: usize = 4096;
 
 #[derive(Default)]
 pub struct CountCache {
-    entries: Mutex<HashMap<String, (i64, u64)>>,
+    /// Per key: the data version, the total, and whether the total is known to hold exactly the
+    /// data at that version (and so may grow from it, `store::list::total_after_creations`).
+    entries: Mutex<HashMap<String, (i64, u64, bool)>>,
 }
 
 impl CountCache {
     pub fn get(&self, key: &str, seq: i64) -> Option<u64> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.get(key).filter(|(s, _)| *s == seq).map(|(_, n)| *n)
+        entries.get(key).filter(|(s, _, _)| *s == seq).map(|(_, n, _)| *n)
     }
 
-    /// The total last kept for `key`, at whichever data version it was counted.
-    pub fn latest(&self, key: &str) -> Option<(i64, u64)> {
+    /// The total last kept for `key` that holds exactly the data at its version, and that
+    /// version.
+    pub fn latest_exact(&self, key: &str) -> Option<(i64, u64)> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.get(key).copied()
+        entries.get(key).filter(|(_, _, exact)| *exact).map(|(s, n, _)| (*s, *n))
     }
 
-    pub fn put(&self, key: String, seq: i64, total: u64) {
+    /// Keeps `total` for `key` at data version `seq`. A total counted after reading `seq` may
+    /// already hold later writes: `exact` says it is known not to (the version read again
+    /// after counting was still `seq`).
+    pub fn put(&self, key: String, seq: i64, total: u64, exact: bool) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= CAPACITY {
             entries.clear();
         }
-        entries.insert(key, (seq, total));
+        entries.insert(key, (seq, total, exact));
     }
 }
 
@@ -265,10 +271,14 @@ mod tests {
     #[test]
     fn a_total_is_reused_only_at_the_same_data_version() {
         let c = CountCache::default();
-        c.put("k".into(), 7, 42);
+        c.put("k".into(), 7, 42, false);
         assert_eq!(c.get("k", 7), Some(42));
         assert_eq!(c.get("k", 8), None, "a write happened since");
         assert_eq!(c.get("other", 7), None);
+        // Only a total known to hold exactly its version's data is one to grow from.
+        assert_eq!(c.latest_exact("k"), None);
+        c.put("k".into(), 9, 43, true);
+        assert_eq!(c.latest_exact("k"), Some((9, 43)));
     }
 
     #[tokio::test]

@@ -294,11 +294,16 @@ pub async fn count_at_most(db: &impl ConnectionTrait, select: sea_orm::Select<re
 /// The most writes `total_after_creations` reads through; after more, the total is counted.
 const CREATIONS_READ: i64 = 64;
 
-/// A total kept at an earlier data version, brought up to `seq` without counting again, when
-/// every audited write since created a request and did nothing else (a requester saving new
-/// drafts is most of what a finance office writes). Nothing counted before changed then: the
-/// total grows by the new requests that `matching` finds, and a total that had reached `cap`
-/// stays there. `None` when anything else was written, or more than `CREATIONS_READ` events.
+/// A total kept at an earlier data version, brought up to `seq` (the full data version) without
+/// counting again, when every audited write since created a request and did nothing else (a
+/// requester saving new drafts is most of what a finance office writes). Nothing counted
+/// before changed then: the total grows by the new requests that `matching` finds, and a total
+/// that had reached `cap` stays there. `None` when anything else was written, or more than
+/// `CREATIONS_READ` events, or no total is kept that holds exactly its version's data.
+///
+/// What it answers holds exactly the data at `seq` as far as later writes can tell: the new
+/// requests are read as they are now, and a later edit of one is a write that no total grows
+/// across.
 pub async fn total_after_creations(
     db: &impl ConnectionTrait,
     counts: &crate::store::cache::CountCache,
@@ -307,7 +312,7 @@ pub async fn total_after_creations(
     matching: sea_orm::Select<request::Entity>,
     cap: Option<u64>,
 ) -> Result<Option<u64>, DbErr> {
-    let Some((then, before)) = counts.latest(key) else { return Ok(None) };
+    let Some((then, before)) = counts.latest_exact(key) else { return Ok(None) };
     if then >= seq || seq - then > CREATIONS_READ {
         return Ok(None);
     }
@@ -330,6 +335,38 @@ pub async fn total_after_creations(
     }
     let added = matching.filter(request::Column::Id.is_in(created)).count(db).await?;
     Ok(Some(cap.map_or(before + added, |cap| std::cmp::min(before + added, cap))))
+}
+
+/// At most this many matches of a text search make `page_of_few` the way to its page.
+pub const FEW_MATCHES: u64 = 2_000;
+
+/// Whether `q` searches text that PostgreSQL's trigram indexes answer (three characters or
+/// more): its page is found by `page_of_few` when the total is small.
+pub fn trigram_search_on_postgres(q: &ListQuery, backend: DatabaseBackend) -> bool {
+    backend == DatabaseBackend::Postgres && search_text(q).is_some_and(|t| t.replace('\0', "").chars().count() >= 3)
+}
+
+/// A page of `matching` in `order` when it holds few requests (PostgreSQL): the matches first,
+/// on their own (a materialized CTE, so the planner cannot walk the list's order instead),
+/// then their page in the list's order. `page` is (offset, limit).
+pub async fn page_of_few(
+    db: &impl ConnectionTrait,
+    matching: sea_orm::Select<request::Entity>,
+    (col, order): (request::Column, Order),
+    (offset, limit): (u64, u64),
+) -> Result<Vec<i32>, DbErr> {
+    use sea_orm::{QuerySelect, QueryTrait};
+    let inner = matching.select_only().column(request::Column::Id).build(db.get_database_backend());
+    let direction = if order == Order::Desc { "DESC" } else { "ASC" };
+    let sql = format!(
+        "WITH m AS MATERIALIZED ({}) SELECT r.id FROM requests r JOIN m ON m.id = r.id \
+         ORDER BY r.\"{}\" {direction}, r.id DESC LIMIT {limit} OFFSET {offset}",
+        inner.sql,
+        sea_orm::IdenStatic::as_str(&col)
+    );
+    let values = inner.values.map(|v| v.0).unwrap_or_default();
+    let rows = db.query_all_raw(sea_orm::Statement::from_sql_and_values(db.get_database_backend(), sql, values)).await?;
+    rows.iter().map(|r| r.try_get::<i32>("", "id")).collect()
 }
 
 /// Whether the list query searches text (its total is then counted up to `SEARCH_TOTAL_CAP`).

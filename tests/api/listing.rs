@@ -106,6 +106,23 @@ async fn the_indexed_search_finds_exactly_what_a_substring_match_finds() {
         assert_eq!(got, want, "q={q}");
         assert_eq!(total, want.len() as u64, "q={q}");
     }
+    // A search in another order: the page holds the matches in that order (on PostgreSQL a
+    // search with few matches finds them first and orders them after).
+    let mut by_amount: Vec<(i64, i64)> = rows
+        .iter()
+        .filter(|r| [&r.title, &r.payer_entity, &r.payee_name, &r.purpose].iter().any(|f| contains(f, "星火传媒")))
+        .map(|r| (r.amount_fen, i64::from(r.id)))
+        .collect();
+    by_amount.sort_unstable_by(|a, b| b.cmp(a));
+    let q: String = form_urlencoded::byte_serialize("星火传媒".as_bytes()).collect();
+    for page in [1, 2] {
+        let path = format!("/api/v1/requests?q={q}&sort=-amount_fen&per_page=7&page={page}");
+        let (s, list) = app.json(app.get(Some(&wangwu), &path).await).await;
+        assert_eq!(s, StatusCode::OK, "{list}");
+        let got: Vec<i64> = list["items"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+        let want: Vec<i64> = by_amount.iter().skip((page - 1) * 7).take(7).map(|x| x.1).collect();
+        assert_eq!(got, want, "page {page}");
+    }
     // The renamed title is found by its new text only.
     let (got, _) = all_ids(&app, &wangwu, "q=%E8%85%BE%E8%AE%AF%E4%BA%91").await;
     assert!(got.contains(&id));
