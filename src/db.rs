@@ -112,6 +112,16 @@ pub fn random_token(bytes: usize) -> String {
     hex::encode(buf)
 }
 
+/// A read-only transaction whose statements all see one snapshot of the data: REPEATABLE READ
+/// on PostgreSQL; on SQLite (WAL) every read transaction is one.
+pub async fn read_snapshot(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    use sea_orm::{AccessMode, IsolationLevel, TransactionTrait};
+    match db.get_database_backend() {
+        DatabaseBackend::Postgres => db.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await,
+        _ => db.begin().await,
+    }
+}
+
 /// Builds a statement written with `$1, $2, …` placeholders for either backend.
 pub fn stmt(backend: DatabaseBackend, sql: &str, values: Vec<sea_orm::Value>) -> Statement {
     let sql = if backend == DatabaseBackend::Sqlite { dollar_to_question(sql) } else { sql.to_owned() };

@@ -26,6 +26,21 @@ pub(super) async fn list_requests(
     super::cached_page(&state, &me, &uri, shows, async |seq, names, today| render(&state, &me, &q, seq, names, today).await).await
 }
 
+/// The list's total counted on `db`: through the SQLite index alone for a `direct` search,
+/// up to `cap` for a text search, else exactly.
+async fn count_total(
+    db: &impl sea_orm::ConnectionTrait,
+    direct: Option<&(&str, String)>,
+    cap: Option<u64>,
+    matching: sea_orm::Select<request::Entity>,
+) -> Result<u64, sea_orm::DbErr> {
+    match (direct, cap) {
+        (Some(phrase), _) => crate::store::list::index_only_total(db, phrase, crate::store::list::SEARCH_TOTAL_CAP).await,
+        (None, Some(cap)) => crate::store::list::count_at_most(db, matching, cap).await,
+        (None, None) => matching.count(db).await,
+    }
+}
+
 /// One page of the list, rendered: `seq` is the data version read before anything else (the
 /// one the page depends on), `names` the display names' (`store::cache::Versions`).
 async fn render(state: &AppState, me: &AuthUser, q: &ListQuery, seq: i64, names: i64, today: chrono::NaiveDate) -> ApiResult<bytes::Bytes> {
@@ -56,22 +71,21 @@ async fn render(state: &AppState, me: &AuthUser, q: &ListQuery, seq: i64, names:
             true => crate::store::list::total_after_creations(&state.db, &state.counts, &key, seq, matching.clone(), cap).await?,
             false => None,
         };
-        let (n, exact) = if let Some(n) = grown {
-            (n, true)
-        } else {
-            let n = if let Some(phrase) = &direct {
-                crate::store::list::index_only_total(&state.db, phrase, crate::store::list::SEARCH_TOTAL_CAP).await?
-            } else if let Some(cap) = cap {
-                crate::store::list::count_at_most(&state.db, matching.clone(), cap).await?
-            } else {
-                matching.clone().count(&state.db).await?
-            };
-            // Counted after reading `seq`, it may hold a write committed since; only when the
-            // version is still `seq` afterwards is it known to hold exactly that version's data.
-            let exact = grows && crate::store::cache::data_versions(&state.db).await?.all == seq;
-            (n, exact)
+        let (n, at, exact) = match grown {
+            Some(n) => (n, seq, true),
+            // A total to grow from must hold exactly the data of the version it is kept at:
+            // counted in one snapshot with the version it then reads (which may be newer than
+            // `seq`), not after reading `seq` while writes go on.
+            None if grows => {
+                let snapshot = crate::db::read_snapshot(&state.db).await?;
+                let at = crate::store::cache::data_versions(&snapshot).await?.all;
+                let n = count_total(&snapshot, direct.as_ref(), cap, matching.clone()).await?;
+                snapshot.commit().await?;
+                (n, at, true)
+            }
+            None => (count_total(&state.db, direct.as_ref(), cap, matching.clone()).await?, seq, false),
         };
-        state.counts.put(key, seq, n, exact);
+        state.counts.put(key, at, n, exact);
         Ok(n)
     };
     // The page's ids first, which an index answers, then just those rows: the database never
