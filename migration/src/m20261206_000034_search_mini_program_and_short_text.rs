@@ -41,6 +41,46 @@ fn sqlite_grams(row: &str) -> String {
         .join(" || ' ' || ")
 }
 
+/// Drops the SQLite trigram table `requests_search` and its triggers.
+async fn drop_trigram_table(db: &SchemaManagerConnection<'_>) -> Result<(), DbErr> {
+    for t in ["requests_search_insert", "requests_search_delete", "requests_search_update"] {
+        db.execute_unprepared(&format!("DROP TRIGGER IF EXISTS {t}")).await?;
+    }
+    db.execute_unprepared("DROP TABLE IF EXISTS requests_search").await?;
+    Ok(())
+}
+
+/// (Re)builds the SQLite trigram table `requests_search` over `columns`, with the triggers that
+/// keep it (an update of any of `update_of` replaces the row's entry), and fills it.
+async fn trigram_table(db: &SchemaManagerConnection<'_>, columns: &[&str], update_of: &str) -> Result<(), DbErr> {
+    drop_trigram_table(db).await?;
+    let cols = columns.join(", ");
+    let new_cols = columns.iter().map(|c| format!("new.{c}")).collect::<Vec<_>>().join(", ");
+    let old_cols = columns.iter().map(|c| format!("old.{c}")).collect::<Vec<_>>().join(", ");
+    db.execute_unprepared(&format!(
+        "CREATE VIRTUAL TABLE requests_search USING fts5({cols}, content='requests', content_rowid='id', tokenize='trigram')"
+    ))
+    .await?;
+    db.execute_unprepared(&format!(
+        "CREATE TRIGGER requests_search_insert AFTER INSERT ON requests BEGIN \
+         INSERT INTO requests_search (rowid, {cols}) VALUES (new.id, {new_cols}); END"
+    ))
+    .await?;
+    db.execute_unprepared(&format!(
+        "CREATE TRIGGER requests_search_delete AFTER DELETE ON requests BEGIN \
+         INSERT INTO requests_search (requests_search, rowid, {cols}) VALUES ('delete', old.id, {old_cols}); END"
+    ))
+    .await?;
+    db.execute_unprepared(&format!(
+        "CREATE TRIGGER requests_search_update AFTER UPDATE OF {update_of} ON requests BEGIN \
+         INSERT INTO requests_search (requests_search, rowid, {cols}) VALUES ('delete', old.id, {old_cols}); \
+         INSERT INTO requests_search (rowid, {cols}) VALUES (new.id, {new_cols}); END"
+    ))
+    .await?;
+    db.execute_unprepared("INSERT INTO requests_search (requests_search) VALUES ('rebuild')").await?;
+    Ok(())
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     /// One transaction on SQLite too: one connection sees every step (another pooled
@@ -62,35 +102,7 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
                 // The trigram table again, with the sixth column.
-                for t in ["requests_search_insert", "requests_search_delete", "requests_search_update"] {
-                    db.execute_unprepared(&format!("DROP TRIGGER IF EXISTS {t}")).await?;
-                }
-                db.execute_unprepared("DROP TABLE IF EXISTS requests_search").await?;
-                let cols = COLUMNS.join(", ");
-                let new_cols = COLUMNS.map(|c| format!("new.{c}")).join(", ");
-                let old_cols = COLUMNS.map(|c| format!("old.{c}")).join(", ");
-                db.execute_unprepared(&format!(
-                    "CREATE VIRTUAL TABLE requests_search USING fts5({cols}, \
-                     content='requests', content_rowid='id', tokenize='trigram')"
-                ))
-                .await?;
-                db.execute_unprepared(&format!(
-                    "CREATE TRIGGER requests_search_insert AFTER INSERT ON requests BEGIN \
-                     INSERT INTO requests_search (rowid, {cols}) VALUES (new.id, {new_cols}); END"
-                ))
-                .await?;
-                db.execute_unprepared(&format!(
-                    "CREATE TRIGGER requests_search_delete AFTER DELETE ON requests BEGIN \
-                     INSERT INTO requests_search (requests_search, rowid, {cols}) VALUES ('delete', old.id, {old_cols}); END"
-                ))
-                .await?;
-                db.execute_unprepared(&format!(
-                    "CREATE TRIGGER requests_search_update AFTER UPDATE OF {SOURCE_COLUMNS} ON requests BEGIN \
-                     INSERT INTO requests_search (requests_search, rowid, {cols}) VALUES ('delete', old.id, {old_cols}); \
-                     INSERT INTO requests_search (rowid, {cols}) VALUES (new.id, {new_cols}); END"
-                ))
-                .await?;
-                db.execute_unprepared("INSERT INTO requests_search (requests_search) VALUES ('rebuild')").await?;
+                trigram_table(db, &COLUMNS, SOURCE_COLUMNS).await?;
 
                 // The one- and two-character index.
                 db.execute_unprepared("CREATE TABLE search_positions (i INTEGER PRIMARY KEY)").await?;
@@ -163,36 +175,11 @@ impl MigrationTrait for Migration {
                 }
                 db.execute_unprepared("DROP TABLE IF EXISTS requests_grams").await?;
                 db.execute_unprepared("DROP TABLE IF EXISTS search_positions").await?;
-                for t in ["requests_search_insert", "requests_search_delete", "requests_search_update"] {
-                    db.execute_unprepared(&format!("DROP TRIGGER IF EXISTS {t}")).await?;
-                }
-                db.execute_unprepared("DROP TABLE IF EXISTS requests_search").await?;
+                // The five-column trigram table as `m20261206_000030_search_index` made it (the
+                // column it no longer reads can go only once nothing refers to it).
+                drop_trigram_table(db).await?;
                 db.execute_unprepared("ALTER TABLE requests DROP COLUMN search_mini_program").await?;
-                // The five-column trigram table as `m20261206_000030_search_index` made it.
-                let cols = OLD_COLUMNS.join(", ");
-                let new_cols = OLD_COLUMNS.map(|c| format!("new.{c}")).join(", ");
-                let old_cols = OLD_COLUMNS.map(|c| format!("old.{c}")).join(", ");
-                db.execute_unprepared(&format!(
-                    "CREATE VIRTUAL TABLE requests_search USING fts5({cols}, content='requests', content_rowid='id', tokenize='trigram')"
-                ))
-                .await?;
-                db.execute_unprepared(&format!(
-                    "CREATE TRIGGER requests_search_insert AFTER INSERT ON requests BEGIN \
-                     INSERT INTO requests_search (rowid, {cols}) VALUES (new.id, {new_cols}); END"
-                ))
-                .await?;
-                db.execute_unprepared(&format!(
-                    "CREATE TRIGGER requests_search_delete AFTER DELETE ON requests BEGIN \
-                     INSERT INTO requests_search (requests_search, rowid, {cols}) VALUES ('delete', old.id, {old_cols}); END"
-                ))
-                .await?;
-                db.execute_unprepared(&format!(
-                    "CREATE TRIGGER requests_search_update AFTER UPDATE OF {cols} ON requests BEGIN \
-                     INSERT INTO requests_search (requests_search, rowid, {cols}) VALUES ('delete', old.id, {old_cols}); \
-                     INSERT INTO requests_search (rowid, {cols}) VALUES (new.id, {new_cols}); END"
-                ))
-                .await?;
-                db.execute_unprepared("INSERT INTO requests_search (requests_search) VALUES ('rebuild')").await?;
+                trigram_table(db, &OLD_COLUMNS, &OLD_COLUMNS.join(", ")).await?;
             }
             _ => {
                 db.execute_unprepared("DROP INDEX IF EXISTS idx_requests_trgm_search_mini_program").await?;

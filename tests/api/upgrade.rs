@@ -112,3 +112,37 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// The newest migrations roll back and apply again on a database holding requests: the search
+/// they index still finds the same requests, short text included.
+#[tokio::test]
+async fn the_newest_migrations_roll_back_and_apply_again() {
+    use migration::MigratorTrait;
+    let app = spawn_app().await;
+    verifund::demo::seed(&app.db, 0).await.unwrap();
+    verifund::demo::seed_requests(&app.db, 150, chrono::Utc::now(), false).await.unwrap();
+    let wangwu = app.login("wangwu", verifund::demo::DEMO_PASSWORD).await;
+    // Every match (150 requests, a page holds 200); `per_page` differs before and after,
+    // so no list kept from before answers.
+    let matches = async |q: &str, per_page: u32| {
+        let q: String = form_urlencoded::byte_serialize(q.as_bytes()).collect();
+        let (s, v) = app.json(app.get(Some(&wangwu), &format!("/api/v1/requests?per_page={per_page}&q={q}")).await).await;
+        assert_eq!(s, reqwest::StatusCode::OK, "{v}");
+        let ids: Vec<i64> = v["items"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+        assert_eq!(ids.len() as u64, v["total"].as_u64().unwrap(), "{q}: one page holds every match");
+        ids
+    };
+    let queries = ["日升商城", "商城", "腾讯", "财付通支付", "YF"];
+    let mut before = Vec::new();
+    for q in queries {
+        before.push(matches(q, 199).await);
+    }
+    assert!(before.iter().all(|ids| !ids.is_empty()), "{before:?}");
+    migration::Migrator::down(&app.db, Some(2)).await.unwrap();
+    migration::Migrator::up(&app.db, None).await.unwrap();
+    let mut after = Vec::new();
+    for q in queries {
+        after.push(matches(q, 200).await);
+    }
+    assert_eq!(after, before);
+}
