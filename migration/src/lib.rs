@@ -20,6 +20,7 @@ mod m20261206_000032_sort_indexes;
 mod m20261206_000033_search_without_pending_list;
 mod m20261206_000034_search_mini_program_and_short_text;
 mod m20261206_000035_shared_data_version;
+mod m20261206_000036_requests_vacuum_often;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000033_search_without_pending_list::Migration),
             Box::new(m20261206_000034_search_mini_program_and_short_text::Migration),
             Box::new(m20261206_000035_shared_data_version::Migration),
+            Box::new(m20261206_000036_requests_vacuum_often::Migration),
         ]
     }
 }
