@@ -35,8 +35,15 @@ const MIGRATION_LOCK: i64 = 0x7665_7269_6675_6e64;
 /// wait for it and then find nothing left to do.
 pub async fn migrate(db: &DatabaseConnection, config: &Config) -> anyhow::Result<()> {
     if db.get_database_backend() != DatabaseBackend::Postgres {
-        Migrator::up(db, None).await?;
-        return Ok(());
+        // On a connection of its own: SQLite checks whether a table, column or trigger exists
+        // against the schema the connection last read, and a pooled connection that had not
+        // seen the previous migration's changes refused the next one now and then ("trigger
+        // requests_search_insert already exists", "duplicate column name"). The pool's own
+        // connections re-prepare their statements when they meet the new schema.
+        let single = connect_with(config, 1).await?;
+        let result = Migrator::up(&single, None).await;
+        let _ = single.close().await;
+        return Ok(result?);
     }
     let mut opts = ConnectOptions::new(config.effective_database_url());
     opts.sqlx_logging(false).max_connections(1).min_connections(1).acquire_timeout(Duration::from_secs(30));
@@ -61,6 +68,11 @@ pub async fn table_exists(db: &impl ConnectionTrait, table: &str) -> Result<bool
 }
 
 pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    connect_with(config, 8).await
+}
+
+/// `connect` with at most `sqlite_connections` connections when the database is SQLite.
+async fn connect_with(config: &Config, sqlite_connections: u32) -> anyhow::Result<DatabaseConnection> {
     let url = config.effective_database_url();
     if url.starts_with("sqlite:") {
         std::fs::create_dir_all(&config.data_dir)?;
@@ -71,7 +83,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
         // SQLite allows one writer at a time; a few connections serve concurrent readers in
         // WAL mode. The pragmas are per connection, so they go into the connect options that
         // every pooled connection is opened with.
-        opts.max_connections(8).min_connections(1).map_sqlx_sqlite_opts(|o| {
+        opts.max_connections(sqlite_connections).min_connections(1).map_sqlx_sqlite_opts(|o| {
             use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
