@@ -17,8 +17,8 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Alias, Query};
 use sea_orm::{
-    AccessMode, ColumnTrait, ColumnType, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, IsolationLevel, Iterable,
-    QueryResult, Statement, TransactionTrait, Value,
+    ColumnTrait, ColumnType, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, Iterable, QueryResult, Statement,
+    TransactionTrait, Value,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
@@ -213,10 +213,7 @@ fn to_value(v: Option<&Json>, kind: Kind, what: &str) -> anyhow::Result<Value> {
 
 /// Writes the backup; returns its manifest.
 pub async fn backup(db: &DatabaseConnection, config: &Config, out: &Path) -> anyhow::Result<Manifest> {
-    let tx = match db.get_database_backend() {
-        DatabaseBackend::Postgres => db.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await?,
-        _ => db.begin().await?,
-    };
+    let tx = crate::db::read_snapshot(db).await?;
     let store = FileStore::from_config(config);
     let tmp = out.with_extension("partial");
     let file = std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;

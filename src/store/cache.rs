@@ -34,8 +34,8 @@ impl CountCache {
     }
 
     /// Keeps `total` for `key` at data version `seq`. A total counted after reading `seq` may
-    /// already hold later writes: `exact` says it is known not to (the version read again
-    /// after counting was still `seq`).
+    /// already hold later writes: `exact` says it is known not to (counted in one snapshot
+    /// with the version, or grown from such a total).
     pub fn put(&self, key: String, seq: i64, total: u64, exact: bool) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= CAPACITY {
@@ -253,7 +253,7 @@ pub struct Versions {
 
 /// The SQL that reads both data versions (one primary-key lookup), as `data_version` and
 /// `shared_version`.
-pub const VERSIONS_SQL: &str = "SELECT last_seq AS data_version, shared_seq AS shared_version FROM audit_head WHERE id = 1";
+const VERSIONS_SQL: &str = "SELECT last_seq AS data_version, shared_seq AS shared_version FROM audit_head WHERE id = 1";
 
 /// The data versions now.
 pub async fn data_versions(db: &impl ConnectionTrait) -> Result<Versions, DbErr> {

@@ -120,28 +120,21 @@ fn searched_columns() -> [Expr; 6] {
 pub fn text_condition(text: &str, backend: DatabaseBackend) -> Condition {
     let text = text.replace('\0', "");
     let pattern = format!("%{}%", crate::store::escape_like(&text));
-    let like = searched_columns()
-        .into_iter()
-        .fold(Condition::any(), |c, col| c.add(col.like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\'))));
-    let short = text.chars().count() < 3;
+    // `coalesced`: `COALESCE(col, '')` instead of the column (the same match: a NULL matches
+    // nothing either way), which PostgreSQL's trigram indexes do not serve.
+    let like = |coalesced: bool| {
+        searched_columns().into_iter().fold(Condition::any(), |c, col| {
+            let col = if coalesced { Expr::expr(sea_orm::sea_query::Func::coalesce([col, Expr::val("")])) } else { col };
+            c.add(col.like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\')))
+        })
+    };
     match backend {
-        DatabaseBackend::Postgres if short => {
-            // No trigram to look up: a GIN scan would visit every entry and recheck every row.
-            // `COALESCE(col, '')` (the same match: a NULL matches nothing either way) keeps the
-            // planner on the list's own order, which finds a common short word's first page at
-            // once (腾讯 is in most requests) and a rare one by a scan.
-            searched_columns().into_iter().fold(Condition::any(), |c, col| {
-                c.add(
-                    Expr::expr(sea_orm::sea_query::Func::coalesce([col, Expr::val("")]))
-                        .like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\')),
-                )
-            })
-        }
+        // No trigram to look up: a GIN scan would visit every entry and recheck every row. The
+        // coalesced `LIKE` keeps the planner on the list's own order, which finds a common
+        // short word's first page at once (腾讯 is in most requests) and a rare one by a scan.
+        DatabaseBackend::Postgres if !has_trigram(&text) => like(true),
         DatabaseBackend::Sqlite => {
-            let (table, phrase) = match sqlite_index_phrase(&text) {
-                Some(found) => found,
-                None => return like,
-            };
+            let Some((table, phrase)) = sqlite_index_phrase(&text) else { return like(false) };
             let matched = Query::select()
                 .expr(Expr::cust("rowid"))
                 .from(Alias::new(table))
@@ -151,17 +144,22 @@ pub fn text_condition(text: &str, backend: DatabaseBackend) -> Condition {
             // Without the `LIKE` the rows themselves need not be read: counting the matches of
             // a common word (星火传媒 in 8% of 100,000 requests) took 17 ms with it and 5 ms
             // without.
-            if index_matches_exactly(&text) { indexed } else { indexed.add(like) }
+            if index_matches_exactly(&text) { indexed } else { indexed.add(like(false)) }
         }
-        _ => like,
+        _ => like(false),
     }
+}
+
+/// Whether `text` (without NULs) has a trigram to look up: three characters or more.
+fn has_trigram(text: &str) -> bool {
+    text.chars().count() >= 3
 }
 
 /// The SQLite FTS5 table and query that find (a superset of) the requests whose searched text
 /// holds `text`: the trigram table for three characters or more, the two-character table for
 /// one or two letters, digits or Chinese characters; `None` for other short text.
 fn sqlite_index_phrase(text: &str) -> Option<(&'static str, String)> {
-    if text.chars().count() >= 3 { Some(("requests_search", match_phrase(text))) } else { gram_phrase(text).map(|p| ("requests_grams", p)) }
+    if has_trigram(text) { Some(("requests_search", match_phrase(text))) } else { gram_phrase(text).map(|p| ("requests_grams", p)) }
 }
 
 /// `text` as one FTS5 phrase: a literal substring, quotes doubled.
@@ -343,7 +341,7 @@ pub const FEW_MATCHES: u64 = 2_000;
 /// Whether `q` searches text that PostgreSQL's trigram indexes answer (three characters or
 /// more): its page is found by `page_of_few` when the total is small.
 pub fn trigram_search_on_postgres(q: &ListQuery, backend: DatabaseBackend) -> bool {
-    backend == DatabaseBackend::Postgres && search_text(q).is_some_and(|t| t.replace('\0', "").chars().count() >= 3)
+    backend == DatabaseBackend::Postgres && search_text(q).is_some_and(|t| has_trigram(&t.replace('\0', "")))
 }
 
 /// A page of `matching` in `order` when it holds few requests (PostgreSQL): the matches first,
