@@ -53,7 +53,7 @@ pub const FINANCE_STEP: &str = "财务审批";
 /// The stored chain, or for a request submitted before chains were stored, the chain its
 /// manager and finance columns describe.
 pub fn chain_of(m: &request::Model) -> Chain {
-    if let Some(c) = m.chain.as_ref().and_then(|v| serde_json::from_value::<Chain>(v.clone()).ok()) {
+    if let Some(c) = m.chain.as_ref().and_then(|v| <Chain as serde::Deserialize>::deserialize(v).ok()) {
         return c;
     }
     let at = m.approved_at.or(m.submitted_at).unwrap_or(m.updated_at);

@@ -146,6 +146,53 @@ async fn exports_follow_the_list_filters_and_are_refused_to_requesters_and_manag
     assert_eq!(app.get(Some(&o.admin.token), "/api/v1/exports/ledger.xlsx?status=bogus").await.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
+/// The ledger is read a page of 1,000 at a time, several pages at once: every request is on
+/// it once, in id order, whole or filtered, with the amounts and states the database holds.
+#[tokio::test]
+async fn a_ledger_of_several_pages_holds_each_request_once_in_order() {
+    use entity::request;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let app = spawn_app().await;
+    verifund::demo::seed(&app.db, 0).await.unwrap();
+    verifund::demo::seed_requests(&app.db, 4500, chrono::Utc::now(), false).await.unwrap();
+    let wangwu = app.login("wangwu", verifund::demo::DEMO_PASSWORD).await;
+    let all = request::Entity::find().order_by_asc(request::Column::Id).all(&app.db).await.unwrap();
+    let submitted: Vec<&request::Model> = all.iter().filter(|r| r.status != "draft").collect();
+    assert!(submitted.len() > 4000, "{}", submitted.len());
+    for (path, want) in [
+        ("/api/v1/exports/ledger.xlsx", all.iter().collect::<Vec<_>>()),
+        (
+            "/api/v1/exports/ledger.xlsx?status=paid",
+            request::Entity::find()
+                .filter(request::Column::Status.eq("paid"))
+                .order_by_asc(request::Column::Id)
+                .all(&app.db)
+                .await
+                .unwrap()
+                .iter()
+                .map(|p| all.iter().find(|r| r.id == p.id).unwrap())
+                .collect(),
+        ),
+    ] {
+        let (status, _, bytes) = download(&app, &wangwu, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        let mut wb = open(bytes);
+        let sheet = wb.worksheet_range("台账").unwrap();
+        let header: Vec<String> = sheet.rows().next().unwrap().iter().map(text).collect();
+        let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+        let rows: Vec<&[Data]> = sheet.rows().skip(1).take_while(|r| text(&r[0]) != "合计").collect();
+        assert_eq!(rows.len(), want.len(), "{path}: one row per request");
+        for (row, r) in rows.iter().zip(&want) {
+            assert_eq!(text(&row[col("单号")]), r.number.clone().unwrap_or_default(), "{path}: request {}", r.id);
+            assert_eq!(row[col("金额")], Data::Float(r.amount_fen as f64 / 100.0), "{path}: request {}", r.id);
+            assert_eq!(text(&row[col("收款方")]), r.payee_name, "{path}: request {}", r.id);
+        }
+        let total = sheet.rows().find(|r| text(&r[0]) == "合计").expect("a totals row");
+        let sum: i64 = want.iter().map(|r| r.amount_fen).sum();
+        assert_eq!(total[col("金额")], Data::Float(sum as f64 / 100.0), "{path}: the total");
+    }
+}
+
 #[tokio::test]
 async fn the_reconciliation_workbook_lists_payouts_and_what_is_still_outstanding() {
     let app = spawn_app().await;
