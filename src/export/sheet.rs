@@ -400,7 +400,13 @@ impl<'a> SheetWriter<'a> {
                     11.0
                 }
                 Cell::Int(n) => {
-                    self.ws.write_number_with_format(r, c, n as f64, if highlight { &f.hi_int } else { &f.int })?;
+                    // The plain format only aligns to the top, which a one-line row does not need
+                    // (as for text above).
+                    if !self.fit_rows && !highlight {
+                        self.ws.write_number(r, c, n as f64)?;
+                    } else {
+                        self.ws.write_number_with_format(r, c, n as f64, if highlight { &f.hi_int } else { &f.int })?;
+                    }
                     digits(n.unsigned_abs()) + f64::from(u8::from(n < 0)) + 1.0
                 }
                 Cell::Empty => {
