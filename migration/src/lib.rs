@@ -21,6 +21,7 @@ mod m20261206_000033_search_without_pending_list;
 mod m20261206_000034_search_mini_program_and_short_text;
 mod m20261206_000035_shared_data_version;
 mod m20261206_000036_requests_vacuum_often;
+mod m20261206_000037_number_prefix_index;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000034_search_mini_program_and_short_text::Migration),
             Box::new(m20261206_000035_shared_data_version::Migration),
             Box::new(m20261206_000036_requests_vacuum_often::Migration),
+            Box::new(m20261206_000037_number_prefix_index::Migration),
         ]
     }
 }
