@@ -31,6 +31,8 @@ pub struct AppState {
     pub files: Arc<crate::files::FileStore>,
     /// List totals until the next audited write (see `store::count_cache`).
     pub counts: Arc<crate::store::cache::CountCache>,
+    /// Where deep pages of newest-first lists began (`store::list::anchored_page`).
+    pub page_anchors: Arc<crate::store::cache::PageAnchors>,
     /// Display names until the next audited write.
     pub names: Arc<crate::store::cache::NameCache>,
     /// Rendered list responses until the next audited write (`store::cache::ResponseCache`).
@@ -73,6 +75,7 @@ impl AppState {
             pii: Arc::new(pii),
             files: Arc::new(crate::files::FileStore::from_config(&config)),
             counts: Arc::default(),
+            page_anchors: Arc::default(),
             names: Arc::default(),
             responses: Arc::default(),
             shared_responses: Arc::default(),

@@ -45,6 +45,30 @@ impl CountCache {
     }
 }
 
+/// Where deep pages of newest-first lists began: per list, page size and offset, the data
+/// version and the id of the page's first row then (`store::list::anchored_page`).
+#[derive(Default)]
+pub struct PageAnchors {
+    entries: Mutex<HashMap<String, (i64, i32)>>,
+}
+
+impl PageAnchors {
+    pub fn get(&self, key: &str) -> Option<(i64, i32)> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).get(key).copied()
+    }
+
+    /// Keeps `first_id` as the first row of the page `key` at data version `seq`: it must hold
+    /// exactly the data at that version, as the page's first row read in one snapshot with the
+    /// version does.
+    pub fn put(&self, key: String, seq: i64, first_id: i32) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= CAPACITY {
+            entries.clear();
+        }
+        entries.insert(key, (seq, first_id));
+    }
+}
+
 /// Display names of users, departments and companies for list and detail views. Filled on
 /// demand and emptied whenever the data version moves, so a renamed user shows at once.
 #[derive(Default)]

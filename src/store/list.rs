@@ -6,7 +6,10 @@ use crate::error::{ApiError, ApiResult};
 use chrono::NaiveDate;
 use entity::request;
 use sea_orm::sea_query::{Alias, BinOper, Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, Order, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, Order, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -120,12 +123,22 @@ fn searched_columns() -> [Expr; 6] {
 pub fn text_condition(text: &str, backend: DatabaseBackend) -> Condition {
     let text = text.replace('\0', "");
     let pattern = format!("%{}%", crate::store::escape_like(&text));
+    // A number (`YF{YYYYMM}-{NNNN}`) holds `YF` only at its start, so text that begins with
+    // it is in a number exactly when the number begins with it. On PostgreSQL that prefix is
+    // looked up in a btree (migration 37) instead of the trigrams every number shares.
+    let number_prefix =
+        (backend == DatabaseBackend::Postgres && text.starts_with("YF")).then(|| format!("{}%", crate::store::escape_like(&text)));
     // `coalesced`: `COALESCE(col, '')` instead of the column (the same match: a NULL matches
     // nothing either way), which PostgreSQL's trigram indexes do not serve.
     let like = |coalesced: bool| {
-        searched_columns().into_iter().fold(Condition::any(), |c, col| {
+        searched_columns().into_iter().enumerate().fold(Condition::any(), |c, (i, col)| {
+            let pattern = match (&number_prefix, i) {
+                // The number is the first searched column.
+                (Some(prefix), 0) if !coalesced => prefix.clone(),
+                _ => pattern.clone(),
+            };
             let col = if coalesced { Expr::expr(sea_orm::sea_query::Func::coalesce([col, Expr::val("")])) } else { col };
-            c.add(col.like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\')))
+            c.add(col.like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')))
         })
     };
     match backend {
@@ -311,7 +324,23 @@ pub async fn total_after_creations(
     cap: Option<u64>,
 ) -> Result<Option<u64>, DbErr> {
     let Some((then, before)) = counts.latest_exact(key) else { return Ok(None) };
-    if then >= seq || seq - then > CREATIONS_READ {
+    if then >= seq {
+        return Ok(None);
+    }
+    let Some(created) = creations_between(db, then, seq).await? else { return Ok(None) };
+    if let Some(cap) = cap
+        && before >= cap
+    {
+        return Ok(Some(cap));
+    }
+    let added = matching.filter(request::Column::Id.is_in(created)).count(db).await?;
+    Ok(Some(cap.map_or(before + added, |cap| std::cmp::min(before + added, cap))))
+}
+
+/// The requests created by the audited writes after data version `then` up to `seq`, when
+/// those writes did nothing else and are at most `CREATIONS_READ`; `None` otherwise.
+async fn creations_between(db: &impl ConnectionTrait, then: i64, seq: i64) -> Result<Option<Vec<i32>>, DbErr> {
+    if seq - then > CREATIONS_READ {
         return Ok(None);
     }
     let sql = "SELECT action, request_id FROM audit_events WHERE seq > $1 AND seq <= $2";
@@ -326,13 +355,88 @@ pub async fn total_after_creations(
             _ => return Ok(None),
         }
     }
-    if let Some(cap) = cap
-        && before >= cap
-    {
-        return Ok(Some(cap));
+    Ok(Some(created))
+}
+
+/// Rows before a page of a newest-first list from which `anchored_page` finds it from where it
+/// began last time. Nearer the top, skipping the rows costs less than finding where they end.
+pub const ANCHORED_FROM: u64 = 1_000;
+
+/// A deep page of a newest-first list (`matching`, by id descending, `per_page` rows) at data
+/// version `seq`, found from where it began at an earlier version (`anchors`, under `key`)
+/// instead of skipping every row before it again. Only requests created since can have moved
+/// it: each new one that matches enters at the top (its id is above the anchor's, which is
+/// checked), so the page now begins as many matching rows above where it began then. `None`
+/// when no anchor is kept or anything but creations was written since (the page is found by
+/// skipping, and `anchor_page` keeps a new anchor).
+pub async fn anchored_page(
+    db: &impl ConnectionTrait,
+    anchors: &crate::store::cache::PageAnchors,
+    key: &str,
+    seq: i64,
+    matching: sea_orm::Select<request::Entity>,
+    per_page: u64,
+) -> Result<Option<Vec<i32>>, DbErr> {
+    let Some((then, first)) = anchors.get(key) else { return Ok(None) };
+    if then > seq {
+        return Ok(None);
     }
-    let added = matching.filter(request::Column::Id.is_in(created)).count(db).await?;
-    Ok(Some(cap.map_or(before + added, |cap| std::cmp::min(before + added, cap))))
+    let created = match then == seq {
+        true => Vec::new(),
+        false => match creations_between(db, then, seq).await? {
+            Some(c) => c,
+            None => return Ok(None),
+        },
+    };
+    let ids = || matching.clone().select_only().column(request::Column::Id);
+    let entered: Vec<i32> = match created.is_empty() {
+        true => Vec::new(),
+        false => ids().filter(request::Column::Id.is_in(created)).into_tuple().all(db).await?,
+    };
+    if entered.iter().any(|id| *id <= first) {
+        return Ok(None);
+    }
+    let begins = match entered.len() as u64 {
+        0 => first,
+        k => {
+            match ids().filter(request::Column::Id.gt(first)).order_by_asc(request::Column::Id).offset(k - 1).into_tuple().one(db).await? {
+                Some(id) => id,
+                None => return Ok(None),
+            }
+        }
+    };
+    let page =
+        ids().filter(request::Column::Id.lte(begins)).order_by_desc(request::Column::Id).limit(per_page).into_tuple().all(db).await?;
+    anchors.put(key.to_owned(), seq, begins);
+    Ok(Some(page))
+}
+
+/// A deep page of a newest-first list found by skipping `offset` rows, read in one snapshot
+/// with the data version so that its first row can be kept as the page's anchor.
+pub async fn anchor_page(
+    db: &DatabaseConnection,
+    anchors: &crate::store::cache::PageAnchors,
+    key: String,
+    matching: sea_orm::Select<request::Entity>,
+    per_page: u64,
+    offset: u64,
+) -> Result<Vec<i32>, DbErr> {
+    let snapshot = crate::db::read_snapshot(db).await?;
+    let at = crate::store::cache::data_versions(&snapshot).await?.all;
+    let page: Vec<i32> = matching
+        .select_only()
+        .column(request::Column::Id)
+        .order_by_desc(request::Column::Id)
+        .limit(per_page)
+        .offset(offset)
+        .into_tuple()
+        .all(&snapshot)
+        .await?;
+    snapshot.commit().await?;
+    if let Some(first) = page.first() {
+        anchors.put(key, at, *first);
+    }
+    Ok(page)
 }
 
 /// At most this many matches of a text search make `page_of_few` the way to its page.

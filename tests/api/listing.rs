@@ -44,6 +44,9 @@ async fn the_indexed_search_finds_exactly_what_a_substring_match_finds() {
     // The mini-program is searched by its name and AppID too.
     body["mini_program"]["name"] = json!("青柠Ki记账");
     body["mini_program"]["appid"] = json!("wx9f3a5c7e1b2d4a6f");
+    // Another request's number in the purpose: text that begins like a number is found in
+    // any column, not only as the start of a number.
+    body["purpose"] = json!("补 YF202501-99999 的差额");
     let created = app.create_request(&zhangsan, body).await;
     let id = created["id"].as_i64().unwrap();
     let res = app
@@ -61,6 +64,8 @@ async fn the_indexed_search_finds_exactly_what_a_substring_match_finds() {
         "0007",
         number_0007.as_str(),
         "YF2025",
+        "YF202501-9999",
+        "YF",
         "日升商城12",
         "腾讯",
         "腾讯云",
@@ -206,6 +211,60 @@ async fn deep_pages_hold_the_rows_of_the_full_order() {
             assert_eq!(list["total"], rows.len() as u64);
         }
     }
+}
+
+/// A deep page of the newest-first list is found again from where it began after requests
+/// are created (they enter at the top and push it down), and by skipping rows again after any
+/// other write: either way it holds the rows of the full order, filtered or not.
+#[tokio::test]
+async fn a_deep_page_follows_creations_and_every_other_write() {
+    use sea_orm::{QueryOrder, QuerySelect};
+    let app = spawn_app().await;
+    verifund::demo::seed(&app.db, 0).await.unwrap();
+    verifund::demo::seed_requests(&app.db, 1500, chrono::Utc::now(), false).await.unwrap();
+    let wangwu = app.login("wangwu", verifund::demo::DEMO_PASSWORD).await;
+    let zhangsan = app.login("zhangsan", verifund::demo::DEMO_PASSWORD).await;
+    let check = async |when: &str| {
+        for (query, offset) in
+            [("per_page=20&page=55", 1080u64), ("per_page=100&page=11", 1000), ("per_page=20&page=51&from=2000-01-01", 1000)]
+        {
+            let (s, list): (StatusCode, Value) = app.json(app.get(Some(&wangwu), &format!("/api/v1/requests?{query}")).await).await;
+            assert_eq!(s, StatusCode::OK, "{when} {query}: {list}");
+            let got: Vec<i64> = list["items"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+            let per_page = list["per_page"].as_u64().unwrap();
+            let want: Vec<i64> = request::Entity::find()
+                .select_only()
+                .column(request::Column::Id)
+                .order_by_desc(request::Column::Id)
+                .offset(offset)
+                .limit(per_page)
+                .into_tuple::<i32>()
+                .all(&app.db)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(i64::from)
+                .collect();
+            assert_eq!(got.len() as u64, per_page, "{when} {query}");
+            assert_eq!(got, want, "{when} {query}");
+        }
+    };
+    let create = async || app.create_request(&zhangsan, request_body("advance_payment", 12_345)).await["id"].as_i64().unwrap();
+    check("at first").await;
+    create().await;
+    check("after one creation").await;
+    let a = create().await;
+    create().await;
+    create().await;
+    check("after three more").await;
+    check("asked again").await;
+    // A deletion is not a creation: the page is found by skipping, and anchored again.
+    let (s, v) = app.json(app.send(Method::DELETE, Some(&zhangsan), &format!("/api/v1/requests/{a}"), None).await).await;
+    assert!(s.is_success(), "{s} {v}");
+    check("after a deletion").await;
+    create().await;
+    create().await;
+    check("after two creations since").await;
 }
 
 /// Lists and to-do lists are served from memory while nothing changes: asked again after a

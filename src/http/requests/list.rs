@@ -54,6 +54,8 @@ async fn render(state: &AppState, me: &AuthUser, q: &ListQuery, seq: i64, names:
         "{viewer}|{today}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
         q.status, q.kind, q.flag, q.q, q.from, q.to, q.department_id, q.requester_id
     );
+    let offset = (page - 1) * per_page;
+    let anchor_key = format!("{key}|{per_page}|{offset}");
     let direct = crate::store::list::index_only_search(q, backend, me.roles.sees_all_requests());
     let newest_first = matches!((col, &order), (request::Column::Id, Order::Desc));
     // The total and the page's ids are independent: they run at once on two pooled
@@ -91,9 +93,27 @@ async fn render(state: &AppState, me: &AuthUser, q: &ListQuery, seq: i64, names:
     // The page's ids first, which an index answers, then just those rows: the database never
     // walks wide rows only to skip them (PostgreSQL otherwise prefers the primary key in id
     // order and filters, which is slow when the status is clustered in time, as it is).
+    // A deep page of a newest-first list that can show a draft (whose `seq` is the full data
+    // version): found again from where it began, after requests were created.
+    let anchored = newest_first
+        && direct.is_none()
+        && offset >= crate::store::list::ANCHORED_FROM
+        && !crate::store::list::never_shows_drafts(q)
+        && !crate::store::list::trigram_search_on_postgres(q, backend);
     let ids = async {
         match &direct {
-            Some(phrase) if newest_first => crate::store::list::index_only_page(&state.db, phrase, per_page, (page - 1) * per_page).await,
+            Some(phrase) if newest_first => crate::store::list::index_only_page(&state.db, phrase, per_page, offset).await,
+            _ if anchored => {
+                let found =
+                    crate::store::list::anchored_page(&state.db, &state.page_anchors, &anchor_key, seq, matching.clone(), per_page).await?;
+                match found {
+                    Some(ids) => Ok(ids),
+                    None => {
+                        let key = anchor_key.clone();
+                        crate::store::list::anchor_page(&state.db, &state.page_anchors, key, matching.clone(), per_page, offset).await
+                    }
+                }
+            }
             _ => {
                 matching
                     .clone()
@@ -102,7 +122,7 @@ async fn render(state: &AppState, me: &AuthUser, q: &ListQuery, seq: i64, names:
                     .order_by(col, order.clone())
                     .order_by(request::Column::Id, Order::Desc)
                     .limit(per_page)
-                    .offset((page - 1) * per_page)
+                    .offset(offset)
                     .into_tuple::<i32>()
                     .all(&state.db)
                     .await
@@ -117,7 +137,7 @@ async fn render(state: &AppState, me: &AuthUser, q: &ListQuery, seq: i64, names:
         let total = total.await?;
         let ids = match total <= crate::store::list::FEW_MATCHES {
             true => {
-                let page = ((page - 1) * per_page, per_page);
+                let page = (offset, per_page);
                 crate::store::list::page_of_few(&state.db, matching.clone(), (col, order.clone()), page).await?
             }
             false => ids.await?,
