@@ -365,8 +365,9 @@ pub const ANCHORED_FROM: u64 = 1_000;
 /// A deep page of a newest-first list (`matching`, by id descending, `per_page` rows) at data
 /// version `seq`, found from where it began at an earlier version (`anchors`, under `key`)
 /// instead of skipping every row before it again. Only requests created since can have moved
-/// it: each new one that matches enters at the top (its id is above the anchor's, which is
-/// checked), so the page now begins as many matching rows above where it began then. `None`
+/// it: each new one that matches entered above it (its id is above the ids the page now
+/// begins from, which is checked), so the page now begins as many matching rows above where
+/// it began then. `None`
 /// when no anchor is kept or anything but creations was written since (the page is found by
 /// skipping, and `anchor_page` keeps a new anchor).
 pub async fn anchored_page(
@@ -405,6 +406,11 @@ pub async fn anchored_page(
             }
         }
     };
+    // The k rows just above the anchor must all be old ones: a request whose id was taken long
+    // before its creation was recorded could be among them (an id is not its commit order).
+    if entered.iter().any(|id| *id <= begins) {
+        return Ok(None);
+    }
     let page =
         ids().filter(request::Column::Id.lte(begins)).order_by_desc(request::Column::Id).limit(per_page).into_tuple().all(db).await?;
     anchors.put(key.to_owned(), seq, begins);
