@@ -13,35 +13,52 @@ use std::sync::Mutex;
 /// one per filter combination and viewer).
 const CAPACITY: usize = 4096;
 
+/// A map of at most `CAPACITY` entries, simply emptied when full.
+struct Bounded<V>(Mutex<HashMap<String, V>>);
+
+impl<V> Default for Bounded<V> {
+    fn default() -> Self {
+        Bounded(Mutex::default())
+    }
+}
+
+impl<V: Copy> Bounded<V> {
+    fn get(&self, key: &str) -> Option<V> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).get(key).copied()
+    }
+
+    fn put(&self, key: String, value: V) {
+        let mut entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= CAPACITY {
+            entries.clear();
+        }
+        entries.insert(key, value);
+    }
+}
+
 #[derive(Default)]
 pub struct CountCache {
     /// Per key: the data version, the total, and whether the total is known to hold exactly the
     /// data at that version (and so may grow from it, `store::list::total_after_creations`).
-    entries: Mutex<HashMap<String, (i64, u64, bool)>>,
+    entries: Bounded<(i64, u64, bool)>,
 }
 
 impl CountCache {
     pub fn get(&self, key: &str, seq: i64) -> Option<u64> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.get(key).filter(|(s, _, _)| *s == seq).map(|(_, n, _)| *n)
+        self.entries.get(key).filter(|(s, _, _)| *s == seq).map(|(_, n, _)| n)
     }
 
     /// The total last kept for `key` that holds exactly the data at its version, and that
     /// version.
     pub fn latest_exact(&self, key: &str) -> Option<(i64, u64)> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.get(key).filter(|(_, _, exact)| *exact).map(|(s, n, _)| (*s, *n))
+        self.entries.get(key).filter(|(_, _, exact)| *exact).map(|(s, n, _)| (s, n))
     }
 
     /// Keeps `total` for `key` at data version `seq`. A total counted after reading `seq` may
     /// already hold later writes: `exact` says it is known not to (counted in one snapshot
     /// with the version, or grown from such a total).
     pub fn put(&self, key: String, seq: i64, total: u64, exact: bool) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= CAPACITY {
-            entries.clear();
-        }
-        entries.insert(key, (seq, total, exact));
+        self.entries.put(key, (seq, total, exact));
     }
 }
 
@@ -49,23 +66,19 @@ impl CountCache {
 /// version and the id of the page's first row then (`store::list::anchored_page`).
 #[derive(Default)]
 pub struct PageAnchors {
-    entries: Mutex<HashMap<String, (i64, i32)>>,
+    entries: Bounded<(i64, i32)>,
 }
 
 impl PageAnchors {
     pub fn get(&self, key: &str) -> Option<(i64, i32)> {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner()).get(key).copied()
+        self.entries.get(key)
     }
 
     /// Keeps `first_id` as the first row of the page `key` at data version `seq`: it must hold
     /// exactly the data at that version, as the page's first row read in one snapshot with the
     /// version does.
     pub fn put(&self, key: String, seq: i64, first_id: i32) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= CAPACITY {
-            entries.clear();
-        }
-        entries.insert(key, (seq, first_id));
+        self.entries.put(key, (seq, first_id));
     }
 }
 
@@ -286,6 +299,20 @@ pub async fn data_versions(db: &impl ConnectionTrait) -> Result<Versions, DbErr>
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("audit_head".into()))?;
     Ok(Versions { all: row.try_get("", "data_version")?, shared: row.try_get("", "shared_version")? })
+}
+
+/// `read` in one read snapshot (`db::read_snapshot`), with the full data version that snapshot
+/// sees: what it answers holds exactly the data at that version, as a total or an anchor to
+/// be brought forward from it must.
+pub async fn at_data_version<T>(
+    db: &sea_orm::DatabaseConnection,
+    read: impl AsyncFnOnce(&sea_orm::DatabaseTransaction) -> Result<T, DbErr>,
+) -> Result<(i64, T), DbErr> {
+    let snapshot = crate::db::read_snapshot(db).await?;
+    let at = data_versions(&snapshot).await?.all;
+    let answer = read(&snapshot).await?;
+    snapshot.commit().await?;
+    Ok((at, answer))
 }
 
 #[cfg(test)]

@@ -367,9 +367,8 @@ pub const ANCHORED_FROM: u64 = 1_000;
 /// instead of skipping every row before it again. Only requests created since can have moved
 /// it: each new one that matches entered above it (its id is above the ids the page now
 /// begins from, which is checked), so the page now begins as many matching rows above where
-/// it began then. `None`
-/// when no anchor is kept or anything but creations was written since (the page is found by
-/// skipping, and `anchor_page` keeps a new anchor).
+/// it began then. `None` when no anchor is kept or anything but creations was written since
+/// (the page is found by skipping, and `anchor_page` keeps a new anchor).
 pub async fn anchored_page(
     db: &impl ConnectionTrait,
     anchors: &crate::store::cache::PageAnchors,
@@ -394,9 +393,6 @@ pub async fn anchored_page(
         true => Vec::new(),
         false => ids().filter(request::Column::Id.is_in(created)).into_tuple().all(db).await?,
     };
-    if entered.iter().any(|id| *id <= first) {
-        return Ok(None);
-    }
     let begins = match entered.len() as u64 {
         0 => first,
         k => {
@@ -422,25 +418,15 @@ pub async fn anchored_page(
 pub async fn anchor_page(
     db: &DatabaseConnection,
     anchors: &crate::store::cache::PageAnchors,
-    key: String,
+    key: &str,
     matching: sea_orm::Select<request::Entity>,
     per_page: u64,
     offset: u64,
 ) -> Result<Vec<i32>, DbErr> {
-    let snapshot = crate::db::read_snapshot(db).await?;
-    let at = crate::store::cache::data_versions(&snapshot).await?.all;
-    let page: Vec<i32> = matching
-        .select_only()
-        .column(request::Column::Id)
-        .order_by_desc(request::Column::Id)
-        .limit(per_page)
-        .offset(offset)
-        .into_tuple()
-        .all(&snapshot)
-        .await?;
-    snapshot.commit().await?;
+    let page = matching.select_only().column(request::Column::Id).order_by_desc(request::Column::Id).limit(per_page).offset(offset);
+    let (at, page): (i64, Vec<i32>) = crate::store::cache::at_data_version(db, async |tx| page.into_tuple().all(tx).await).await?;
     if let Some(first) = page.first() {
-        anchors.put(key, at, *first);
+        anchors.put(key.to_owned(), at, *first);
     }
     Ok(page)
 }
@@ -463,7 +449,7 @@ pub async fn page_of_few(
     (col, order): (request::Column, Order),
     (offset, limit): (u64, u64),
 ) -> Result<Vec<i32>, DbErr> {
-    use sea_orm::{QuerySelect, QueryTrait};
+    use sea_orm::QueryTrait;
     let inner = matching.select_only().column(request::Column::Id).build(db.get_database_backend());
     let direction = if order == Order::Desc { "DESC" } else { "ASC" };
     let sql = format!(

@@ -58,6 +58,11 @@ async fn render(state: &AppState, me: &AuthUser, q: &ListQuery, seq: i64, names:
     let anchor_key = format!("{key}|{per_page}|{offset}");
     let direct = crate::store::list::index_only_search(q, backend, me.roles.sees_all_requests());
     let newest_first = matches!((col, &order), (request::Column::Id, Order::Desc));
+    // On a list that can show a draft `seq` is the full data version, which every request
+    // created moves: its total can grow with the creations since it was counted, and a deep
+    // newest-first page be found again from where it began.
+    let grows = !crate::store::list::never_shows_drafts(q);
+    let trigram_search = crate::store::list::trigram_search_on_postgres(q, backend);
     // The total and the page's ids are independent: they run at once on two pooled
     // connections, so a page rendered again after a write waits for the slower only.
     let total = async {
@@ -65,9 +70,6 @@ async fn render(state: &AppState, me: &AuthUser, q: &ListQuery, seq: i64, names:
         if let Some(n) = stored.or_else(|| state.counts.get(&key, seq)) {
             return Ok::<u64, sea_orm::DbErr>(n);
         }
-        // On a list that can show a draft `seq` is the full data version, which every request
-        // created moves: such a total can grow with the creations since it was counted.
-        let grows = !crate::store::list::never_shows_drafts(q);
         let cap = crate::store::list::searches_text(q).then_some(crate::store::list::SEARCH_TOTAL_CAP);
         let grown = match grows {
             true => crate::store::list::total_after_creations(&state.db, &state.counts, &key, seq, matching.clone(), cap).await?,
@@ -79,10 +81,8 @@ async fn render(state: &AppState, me: &AuthUser, q: &ListQuery, seq: i64, names:
             // counted in one snapshot with the version it then reads (which may be newer than
             // `seq`), not after reading `seq` while writes go on.
             None if grows => {
-                let snapshot = crate::db::read_snapshot(&state.db).await?;
-                let at = crate::store::cache::data_versions(&snapshot).await?.all;
-                let n = count_total(&snapshot, direct.as_ref(), cap, matching.clone()).await?;
-                snapshot.commit().await?;
+                let counted = async |tx: &sea_orm::DatabaseTransaction| count_total(tx, direct.as_ref(), cap, matching.clone()).await;
+                let (at, n) = crate::store::cache::at_data_version(&state.db, counted).await?;
                 (n, at, true)
             }
             None => (count_total(&state.db, direct.as_ref(), cap, matching.clone()).await?, seq, false),
@@ -93,13 +93,7 @@ async fn render(state: &AppState, me: &AuthUser, q: &ListQuery, seq: i64, names:
     // The page's ids first, which an index answers, then just those rows: the database never
     // walks wide rows only to skip them (PostgreSQL otherwise prefers the primary key in id
     // order and filters, which is slow when the status is clustered in time, as it is).
-    // A deep page of a newest-first list that can show a draft (whose `seq` is the full data
-    // version): found again from where it began, after requests were created.
-    let anchored = newest_first
-        && direct.is_none()
-        && offset >= crate::store::list::ANCHORED_FROM
-        && !crate::store::list::never_shows_drafts(q)
-        && !crate::store::list::trigram_search_on_postgres(q, backend);
+    let anchored = grows && newest_first && direct.is_none() && !trigram_search && offset >= crate::store::list::ANCHORED_FROM;
     let ids = async {
         match &direct {
             Some(phrase) if newest_first => crate::store::list::index_only_page(&state.db, phrase, per_page, offset).await,
@@ -109,8 +103,8 @@ async fn render(state: &AppState, me: &AuthUser, q: &ListQuery, seq: i64, names:
                 match found {
                     Some(ids) => Ok(ids),
                     None => {
-                        let key = anchor_key.clone();
-                        crate::store::list::anchor_page(&state.db, &state.page_anchors, key, matching.clone(), per_page, offset).await
+                        crate::store::list::anchor_page(&state.db, &state.page_anchors, &anchor_key, matching.clone(), per_page, offset)
+                            .await
                     }
                 }
             }
@@ -129,7 +123,7 @@ async fn render(state: &AppState, me: &AuthUser, q: &ListQuery, seq: i64, names:
             }
         }
     };
-    let (total, ids) = if crate::store::list::trigram_search_on_postgres(q, backend) {
+    let (total, ids) = if trigram_search {
         // PostgreSQL guesses a searched text's matches from per-column statistics, and for a
         // request number on 1,000,000 requests guessed 285: walking the list's order until
         // twenty matched then read every row for the one real match (1.7 s). The total says
