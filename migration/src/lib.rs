@@ -22,6 +22,7 @@ mod m20261206_000034_search_mini_program_and_short_text;
 mod m20261206_000035_shared_data_version;
 mod m20261206_000036_requests_vacuum_often;
 mod m20261206_000037_number_prefix_index;
+mod m20261206_000038_request_indexes;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000035_shared_data_version::Migration),
             Box::new(m20261206_000036_requests_vacuum_often::Migration),
             Box::new(m20261206_000037_number_prefix_index::Migration),
+            Box::new(m20261206_000038_request_indexes::Migration),
         ]
     }
 }

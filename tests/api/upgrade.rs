@@ -143,7 +143,7 @@ async fn the_newest_migrations_roll_back_and_apply_again() {
     let single =
         sea_orm::Database::connect(sea_orm::ConnectOptions::new(app.database_url.clone()).max_connections(1).to_owned()).await.unwrap();
     // Back to before migration 34 (the mini-program and short-text search).
-    migration::Migrator::down(&single, Some(4)).await.unwrap();
+    migration::Migrator::down(&single, Some(5)).await.unwrap();
     migration::Migrator::up(&single, None).await.unwrap();
     single.close().await.unwrap();
     let mut after = Vec::new();

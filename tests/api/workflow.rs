@@ -659,3 +659,30 @@ async fn the_duplicate_warning_names_the_first_ten_of_many_twins_and_counts_them
         assert_eq!(warning.contains(&format!("#{twin}、")) || warning.contains(&format!("#{twin} ")), i < 10, "#{twin} in {warning}");
     }
 }
+
+/// Beyond a hundred open twins the warning stops counting: it says "at least 100" and still
+/// names the first ten by number.
+#[tokio::test]
+async fn the_duplicate_warning_counts_at_most_a_hundred_twins() {
+    let app = spawn_app().await;
+    let o = org(&app).await;
+    let mut ids = Vec::new();
+    for _ in 0..100 {
+        ids.push(id(&app.create_request(&o.requester.token, request_body("advance_payment", 45_679)).await));
+    }
+    let last = app.create_request(&o.requester.token, request_body("advance_payment", 45_679)).await;
+    assert_eq!(last["flags"], json!(["duplicate_suspect"]));
+    let warning = last["warnings"][0].as_str().unwrap_or_default().to_owned();
+    assert!(warning.contains("至少 100 张（包括 "), "{warning}");
+    for (i, twin) in ids.iter().enumerate().take(12) {
+        assert_eq!(warning.contains(&format!("#{twin}、")) || warning.contains(&format!("#{twin} ")), i < 10, "#{twin} in {warning}");
+    }
+    // Two twins fewer and the count is exact again.
+    for gone in [ids[0], id(&last)] {
+        let res = app.send(Method::DELETE, Some(&o.requester.token), &format!("/api/v1/requests/{gone}"), None).await;
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    }
+    let again = app.create_request(&o.requester.token, request_body("advance_payment", 45_679)).await;
+    let warning = again["warnings"][0].as_str().unwrap_or_default().to_owned();
+    assert!(warning.contains(" 99 张（包括 "), "{warning}");
+}
