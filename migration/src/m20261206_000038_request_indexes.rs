@@ -1,12 +1,18 @@
-//! Fewer, better indexes on `requests`, so that each draft saved writes fewer index entries.
+//! Indexes on `requests` for what every saved draft does.
 //!
 //! - `(status)` is dropped: it is the first column of `(status, id)`, `(status, pay_by)`,
 //!   `(status, refund_due)` and `(status, requester_id)`, which answer whatever it did.
 //! - `(requester_id)` is dropped: `(requester_id, id)` answers whatever it did.
-//! - On PostgreSQL `(amount_fen)` becomes `(amount_fen, id)`. The duplicate check on every
-//!   saved draft reads the first open twins of an amount by id, and `sort=-amount_fen` orders
-//!   by amount then id: both walk it in order instead of reading every row of the amount and
-//!   sorting. (A SQLite index already ends in the rowid, which is `id`.)
+//! - On PostgreSQL, `idx_requests_open_amount`: the open requests by amount and id. The
+//!   duplicate check of every saved draft counts (up to 100) and names (the first ten by id)
+//!   the open requests of its amount. With only `(amount_fen)` and the status indexes,
+//!   PostgreSQL combined the amount with all 160,000 open requests of a million in a bitmap
+//!   (20 ms per draft); this index holds exactly the rows asked for, in order. SQLite walks
+//!   `(amount_fen)`, which ends in the rowid (`id`), and needs nothing.
+//!
+//! The index's condition lists the open statuses (`domain::workflow::Status::is_open`); the
+//! check names them all as literals, so that PostgreSQL can prove it. A test compares the
+//! installed condition with `is_open`.
 use sea_orm_migration::{prelude::*, sea_orm::DatabaseBackend};
 
 #[derive(DeriveMigrationName)]
@@ -15,6 +21,9 @@ pub struct Migration;
 /// The shadowed indexes and the column each was on (`m20261130_000002_requests`).
 const SHADOWED: [(&str, &str); 2] = [("idx_requests_status", "status"), ("idx_requests_requester", "requester_id")];
 
+/// The statuses of an open request, as the partial index's condition lists them.
+const OPEN_STATUSES: [&str; 6] = ["draft", "pending_manager", "pending_finance", "approved", "paid", "returned"];
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
@@ -22,18 +31,19 @@ impl MigrationTrait for Migration {
             m.drop_index(Index::drop().name(name).table("requests").if_exists().to_owned()).await?;
         }
         if m.get_database_backend() == DatabaseBackend::Postgres {
-            let db = m.get_connection();
-            db.execute_unprepared("CREATE INDEX IF NOT EXISTS idx_requests_amount_fen_id ON requests (amount_fen, id)").await?;
-            db.execute_unprepared("DROP INDEX IF EXISTS idx_requests_amount_fen").await?;
+            let open = OPEN_STATUSES.map(|s| format!("'{s}'")).join(", ");
+            m.get_connection()
+                .execute_unprepared(&format!(
+                    "CREATE INDEX IF NOT EXISTS idx_requests_open_amount ON requests (amount_fen, id) WHERE status IN ({open})"
+                ))
+                .await?;
         }
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         if m.get_database_backend() == DatabaseBackend::Postgres {
-            let db = m.get_connection();
-            db.execute_unprepared("CREATE INDEX IF NOT EXISTS idx_requests_amount_fen ON requests (amount_fen)").await?;
-            db.execute_unprepared("DROP INDEX IF EXISTS idx_requests_amount_fen_id").await?;
+            m.get_connection().execute_unprepared("DROP INDEX IF EXISTS idx_requests_open_amount").await?;
         }
         for (name, col) in SHADOWED {
             m.create_index(Index::create().name(name).table("requests").col(col).if_not_exists().to_owned()).await?;

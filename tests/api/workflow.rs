@@ -686,3 +686,21 @@ async fn the_duplicate_warning_counts_at_most_a_hundred_twins() {
     let warning = again["warnings"][0].as_str().unwrap_or_default().to_owned();
     assert!(warning.contains(" 99 张（包括 "), "{warning}");
 }
+
+/// On PostgreSQL the duplicate check reads the open twins from `idx_requests_open_amount`
+/// (migration 38), whose condition must name exactly the open statuses for the check's
+/// condition to prove it.
+#[tokio::test]
+async fn the_open_amount_index_names_exactly_the_open_statuses() {
+    let app = spawn_app().await;
+    if app.db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        return;
+    }
+    let sql = "SELECT indexdef FROM pg_indexes WHERE indexname = 'idx_requests_open_amount' AND schemaname = current_schema()";
+    let row = app.db.query_one_raw(sea_orm::Statement::from_string(sea_orm::DatabaseBackend::Postgres, sql)).await.unwrap();
+    let def: String = row.expect("the index exists").try_get("", "indexdef").unwrap();
+    for s in verifund::domain::workflow::Status::ALL {
+        assert_eq!(def.contains(&format!("'{}'", s.as_str())), s.is_open(), "{s:?} in {def}");
+    }
+    assert!(def.contains("(amount_fen, id)"), "{def}");
+}
