@@ -365,23 +365,25 @@ async fn creations_between(db: &impl ConnectionTrait, then: i64, seq: i64) -> Re
 }
 
 /// Rows before a page of a newest-first list from which `anchored_page` finds it from where it
-/// began last time. Nearer the top, skipping the rows costs less than finding where they end.
+/// began last time. Nearer the top, skipping the rows costs less than finding where they end,
+/// except where each row skipped is tested against a searched text (PostgreSQL's short text).
 pub const ANCHORED_FROM: u64 = 1_000;
 
-/// A deep page of a newest-first list (`matching`, by id descending, `per_page` rows) at data
-/// version `seq`, found from where it began at an earlier version (`anchors`, under `key`)
-/// instead of skipping every row before it again. Only requests created since can have moved
-/// it: each new one that matches entered above it (its id is above the ids the page now
+/// A page of a newest-first list (`matching`, by id descending, `per_page` rows from `offset`)
+/// at data version `seq`, found from where it began at an earlier version (`anchors`, under
+/// `key`) instead of skipping every row before it again. Only requests created since can have
+/// moved it: each new one that matches entered above it (its id is above the ids the page now
 /// begins from, which is checked), so the page now begins as many matching rows above where
-/// it began then. `None` when no anchor is kept or anything but creations was written since
-/// (the page is found by skipping, and `anchor_page` keeps a new anchor).
+/// it began then; on the first page the new ones are its first rows. `None` when no anchor is
+/// kept or anything but creations was written since (the page is found by skipping, and
+/// `anchor_page` keeps a new anchor).
 pub async fn anchored_page(
     db: &impl ConnectionTrait,
     anchors: &crate::store::cache::PageAnchors,
     key: &str,
     seq: i64,
     matching: sea_orm::Select<request::Entity>,
-    per_page: u64,
+    (per_page, offset): (u64, u64),
 ) -> Result<Option<Vec<i32>>, DbErr> {
     let Some((then, first)) = anchors.get(key) else { return Ok(None) };
     if then > seq {
@@ -399,6 +401,9 @@ pub async fn anchored_page(
         true => Vec::new(),
         false => ids().filter(request::Column::Id.is_in(created)).into_tuple().all(db).await?,
     };
+    if offset == 0 && !entered.is_empty() {
+        return first_page_after_creations(db, anchors, (key, seq), matching, per_page, first, entered).await;
+    }
     let begins = match entered.len() as u64 {
         0 => first,
         k => {
@@ -417,6 +422,40 @@ pub async fn anchored_page(
         ids().filter(request::Column::Id.lte(begins)).order_by_desc(request::Column::Id).limit(per_page).into_tuple().all(db).await?;
     anchors.put(key.to_owned(), seq, begins);
     Ok(Some(page))
+}
+
+/// The first page of a newest-first list after creations only, of which `entered` match: they
+/// come first, then the rows from the page's old first row (`first`) down. `None` when one of
+/// them has an id below that row (an id is not its commit order).
+async fn first_page_after_creations(
+    db: &impl ConnectionTrait,
+    anchors: &crate::store::cache::PageAnchors,
+    (key, seq): (&str, i64),
+    matching: sea_orm::Select<request::Entity>,
+    per_page: u64,
+    first: i32,
+    mut entered: Vec<i32>,
+) -> Result<Option<Vec<i32>>, DbErr> {
+    if entered.iter().any(|id| *id <= first) {
+        return Ok(None);
+    }
+    entered.sort_unstable_by(|a, b| b.cmp(a));
+    entered.truncate(per_page as usize);
+    let rest = per_page - entered.len() as u64;
+    if rest > 0 {
+        let older: Vec<i32> = matching
+            .select_only()
+            .column(request::Column::Id)
+            .filter(request::Column::Id.lte(first))
+            .order_by_desc(request::Column::Id)
+            .limit(rest)
+            .into_tuple()
+            .all(db)
+            .await?;
+        entered.extend(older);
+    }
+    anchors.put(key.to_owned(), seq, entered[0]);
+    Ok(Some(entered))
 }
 
 /// A deep page of a newest-first list found by skipping `offset` rows, read in one snapshot

@@ -267,6 +267,72 @@ async fn a_deep_page_follows_creations_and_every_other_write() {
     check("after two creations since").await;
 }
 
+/// A searched list's pages (on PostgreSQL short text is tested row by row in the list's order,
+/// and its pages are found again from where they began) follow creations that match the
+/// search and creations that do not, and every other write.
+#[tokio::test]
+async fn searched_pages_follow_matching_and_other_creations_and_every_other_write() {
+    use sea_orm::{QueryFilter, QueryOrder, QuerySelect};
+    let app = spawn_app().await;
+    verifund::demo::seed(&app.db, 0).await.unwrap();
+    verifund::demo::seed_requests(&app.db, 300, chrono::Utc::now(), false).await.unwrap();
+    let wangwu = app.login("wangwu", verifund::demo::DEMO_PASSWORD).await;
+    let zhangsan = app.login("zhangsan", verifund::demo::DEMO_PASSWORD).await;
+    let backend = app.db.get_database_backend();
+    let check = async |when: &str| {
+        for text in ["星火", "腾讯"] {
+            let q: String = form_urlencoded::byte_serialize(text.as_bytes()).collect();
+            let mut total = None;
+            for (page, per_page) in [(1u64, 5u64), (2, 5), (1, 20)] {
+                let path = format!("/api/v1/requests?q={q}&page={page}&per_page={per_page}");
+                let (s, list): (StatusCode, Value) = app.json(app.get(Some(&wangwu), &path).await).await;
+                assert_eq!(s, StatusCode::OK, "{when} {path}: {list}");
+                let got: Vec<i64> = list["items"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+                let matching = request::Entity::find().filter(verifund::store::list::text_condition(text, backend));
+                let want: Vec<i64> = matching
+                    .clone()
+                    .select_only()
+                    .column(request::Column::Id)
+                    .order_by_desc(request::Column::Id)
+                    .offset((page - 1) * per_page)
+                    .limit(per_page)
+                    .into_tuple::<i32>()
+                    .all(&app.db)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(i64::from)
+                    .collect();
+                assert_eq!(got, want, "{when} {path}");
+                total.get_or_insert(list["total"].clone());
+            }
+            assert!(total.and_then(|t| t.as_u64()).is_some_and(|t| t > 10), "{when} {text}: a page 2 to check");
+        }
+    };
+    let create = async |payee: &str| {
+        let mut body = request_body("advance_payment", 12_347);
+        body["payee_name"] = json!(payee);
+        app.create_request(&zhangsan, body).await["id"].as_i64().unwrap()
+    };
+    check("at first").await;
+    create("深圳市星火传媒有限公司").await;
+    check("after a creation that matches 星火").await;
+    create("上海某某咨询有限公司").await;
+    check("after one that matches neither").await;
+    let a = create("深圳市星火传媒有限公司").await;
+    create("深圳市腾讯计算机系统有限公司").await;
+    create("深圳市星火传媒有限公司").await;
+    check("after three more").await;
+    check("asked again").await;
+    let (s, v) = app.json(app.send(Method::DELETE, Some(&zhangsan), &format!("/api/v1/requests/{a}"), None).await).await;
+    assert!(s.is_success(), "{s} {v}");
+    check("after a deletion").await;
+    for _ in 0..6 {
+        create("深圳市星火传媒有限公司").await;
+    }
+    check("after more matches than a page holds").await;
+}
+
 /// Lists and to-do lists are served from memory while nothing changes: asked again after a
 /// write, a rename or on the next day they must show it at once.
 #[tokio::test]

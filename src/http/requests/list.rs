@@ -93,13 +93,26 @@ async fn render(state: &AppState, me: &AuthUser, q: &ListQuery, seq: i64, names:
     // The page's ids first, which an index answers, then just those rows: the database never
     // walks wide rows only to skip them (PostgreSQL otherwise prefers the primary key in id
     // order and filters, which is slow when the status is clustered in time, as it is).
-    let anchored = grows && newest_first && direct.is_none() && !trigram_search && offset >= crate::store::list::ANCHORED_FROM;
+    //
+    // A text search on PostgreSQL finds its page by walking the list's order and testing each
+    // row's text (its few-match pages are found through the trigram indexes instead, below):
+    // after drafts that do not match, even its first page is found again from where it began
+    // rather than by testing every new row above it again.
+    let walked_search = backend == sea_orm::DatabaseBackend::Postgres && crate::store::list::searches_text(q);
+    let anchored = grows && newest_first && direct.is_none() && (walked_search || offset >= crate::store::list::ANCHORED_FROM);
     let ids = async {
         match &direct {
             Some(phrase) if newest_first => crate::store::list::index_only_page(&state.db, phrase, per_page, offset).await,
             _ if anchored => {
-                let found =
-                    crate::store::list::anchored_page(&state.db, &state.page_anchors, &anchor_key, seq, matching.clone(), per_page).await?;
+                let found = crate::store::list::anchored_page(
+                    &state.db,
+                    &state.page_anchors,
+                    &anchor_key,
+                    seq,
+                    matching.clone(),
+                    (per_page, offset),
+                )
+                .await?;
                 match found {
                     Some(ids) => Ok(ids),
                     None => {
