@@ -22,9 +22,9 @@ impl<V> Default for Bounded<V> {
     }
 }
 
-impl<V: Copy> Bounded<V> {
+impl<V: Clone> Bounded<V> {
     fn get(&self, key: &str) -> Option<V> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).get(key).copied()
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).get(key).cloned()
     }
 
     fn put(&self, key: String, value: V) {
@@ -62,23 +62,25 @@ impl CountCache {
     }
 }
 
-/// Where deep pages of newest-first lists began: per list, page size and offset, the data
-/// version and the id of the page's first row then (`store::list::anchored_page`).
+/// Pages of newest-first lists as they were: per list, page size and offset, the data version
+/// and the page's ids then (`store::list::anchored_page`).
 #[derive(Default)]
 pub struct PageAnchors {
-    entries: Bounded<(i64, i32)>,
+    entries: Bounded<(i64, std::sync::Arc<[i32]>)>,
 }
 
 impl PageAnchors {
-    pub fn get(&self, key: &str) -> Option<(i64, i32)> {
+    pub fn get(&self, key: &str) -> Option<(i64, std::sync::Arc<[i32]>)> {
         self.entries.get(key)
     }
 
-    /// Keeps `first_id` as the first row of the page `key` at data version `seq`: it must hold
-    /// exactly the data at that version, as the page's first row read in one snapshot with the
-    /// version does.
-    pub fn put(&self, key: String, seq: i64, first_id: i32) {
-        self.entries.put(key, (seq, first_id));
+    /// Keeps `ids` as the page `key` at data version `seq`: they must hold exactly the data at
+    /// that version, as a page read in one snapshot with the version does. An empty page is
+    /// not kept (nothing to find it again from).
+    pub fn put(&self, key: String, seq: i64, ids: &[i32]) {
+        if !ids.is_empty() {
+            self.entries.put(key, (seq, ids.into()));
+        }
     }
 }
 

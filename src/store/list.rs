@@ -122,25 +122,7 @@ fn searched_columns() -> [Expr; 6] {
 ///   page at once, a rare one by a scan; the total counts up to `SEARCH_TOTAL_CAP`).
 pub fn text_condition(text: &str, backend: DatabaseBackend) -> Condition {
     let text = text.replace('\0', "");
-    let pattern = format!("%{}%", crate::store::escape_like(&text));
-    // A number (`YF{YYYYMM}-{NNNN}`) holds `YF` only at its start, so text that begins with
-    // it is in a number exactly when the number begins with it. On PostgreSQL that prefix is
-    // looked up in a btree (migration 37) instead of the trigrams every number shares.
-    let number_prefix =
-        (backend == DatabaseBackend::Postgres && text.starts_with("YF")).then(|| format!("{}%", crate::store::escape_like(&text)));
-    // `coalesced`: `COALESCE(col, '')` instead of the column (the same match: a NULL matches
-    // nothing either way), which PostgreSQL's trigram indexes do not serve.
-    let like = |coalesced: bool| {
-        searched_columns().into_iter().enumerate().fold(Condition::any(), |c, (i, col)| {
-            let pattern = match (&number_prefix, i) {
-                // The number is the first searched column.
-                (Some(prefix), 0) if !coalesced => prefix.clone(),
-                _ => pattern.clone(),
-            };
-            let col = if coalesced { Expr::expr(sea_orm::sea_query::Func::coalesce([col, Expr::val("")])) } else { col };
-            c.add(col.like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')))
-        })
-    };
+    let like = |coalesced: bool| like_condition(&text, backend, coalesced);
     match backend {
         // No trigram to look up: a GIN scan would visit every entry and recheck every row. The
         // coalesced `LIKE` keeps the planner on the list's own order, which finds a common
@@ -161,6 +143,34 @@ pub fn text_condition(text: &str, backend: DatabaseBackend) -> Condition {
         }
         _ => like(false),
     }
+}
+
+/// `text` (without NULs) in any searched column by `LIKE` alone. `coalesced`: `COALESCE(col, '')`
+/// instead of the column (the same match: a NULL matches nothing either way), which
+/// PostgreSQL's trigram indexes do not serve.
+fn like_condition(text: &str, backend: DatabaseBackend, coalesced: bool) -> Condition {
+    let pattern = format!("%{}%", crate::store::escape_like(text));
+    // A number (`YF{YYYYMM}-{NNNN}`) holds `YF` only at its start, so text that begins with
+    // it is in a number exactly when the number begins with it. On PostgreSQL that prefix is
+    // looked up in a btree (migration 37) instead of the trigrams every number shares.
+    let number_prefix =
+        (backend == DatabaseBackend::Postgres && text.starts_with("YF")).then(|| format!("{}%", crate::store::escape_like(text)));
+    searched_columns().into_iter().enumerate().fold(Condition::any(), |c, (i, col)| {
+        let pattern = match (&number_prefix, i) {
+            // The number is the first searched column.
+            (Some(prefix), 0) if !coalesced => prefix.clone(),
+            _ => pattern.clone(),
+        };
+        let col = if coalesced { Expr::expr(sea_orm::sea_query::Func::coalesce([col, Expr::val("")])) } else { col };
+        c.add(col.like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')))
+    })
+}
+
+/// What an `index_only_search` finds, by `LIKE` alone: the same requests (the index matches
+/// that text exactly), for testing a few known rows without running the index's query.
+pub fn index_only_search_by_like(q: &ListQuery, backend: DatabaseBackend) -> sea_orm::Select<request::Entity> {
+    let text = search_text(q).map(|t| t.replace('\0', "")).unwrap_or_default();
+    request::Entity::find().filter(like_condition(&text, backend, false))
 }
 
 /// Whether `text` (without NULs) has a trigram to look up: three characters or more.
@@ -370,22 +380,24 @@ async fn creations_between(db: &impl ConnectionTrait, then: i64, seq: i64) -> Re
 pub const ANCHORED_FROM: u64 = 1_000;
 
 /// A page of a newest-first list (`matching`, by id descending, `per_page` rows from `offset`)
-/// at data version `seq`, found from where it began at an earlier version (`anchors`, under
-/// `key`) instead of skipping every row before it again. Only requests created since can have
-/// moved it: each new one that matches entered above it (its id is above the ids the page now
-/// begins from, which is checked), so the page now begins as many matching rows above where
-/// it began then; on the first page the new ones are its first rows. `None` when no anchor is
-/// kept or anything but creations was written since (the page is found by skipping, and
-/// `anchor_page` keeps a new anchor).
+/// at data version `seq`, found from the page as it was at an earlier version (`anchors`,
+/// under `key`) instead of skipping every row before it again. Only requests created since
+/// can have changed it, and only those that match (`entering` finds the same requests as
+/// `matching`, tested row by row): with none, the page is as it was; else each entered above
+/// it (its id is above the ids the page now begins from, which is checked), so the page now
+/// begins as many matching rows above where it began then, and on the first page the new ones
+/// are its first rows. `None` when no page is kept or anything but creations was written
+/// since (the page is found by skipping, and `anchor_page` keeps it), and when new ones match
+/// a list given without `matching` (one whose rows only the search index finds in order).
 pub async fn anchored_page(
     db: &impl ConnectionTrait,
     anchors: &crate::store::cache::PageAnchors,
-    key: &str,
-    seq: i64,
-    matching: sea_orm::Select<request::Entity>,
+    (key, seq): (&str, i64),
+    (matching, entering): (Option<sea_orm::Select<request::Entity>>, sea_orm::Select<request::Entity>),
     (per_page, offset): (u64, u64),
 ) -> Result<Option<Vec<i32>>, DbErr> {
-    let Some((then, first)) = anchors.get(key) else { return Ok(None) };
+    let Some((then, kept)) = anchors.get(key) else { return Ok(None) };
+    let Some(&first) = kept.first() else { return Ok(None) };
     if then > seq {
         return Ok(None);
     }
@@ -396,31 +408,33 @@ pub async fn anchored_page(
             None => return Ok(None),
         },
     };
-    let ids = || matching.clone().select_only().column(request::Column::Id);
     let entered: Vec<i32> = match created.is_empty() {
         true => Vec::new(),
-        false => ids().filter(request::Column::Id.is_in(created)).into_tuple().all(db).await?,
+        false => entering.select_only().column(request::Column::Id).filter(request::Column::Id.is_in(created)).into_tuple().all(db).await?,
     };
-    if offset == 0 && !entered.is_empty() {
+    if entered.is_empty() {
+        anchors.put(key.to_owned(), seq, &kept);
+        return Ok(Some(kept.to_vec()));
+    }
+    let Some(matching) = matching else { return Ok(None) };
+    if offset == 0 {
         return first_page_after_creations(db, anchors, (key, seq), matching, per_page, first, entered).await;
     }
-    let begins = match entered.len() as u64 {
-        0 => first,
-        k => {
-            match ids().filter(request::Column::Id.gt(first)).order_by_asc(request::Column::Id).offset(k - 1).into_tuple().one(db).await? {
-                Some(id) => id,
-                None => return Ok(None),
-            }
-        }
+    let ids = || matching.clone().select_only().column(request::Column::Id);
+    let k = entered.len() as u64;
+    let Some(begins) =
+        ids().filter(request::Column::Id.gt(first)).order_by_asc(request::Column::Id).offset(k - 1).into_tuple().one(db).await?
+    else {
+        return Ok(None);
     };
     // The k rows just above the anchor must all be old ones: a request whose id was taken long
     // before its creation was recorded could be among them (an id is not its commit order).
     if entered.iter().any(|id| *id <= begins) {
         return Ok(None);
     }
-    let page =
+    let page: Vec<i32> =
         ids().filter(request::Column::Id.lte(begins)).order_by_desc(request::Column::Id).limit(per_page).into_tuple().all(db).await?;
-    anchors.put(key.to_owned(), seq, begins);
+    anchors.put(key.to_owned(), seq, &page);
     Ok(Some(page))
 }
 
@@ -454,25 +468,20 @@ async fn first_page_after_creations(
             .await?;
         entered.extend(older);
     }
-    anchors.put(key.to_owned(), seq, entered[0]);
+    anchors.put(key.to_owned(), seq, &entered);
     Ok(Some(entered))
 }
 
-/// A deep page of a newest-first list found by skipping `offset` rows, read in one snapshot
-/// with the data version so that its first row can be kept as the page's anchor.
+/// A page of a newest-first list as `read` finds it (by skipping its offset), read in one
+/// snapshot with the data version so that it can be kept to be found again from.
 pub async fn anchor_page(
     db: &DatabaseConnection,
     anchors: &crate::store::cache::PageAnchors,
     key: &str,
-    matching: sea_orm::Select<request::Entity>,
-    per_page: u64,
-    offset: u64,
+    read: impl AsyncFnOnce(&sea_orm::DatabaseTransaction) -> Result<Vec<i32>, DbErr>,
 ) -> Result<Vec<i32>, DbErr> {
-    let page = matching.select_only().column(request::Column::Id).order_by_desc(request::Column::Id).limit(per_page).offset(offset);
-    let (at, page): (i64, Vec<i32>) = crate::store::cache::at_data_version(db, async |tx| page.into_tuple().all(tx).await).await?;
-    if let Some(first) = page.first() {
-        anchors.put(key.to_owned(), at, *first);
-    }
+    let (at, page) = crate::store::cache::at_data_version(db, read).await?;
+    anchors.put(key.to_owned(), at, &page);
     Ok(page)
 }
 
