@@ -267,9 +267,10 @@ async fn a_deep_page_follows_creations_and_every_other_write() {
     check("after two creations since").await;
 }
 
-/// A searched list's pages (on PostgreSQL short text is tested row by row in the list's order,
-/// and its pages are found again from where they began) follow creations that match the
-/// search and creations that do not, and every other write.
+/// A searched list's pages follow creations that match the search and creations that do not,
+/// and every other write. They are kept and found again from where they were: on PostgreSQL
+/// short text is tested row by row in the list's order, and on SQLite the index answers these
+/// searches alone (`anchored_page`).
 #[tokio::test]
 async fn searched_pages_follow_matching_and_other_creations_and_every_other_write() {
     use sea_orm::{QueryFilter, QueryOrder, QuerySelect};
