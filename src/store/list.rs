@@ -376,7 +376,8 @@ async fn creations_between(db: &impl ConnectionTrait, then: i64, seq: i64) -> Re
 
 /// Rows before a page of a newest-first list from which `anchored_page` finds it from where it
 /// began last time. Nearer the top, skipping the rows costs less than finding where they end,
-/// except where each row skipped is tested against a searched text (PostgreSQL's short text).
+/// except where each row skipped is tested against a searched text (PostgreSQL) or where the
+/// search index's query reads every match (SQLite): those lists keep every page.
 pub const ANCHORED_FROM: u64 = 1_000;
 
 /// A page of a newest-first list (`matching`, by id descending, `per_page` rows from `offset`)

@@ -59,8 +59,8 @@ async fn render(state: &AppState, me: &AuthUser, q: &ListQuery, seq: i64, names:
     let direct = crate::store::list::index_only_search(q, backend, me.roles.sees_all_requests());
     let newest_first = matches!((col, &order), (request::Column::Id, Order::Desc));
     // On a list that can show a draft `seq` is the full data version, which every request
-    // created moves: its total can grow with the creations since it was counted, and a deep
-    // newest-first page be found again from where it began.
+    // created moves: its total can grow with the creations since it was counted, and a
+    // newest-first page be found again from where it was (`anchored`, below).
     let grows = !crate::store::list::never_shows_drafts(q);
     let trigram_search = crate::store::list::trigram_search_on_postgres(q, backend);
     // The same requests, tested row by row, to tell which of a few new ones match: a search
