@@ -31,7 +31,7 @@ pub struct AppState {
     pub files: Arc<crate::files::FileStore>,
     /// List totals until the next audited write (see `store::count_cache`).
     pub counts: Arc<crate::store::cache::CountCache>,
-    /// Where deep pages of newest-first lists began (`store::list::anchored_page`).
+    /// Pages of newest-first lists as they were, to be found again from (`store::list::anchored_page`).
     pub page_anchors: Arc<crate::store::cache::PageAnchors>,
     /// Display names until the next audited write.
     pub names: Arc<crate::store::cache::NameCache>,

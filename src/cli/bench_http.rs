@@ -164,25 +164,10 @@ pub async fn bench_http_external(
         "verifund bench http — {backend}, {total} requests, {rate} req/s for {secs}s per shape, load generator: hey (separate process, {workers} workers){}",
         if writes > 0 { format!(", {writes} writes/s in the background") } else { String::new() }
     );
-    // A server that has been up a while has its pool's connections open and their caches
-    // filled (on PostgreSQL each new connection loads the catalogue and prepares every
-    // statement once): the first seconds of load, with writes, are not measured.
-    let warm_up = 3;
-    let (first_url, first_token) = (&shapes[0].1, shapes[0].2);
-    let bg = writer.as_ref().map(|(url, body)| {
-        let (url, body, token) = (url.clone(), body.clone(), requester.clone());
-        std::thread::spawn(move || hey(&url, Some(&token), writes, 1, warm_up, Some(&body)))
-    });
-    hey(first_url, Some(first_token), rate, workers, warm_up, None)?;
-    if let Some(h) = bg {
-        h.join().map_err(|_| anyhow::anyhow!("the writer thread panicked"))??;
-    }
-    let health = format!("{base}/healthz");
-    let floor_before = hey(&health, None, rate, workers, secs, None)?;
-    let mut rows = Vec::new();
-    for (name, url, token) in &shapes {
+    // One shape at the rate for `secs`, with the drafts written in the background meanwhile.
+    let under_writes = |url: &str, token: &str, secs: u64| -> anyhow::Result<(Measured, Option<Measured>)> {
         let bg = writer.as_ref().map(|(url, body)| {
-            let (url, body, token, secs) = (url.clone(), body.clone(), requester.clone(), secs);
+            let (url, body, token) = (url.clone(), body.clone(), requester.clone());
             std::thread::spawn(move || hey(&url, Some(&token), writes, 1, secs, Some(&body)))
         });
         let m = hey(url, Some(token), rate, workers, secs, None)?;
@@ -190,6 +175,17 @@ pub async fn bench_http_external(
             Some(h) => Some(h.join().map_err(|_| anyhow::anyhow!("the writer thread panicked"))??),
             None => None,
         };
+        Ok((m, w))
+    };
+    // A server that has been up a while has its pool's connections open and their caches
+    // filled (on PostgreSQL each new connection loads the catalogue and prepares every
+    // statement once): the first seconds of load, with writes, are not measured.
+    under_writes(&shapes[0].1, shapes[0].2, 3)?;
+    let health = format!("{base}/healthz");
+    let floor_before = hey(&health, None, rate, workers, secs, None)?;
+    let mut rows = Vec::new();
+    for (name, url, token) in &shapes {
+        let (m, w) = under_writes(url, token, secs)?;
         rows.push((name.clone(), m, w));
     }
     let floor_after = hey(&health, None, rate, workers, secs, None)?;

@@ -421,11 +421,9 @@ pub async fn anchored_page(
     if offset == 0 {
         return first_page_after_creations(db, anchors, (key, seq), matching, per_page, first, entered).await;
     }
-    let ids = || matching.clone().select_only().column(request::Column::Id);
     let k = entered.len() as u64;
-    let Some(begins) =
-        ids().filter(request::Column::Id.gt(first)).order_by_asc(request::Column::Id).offset(k - 1).into_tuple().one(db).await?
-    else {
+    let above = matching.clone().select_only().column(request::Column::Id).filter(request::Column::Id.gt(first));
+    let Some(begins) = above.order_by_asc(request::Column::Id).offset(k - 1).into_tuple().one(db).await? else {
         return Ok(None);
     };
     // The k rows just above the anchor must all be old ones: a request whose id was taken long
@@ -433,8 +431,7 @@ pub async fn anchored_page(
     if entered.iter().any(|id| *id <= begins) {
         return Ok(None);
     }
-    let page: Vec<i32> =
-        ids().filter(request::Column::Id.lte(begins)).order_by_desc(request::Column::Id).limit(per_page).into_tuple().all(db).await?;
+    let page = newest_up_to(db, matching, begins, per_page).await?;
     anchors.put(key.to_owned(), seq, &page);
     Ok(Some(page))
 }
@@ -458,19 +455,16 @@ async fn first_page_after_creations(
     entered.truncate(per_page as usize);
     let rest = per_page - entered.len() as u64;
     if rest > 0 {
-        let older: Vec<i32> = matching
-            .select_only()
-            .column(request::Column::Id)
-            .filter(request::Column::Id.lte(first))
-            .order_by_desc(request::Column::Id)
-            .limit(rest)
-            .into_tuple()
-            .all(db)
-            .await?;
-        entered.extend(older);
+        entered.extend(newest_up_to(db, matching, first, rest).await?);
     }
     anchors.put(key.to_owned(), seq, &entered);
     Ok(Some(entered))
+}
+
+/// The ids of the newest `n` requests of `matching` whose id is at most `upto`.
+async fn newest_up_to(db: &impl ConnectionTrait, matching: sea_orm::Select<request::Entity>, upto: i32, n: u64) -> Result<Vec<i32>, DbErr> {
+    let ids = matching.select_only().column(request::Column::Id).filter(request::Column::Id.lte(upto));
+    ids.order_by_desc(request::Column::Id).limit(n).into_tuple().all(db).await
 }
 
 /// A page of a newest-first list as `read` finds it (by skipping its offset), read in one

@@ -109,6 +109,14 @@ async fn render(state: &AppState, me: &AuthUser, q: &ListQuery, seq: i64, names:
     // page is the one kept.
     let walked_search = backend == sea_orm::DatabaseBackend::Postgres && crate::store::list::searches_text(q);
     let anchored = grows && newest_first && (direct.is_some() || walked_search || offset >= crate::store::list::ANCHORED_FROM);
+    let page_ids = matching
+        .clone()
+        .select_only()
+        .column(request::Column::Id)
+        .order_by(col, order.clone())
+        .order_by(request::Column::Id, Order::Desc)
+        .limit(per_page)
+        .offset(offset);
     let ids = async {
         if anchored {
             // The SQLite index finds a search's rows in order by itself (the requests table
@@ -119,40 +127,22 @@ async fn render(state: &AppState, me: &AuthUser, q: &ListQuery, seq: i64, names:
             if let Some(ids) = found {
                 return Ok(ids);
             }
+            let anchors = &state.page_anchors;
             return match &direct {
                 Some(phrase) => {
                     let read =
                         async |tx: &sea_orm::DatabaseTransaction| crate::store::list::index_only_page(tx, phrase, per_page, offset).await;
-                    crate::store::list::anchor_page(&state.db, &state.page_anchors, &anchor_key, read).await
+                    crate::store::list::anchor_page(&state.db, anchors, &anchor_key, read).await
                 }
                 None => {
-                    let page = matching
-                        .clone()
-                        .select_only()
-                        .column(request::Column::Id)
-                        .order_by_desc(request::Column::Id)
-                        .limit(per_page)
-                        .offset(offset);
-                    let read = async |tx: &sea_orm::DatabaseTransaction| page.into_tuple().all(tx).await;
-                    crate::store::list::anchor_page(&state.db, &state.page_anchors, &anchor_key, read).await
+                    let read = async |tx: &sea_orm::DatabaseTransaction| page_ids.into_tuple().all(tx).await;
+                    crate::store::list::anchor_page(&state.db, anchors, &anchor_key, read).await
                 }
             };
         }
         match &direct {
             Some(phrase) if newest_first => crate::store::list::index_only_page(&state.db, phrase, per_page, offset).await,
-            _ => {
-                matching
-                    .clone()
-                    .select_only()
-                    .column(request::Column::Id)
-                    .order_by(col, order.clone())
-                    .order_by(request::Column::Id, Order::Desc)
-                    .limit(per_page)
-                    .offset(offset)
-                    .into_tuple::<i32>()
-                    .all(&state.db)
-                    .await
-            }
+            _ => page_ids.into_tuple::<i32>().all(&state.db).await,
         }
     };
     let (total, ids) = if trigram_search {
