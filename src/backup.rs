@@ -376,7 +376,7 @@ pub async fn restore(config: &Config, file: &Path) -> anyhow::Result<Manifest> {
     }
     tx.commit().await?;
     let store = FileStore::from_config(config);
-    let names: Vec<String> = zip.file_names().filter(|n| n.starts_with("files/")).map(str::to_owned).collect();
+    let names: Vec<String> = zip.file_names().filter_map(|n| n.ok().filter(|n| n.starts_with("files/")).map(|n| n.into_owned())).collect();
     for name in names {
         let key = &name["files/".len()..];
         if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric()) {

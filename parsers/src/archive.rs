@@ -46,7 +46,15 @@ pub fn check_archive(bytes: &[u8], limit: u64) -> Result<(), ArchiveProblem> {
     let mut inflated = 0u64;
     let mut buf = vec![0u8; 64 * 1024];
     for i in 0..zip.len() {
-        let part = zip.by_index(i).map_err(|_| ArchiveProblem::Unreadable)?;
+        // The part's raw bytes, inflated here: the zip crate would stop at the size the
+        // headers claim (and then fail the checksum), which tells a bomb from a damaged file
+        // no better than the claim itself.
+        let raw = zip.by_index_raw(i).map_err(|_| ArchiveProblem::Unreadable)?;
+        let part: Box<dyn Read + '_> = match raw.compression() {
+            zip::CompressionMethod::Stored => Box::new(raw),
+            zip::CompressionMethod::Deflated => Box::new(flate2::read::DeflateDecoder::new(raw)),
+            _ => return Err(ArchiveProblem::Unreadable),
+        };
         let mut bounded = part.take(limit - inflated + 1);
         loop {
             let n = bounded.read(&mut buf).map_err(|_| ArchiveProblem::Unreadable)?;

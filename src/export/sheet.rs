@@ -65,7 +65,7 @@ pub fn write_pieces(wb: &mut Workbook, pieces: &mut Receiver<Piece>, heading: &P
             None => return Ok(true),
             Some(Piece::Rows(_) | Piece::End) => return Ok(false),
         };
-        let ws = wb.add_worksheet_with_constant_memory();
+        let ws = wb.add_worksheet_with_constant_memory()?;
         let mut sheet = SheetWriter::new(ws, spec.name, spec.headers, &spec.layout, heading, &f)?;
         sheet.expect_rows(spec.rows);
         loop {
