@@ -33,6 +33,8 @@ pub struct AppState {
     pub counts: Arc<crate::store::cache::CountCache>,
     /// Pages of newest-first lists as they were, to be found again from (`store::list::anchored_page`).
     pub page_anchors: Arc<crate::store::cache::PageAnchors>,
+    /// Short search text common enough to be matched without its index (PostgreSQL).
+    pub common_grams: Arc<crate::store::list::CommonGrams>,
     /// Display names until the next audited write.
     pub names: Arc<crate::store::cache::NameCache>,
     /// Rendered list responses until the next audited write (`store::cache::ResponseCache`).
@@ -76,6 +78,7 @@ impl AppState {
             files: Arc::new(crate::files::FileStore::from_config(&config)),
             counts: Arc::default(),
             page_anchors: Arc::default(),
+            common_grams: Arc::default(),
             names: Arc::default(),
             responses: Arc::default(),
             shared_responses: Arc::default(),

@@ -23,6 +23,7 @@ mod m20261206_000035_shared_data_version;
 mod m20261206_000036_requests_vacuum_often;
 mod m20261206_000037_number_prefix_index;
 mod m20261206_000038_request_indexes;
+mod m20261207_000039_short_text_grams;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000036_requests_vacuum_often::Migration),
             Box::new(m20261206_000037_number_prefix_index::Migration),
             Box::new(m20261206_000038_request_indexes::Migration),
+            Box::new(m20261207_000039_short_text_grams::Migration),
         ]
     }
 }

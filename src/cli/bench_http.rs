@@ -137,6 +137,8 @@ pub async fn bench_http_external(
         ("q=0007".into(), list("&q=0007"), &finance),
         ("q=星火传媒 (payee)".into(), list(&format!("&q={}", enc("星火传媒"))), &finance),
         ("q=腾讯 (2 chars)".into(), list(&format!("&q={}", enc("腾讯"))), &finance),
+        // Two characters in no seeded request: every request is read unless an index says so.
+        ("q=浦发 (2 chars, rare)".into(), list(&format!("&q={}", enc("浦发"))), &finance),
         ("sort=-amount_fen".into(), list("&sort=-amount_fen"), &finance),
         ("sort=order_date".into(), list("&sort=order_date"), &finance),
         ("sort=-updated_at".into(), list("&sort=-updated_at"), &finance),

@@ -47,7 +47,13 @@ async fn render(state: &AppState, me: &AuthUser, q: &ListQuery, seq: i64, names:
     let (page, per_page) = crate::http::PageParams::resolve(q.page, q.per_page)?;
     let (col, order) = sort_order(q.sort.as_deref())?;
     let backend = state.db.get_database_backend();
-    let matching = request::Entity::find().filter(visible_to(me)).filter(filter_condition(q, today, backend)?);
+    let mut matching = request::Entity::find().filter(visible_to(me)).filter(filter_condition(q, today, backend)?);
+    // Rare text of one or two characters is found through its own index (PostgreSQL), and
+    // then like a trigram search (below).
+    let rare_short = crate::store::list::rare_short_text(&state.db, &state.common_grams, q).await?;
+    if let Some(grams) = &rare_short {
+        matching = matching.filter(grams.clone());
+    }
     // The total depends on the filters, on what the caller may see and on the day (flags).
     let viewer = if me.roles.sees_all_requests() { 0 } else { me.id };
     let key = format!(
@@ -62,7 +68,7 @@ async fn render(state: &AppState, me: &AuthUser, q: &ListQuery, seq: i64, names:
     // created moves: its total can grow with the creations since it was counted, and a
     // newest-first page be found again from where it was (`anchored`, below).
     let grows = !crate::store::list::never_shows_drafts(q);
-    let trigram_search = crate::store::list::trigram_search_on_postgres(q, backend);
+    let trigram_search = crate::store::list::trigram_search_on_postgres(q, backend) || rare_short.is_some();
     // The same requests, tested row by row, to tell which of a few new ones match: a search
     // that the SQLite index answers alone is tested by its `LIKE` (the index's own query reads
     // every match, 5-15 ms for a request number on a million requests).
@@ -104,9 +110,9 @@ async fn render(state: &AppState, me: &AuthUser, q: &ListQuery, seq: i64, names:
     // Pages found again from where they were (`anchored_page`): deep pages, which are found
     // by skipping every row before them; the pages of a text search on PostgreSQL, found by
     // walking the list's order and testing each row's text (its few-match pages are found
-    // through the trigram indexes instead, below); and the pages of a search the SQLite index
-    // answers alone, whose query reads all its matches. After drafts that do not match such a
-    // page is the one kept.
+    // through the trigram or short-text indexes instead, below); and the pages of a search
+    // the SQLite index answers alone, whose query reads all its matches. After drafts that do
+    // not match such a page is the one kept.
     let walked_search = backend == sea_orm::DatabaseBackend::Postgres && crate::store::list::searches_text(q);
     let anchored = grows && newest_first && (direct.is_some() || walked_search || offset >= crate::store::list::ANCHORED_FROM);
     let page_ids = matching
