@@ -66,6 +66,16 @@ async fn the_indexed_search_finds_exactly_what_a_substring_match_finds() {
         let rare = |q: &str| verifund::store::list::ListQuery { q: Some(q.to_owned()), ..Default::default() };
         assert!(verifund::store::list::rare_short_text(&app.db, &common, &rare("青柠")).await.unwrap().is_some());
         assert!(verifund::store::list::rare_short_text(&app.db, &common, &rare("腾讯")).await.unwrap().is_none());
+        // The rare word's few rows are read without a parallel plan, whose workers take
+        // milliseconds to start.
+        let workers = sea_orm::ConnectionTrait::query_one_raw(
+            &app.db,
+            sea_orm::Statement::from_string(sea_orm::DatabaseBackend::Postgres, "SHOW max_parallel_workers_per_gather"),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(workers.try_get::<String>("", "max_parallel_workers_per_gather").unwrap(), "0");
     }
     let rows = request::Entity::find().all(&app.db).await.unwrap();
     let number_0007 = rows.iter().filter_map(|r| r.number.clone()).find(|n| n.ends_with("0007")).expect("a number ending 0007");
