@@ -166,6 +166,11 @@ pub async fn seed_requests(db: &DatabaseConnection, n: u64, now: DateTime<Utc>, 
         }
     }
     out.requests = n;
+    // A bulk load is followed by statistics, as autovacuum would gather them later: the
+    // planner and the short-text search (`store::list::rare_short_text`) read them.
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        db.execute_unprepared("ANALYZE requests").await?;
+    }
     Ok(out)
 }
 
