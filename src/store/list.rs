@@ -220,7 +220,9 @@ impl CommonGrams {
 /// column holds the text; the list's `LIKE` stays). `None` for other text and databases.
 pub async fn rare_short_text(db: &impl ConnectionTrait, common: &CommonGrams, q: &ListQuery) -> Result<Option<Condition>, DbErr> {
     let Some(text) = search_text(q).map(|t| t.replace('\0', "")) else { return Ok(None) };
-    if db.get_database_backend() != DatabaseBackend::Postgres || has_trigram(&text) {
+    // (Text of NULs alone is empty here: `string_to_array('', '')` is the empty array, which
+    // every row contains.)
+    if db.get_database_backend() != DatabaseBackend::Postgres || text.is_empty() || has_trigram(&text) {
         return Ok(None);
     }
     if common.read(db).await?.as_ref().as_ref().is_none_or(|common| common.contains(&text)) {
