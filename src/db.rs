@@ -92,8 +92,8 @@ async fn connect_with(config: &Config, sqlite_connections: u32) -> anyhow::Resul
                 .create_if_missing(true)
                 // A query's rows reach the caller through a channel from the connection's
                 // thread; sqlx's 50 rows had that thread waiting on the caller (and both waking
-                // each other) about once a row in an export's pages of 1,000.
-                .row_buffer_size(1000)
+                // each other) about once a row in an export's pages: a page fits now.
+                .row_buffer_size(crate::export::workbooks::LEDGER_PAGE as usize)
         });
     } else {
         // A schema can be chosen with `?options=-c%20search_path%3DNAME` (tests use one each).

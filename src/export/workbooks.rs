@@ -460,7 +460,7 @@ const LEDGER_READ_AHEAD: usize = 2;
 
 /// Rows in a ledger page. Five pages are alive at a time (two being read, one turned into
 /// cells, one queued for the writer, one being written), so a page is smaller than `PAGE`.
-const LEDGER_PAGE: u64 = 1000;
+pub(crate) const LEDGER_PAGE: u64 = 1000;
 
 /// The ledger's pages in id order, `LEDGER_READ_AHEAD` of them read at once. Each page is a
 /// range of ids: after the previous page's last id, up to the `LEDGER_PAGE`th matching id

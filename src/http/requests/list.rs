@@ -68,7 +68,9 @@ async fn render(state: &AppState, me: &AuthUser, q: &ListQuery, seq: i64, names:
     // created moves: its total can grow with the creations since it was counted, and a
     // newest-first page be found again from where it was (`anchored`, below).
     let grows = !crate::store::list::never_shows_drafts(q);
-    let trigram_search = crate::store::list::trigram_search_on_postgres(q, backend) || rare_short.is_some();
+    // A search that an index narrows on PostgreSQL (trigrams, or the short-text grams): its
+    // few-match pages are found through the index first (below).
+    let index_search = crate::store::list::trigram_search_on_postgres(q, backend) || rare_short.is_some();
     // The same requests, tested row by row, to tell which of a few new ones match: a search
     // that the SQLite index answers alone is tested by its `LIKE` (the index's own query reads
     // every match, 5-15 ms for a request number on a million requests).
@@ -151,11 +153,11 @@ async fn render(state: &AppState, me: &AuthUser, q: &ListQuery, seq: i64, names:
             _ => page_ids.into_tuple::<i32>().all(&state.db).await,
         }
     };
-    let (total, ids) = if trigram_search {
+    let (total, ids) = if index_search {
         // PostgreSQL guesses a searched text's matches from per-column statistics, and for a
         // request number on 1,000,000 requests guessed 285: walking the list's order until
         // twenty matched then read every row for the one real match (1.7 s). The total says
-        // how many there are; a few are found through the trigram indexes first.
+        // how many there are; a few are found through the index first.
         let total = total.await?;
         let ids = match total <= crate::store::list::FEW_MATCHES {
             true => {
